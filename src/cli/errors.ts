@@ -1,0 +1,26 @@
+// Errors the command line maps to exit codes (only main.ts sets process.exitCode).
+//
+//   0 ok, 1 regression found, 2 usage or input error, 3 the emulated runtime threw.
+
+export const ExitCode = {
+  Ok: 0,
+  Regression: 1,
+  Usage: 2,
+  RuntimeThrow: 3,
+} as const;
+
+/** Bad command-line usage or an unreadable input: exit 2, one line, no stack. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** A command finished and wants this exit code (its output is already written). */
+export class ExitStatus extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+    this.name = "ExitStatus";
+  }
+}

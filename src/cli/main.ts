@@ -1,0 +1,40 @@
+// The goalloc command line: builds the program, runs it, and maps every outcome to an exit
+// code in one place (0 ok, 1 regression, 2 usage/input, 3 runtime throw).
+
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
+import { TraceError } from "../trace/record.js";
+import { ExitCode, ExitStatus, UsageError } from "./errors.js";
+import { replayCommand } from "./commands/replay.js";
+import { sizeclassesCommand } from "./commands/sizeclasses.js";
+
+export function buildProgram(): Command {
+  const program = new Command("goalloc")
+    .description("Replay Go allocation traces through an exact emulation of the Go 1.3-era gccgo allocator")
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  for (const cmd of [replayCommand(), sizeclassesCommand()]) {
+    // exitOverride is not inherited by addCommand'ed commands.
+    program.addCommand(cmd.exitOverride().showHelpAfterError());
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return ExitCode.Ok;
+  } catch (e) {
+    if (e instanceof ExitStatus) return e.code;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    if (e instanceof UsageError || e instanceof TraceError) {
+      process.stderr.write(`goalloc: ${e.message}\n`);
+      return ExitCode.Usage;
+    }
+    process.stderr.write(`goalloc: internal error (a bug in goalloc, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
+    return 70;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,63 @@
+// The options every replaying command shares (cli.md), declared once as data.
+
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { ARCH_NAMES, parseGOGC, type ArchName } from "../runtime/index.js";
+import type { ReplayOptions } from "../replay/options.js";
+
+/** A non-negative integer in decimal or 0x hex. */
+export function parseInteger(value: string): number {
+  const n = /^0x[0-9a-f]+$/i.test(value) ? parseInt(value.slice(2), 16) : /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer (decimal or 0x hex), got "${value}"`);
+  return n;
+}
+
+function parseGogcOption(value: string): number {
+  if (value === "off") return -1;
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`expected a number or "off", got "${value}"`);
+  // The runtime's digits-only atoi: a leading minus gives 0, not "off" (spec §11.1).
+  return parseGOGC(value);
+}
+
+export function addReplayOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--arch <arch>", "arena layout and pointer size").choices(ARCH_NAMES).default("amd64"))
+    .addOption(new Option("--data-end <addr>", "32-bit only: end of the program image (_end), placing the arena").argParser(parseInteger))
+    .addOption(new Option("--gogc <n|off>", "GC pacing percentage (default: $GOGC, else 100)").argParser(parseGogcOption))
+    .addOption(new Option("--memprofilerate <bytes>", "profile sampling rate; 0 turns sampling off").argParser(parseInteger).default(524288))
+    .addOption(new Option("--seed <n>", "initial fastrand state (0x49f6428a + cputicks)").argParser(parseInteger))
+    .addOption(new Option("--efence", "GODEBUG=efence=1: every object on its own pages, never reused"))
+    .addOption(new Option("--format <format>", "input format").choices(["auto", "native", "golog"]).default("auto"))
+    .addOption(new Option("--gc <mode>", "golog input: collect when the pacer says (pacer) or at the log's tracegc (log)").choices(["pacer", "log"]).default("pacer"))
+    .addOption(new Option("--until <text>", "stop at the first line containing TEXT and report the state there"))
+    .addOption(new Option("--check-invariants", "check every heap invariant after every event (slow)"));
+}
+
+export interface ReplayFlags {
+  arch: ArchName;
+  dataEnd?: number;
+  gogc?: number;
+  memprofilerate: number;
+  seed?: number;
+  efence?: boolean;
+  format: "auto" | "native" | "golog";
+  gc: "pacer" | "log";
+  until?: string;
+  checkInvariants?: boolean;
+}
+
+/** Flags → library options (GOGC from the environment when --gogc is absent). */
+export function toReplayOptions(flags: ReplayFlags, env: NodeJS.ProcessEnv): Partial<ReplayOptions> {
+  const gogc = flags.gogc ?? (env.GOGC !== undefined ? parseGOGC(env.GOGC) : undefined);
+  return {
+    arch: flags.arch,
+    dataEnd: flags.dataEnd ?? null,
+    ...(gogc !== undefined ? { gogc } : {}),
+    memprofilerate: flags.memprofilerate,
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    efence: flags.efence === true,
+    format: flags.format,
+    gc: flags.gc,
+    until: flags.until ?? null,
+    checkInvariants: flags.checkInvariants === true,
+  };
+}

@@ -1,0 +1,48 @@
+// Replay options: what a user can set, their defaults, and how they map onto the runtime.
+
+import type { ArchName } from "../runtime/index.js";
+import { DefaultMemProfileRate, FastrandSeedBase, parseGOGC } from "../runtime/index.js";
+import type { FormatOption } from "../trace/detect.js";
+
+export type GCMode = "pacer" | "log";
+
+export interface ReplayOptions {
+  arch: ArchName;
+  /** 32-bit `_end` (null = the arch default). */
+  dataEnd: number | null;
+  /** GOGC as the runtime parses it: -1 = off. */
+  gogc: number;
+  memprofilerate: number;
+  /** Initial fastrand state (0x49f6428a + cputicks). */
+  seed: number;
+  efence: boolean;
+  format: FormatOption;
+  /** golog input: collect where the emulated pacer says, or exactly at the log's tracegc. */
+  gc: GCMode;
+  /** Stop at the first line containing this text. */
+  until: string | null;
+  /** Run the heap invariant checker after every event (slow). */
+  checkInvariants: boolean;
+  /** Unix time (ns) of emulated time 0, for LastGC. */
+  unixEpochNs: number;
+}
+
+export const defaultReplayOptions: ReplayOptions = {
+  arch: "amd64",
+  dataEnd: null,
+  gogc: 100,
+  memprofilerate: DefaultMemProfileRate,
+  seed: FastrandSeedBase,
+  efence: false,
+  format: "auto",
+  gc: "pacer",
+  until: null,
+  checkInvariants: false,
+  unixEpochNs: 0,
+};
+
+/** Fill in defaults; GOGC from the environment applies when the caller gave none. */
+export function resolveReplayOptions(partial: Partial<ReplayOptions>, env: { GOGC?: string } = {}): ReplayOptions {
+  const gogc = partial.gogc ?? (env.GOGC !== undefined ? parseGOGC(env.GOGC) : defaultReplayOptions.gogc);
+  return { ...defaultReplayOptions, ...partial, gogc };
+}

@@ -1,0 +1,24 @@
+// The emulated runtime's public surface: createRuntime(options) and the types around it.
+//
+// See malloc.ts for the overview. One Runtime object is one emulated process: there is no
+// module-level mutable state, so several (one per arch, say) can live side by side.
+
+import { Runtime, type RuntimeOptions } from "./malloc.js";
+
+export { Runtime, sizeToClass, FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero } from "./malloc.js";
+export type { RuntimeOptions } from "./malloc.js";
+export { ARCHES, ARCH_NAMES, type Arch, type ArchName } from "./arena.js";
+export { RuntimeThrow } from "./throw.js";
+export { checkInvariants, InvariantError } from "./invariants.js";
+export { GCForce, parseGOGC, type GCRecord } from "./mgc.js";
+export { bgsweep } from "./mgcsweep.js";
+export { toMemStats, VisibleSizeClasses, type MemStats, type BySizeEntry } from "./mstats.js";
+export { InternalAlloc, SweepOrigin, type RuntimeObserver } from "./observer.js";
+export { MSpanState, ObjFlag } from "./mheap.js";
+export { NumSizeClasses, class_to_size, class_to_allocnpages, class_to_nobj } from "./sizeclasses.js";
+export { initSizes, sizeClassRows, type SizeClassRow, type SizeTables } from "./msize.js";
+export { DefaultMemProfileRate, FastrandSeedBase, fastrandStep, type MemProfileRecord } from "./mprof.js";
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  return new Runtime(options);
+}

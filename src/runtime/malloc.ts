@@ -1,0 +1,613 @@
+// Memory allocator: an exact emulation of gccgo's malloc.goc (the Go 1.3 allocator).
+//
+// The allocator works in runs of 8 KiB pages (spans). Small objects (up to 32 KiB) are
+// rounded to one of 66 size classes, and each class has its own spans carved into equal
+// objects. Large objects get whole spans.
+//
+// The data structures:
+//   FixAlloc  a free-list allocator for fixed-size runtime metadata (mfixalloc.ts)
+//   MHeap     the page heap, managed at page granularity (mheap.ts)
+//   MSpan     a run of pages managed by the MHeap (mheap.ts)
+//   MCentral  the spans of one size class, shared by all Ps (mcentral.ts)
+//   MCache    a per-P cache of one span per class, plus the tiny block (mcache.ts)
+//   MStats    allocation statistics (mstats.ts)
+//
+// Allocating a small object walks up a hierarchy of caches:
+//   1. Round the size to a class and look at the MCache's span for that class. If it has a
+//      free object, take it: no locks, no shared state.
+//   2. Otherwise Refill: give the span back to its MCentral and take one with free objects,
+//      sweeping unswept spans met on the way (CacheSpan).
+//   3. If the MCentral has none, it gets a fresh span from the MHeap (MCentral.grow), which
+//      first reclaims (sweeps) about as many pages as it needs.
+//   4. If the MHeap has no free run big enough, it grows the arena by at least 1 MiB.
+// Pointer-free requests under 16 bytes share 16-byte blocks (the tiny allocator). Large
+// objects go straight to the MHeap.
+//
+// Freeing: explicitly freed small objects go back to their span's freelist (or, if another
+// cache holds the span, to its freebuf), large ones straight to the heap. After a
+// collection, sweeping frees what died (mgcsweep.ts), span by span, lazily.
+//
+// Not emulated: the mark phase (reachability comes from the trace), memory contents
+// (zeroing is tracked as flags only), GOMAXPROCS > 1 interleavings (every event runs on
+// P0 unless the caller selects another P), cgo callbacks, goroutine stacks on the heap,
+// and the finalizer goroutine's own allocations.
+
+import { ARCHES, Arena, OSMemory, roundUp, type Arch, type ArchName } from "./arena.js";
+import { PersistentAlloc } from "./mfixalloc.js";
+import { MCache } from "./mcache.js";
+import { GC, GCForce } from "./mgc.js";
+import {
+  KindSpecialFinalizer,
+  KindSpecialProfile,
+  MHeap,
+  MSpanState,
+  MTypes,
+  ObjFlag,
+  type Special,
+} from "./mheap.js";
+import { ensureSwept } from "./mgcsweep.js";
+import { DefaultMemProfileRate, FastrandSeedBase, MProf } from "./mprof.js";
+import { MaxSmallSize, PageSize, TinySize, TinySizeClass } from "./msize.js";
+import { MStats, toMemStats, type MemStats } from "./mstats.js";
+import { InternalAlloc, SweepOrigin, type RuntimeObserver } from "./observer.js";
+import { class_to_size, size_to_class128, size_to_class8 } from "./sizeclasses.js";
+import { RuntimeThrow, hex } from "./throw.js";
+
+export const FlagNoScan = 1;
+export const FlagNoProfiling = 2;
+export const FlagNoGC = 4;
+export const FlagNoZero = 8;
+export const FlagNoInvokeGC = 16;
+
+/** gc's parallel-for descriptor request (0x480 once rounded, on 64- and 32-bit alike). */
+const ParForDescSize = 1152;
+
+export interface RuntimeOptions {
+  arch?: ArchName;
+  /** 32-bit: end of the program image (`_end`), which places the arena. */
+  dataEnd?: number;
+  /** GOGC as parsed by the runtime (-1 = off). */
+  gcpercent?: number;
+  memProfileRate?: number;
+  /** Initial fastrand state of the M: 0x49f6428a + cputicks (cputicks = 0 by default). */
+  seed?: number;
+  efence?: boolean;
+  gomaxprocs?: number;
+  /** Unix ns at emulated time 0 (LastGC = epoch + clock). */
+  unixEpochNs?: number;
+  /** Frames of a stack id, for profile bucket sizes (-1 = a runtime-internal allocation). */
+  stackDepth?: (stack: number) => number;
+  observer?: RuntimeObserver | null;
+}
+
+/** SizeToClass (spec §2.2). */
+export function sizeToClass(size: number): number {
+  if (size <= 1016) return size_to_class8[(size + 7) >> 3]!;
+  return size_to_class128[(size - 1024 + 127) >> 7]!;
+}
+
+export class Runtime {
+  readonly arch: Arch;
+  readonly mstats = new MStats();
+  readonly os: OSMemory;
+  readonly persistent: PersistentAlloc;
+  readonly arena: Arena;
+  readonly mheap: MHeap;
+  readonly mcaches: MCache[] = [];
+  readonly gc: GC;
+  readonly prof: MProf;
+  readonly efence: boolean;
+  /** The zero-size allocation address (runtime.zerobase, in the program image). */
+  readonly zerobase: number;
+  /** MaxMem: the largest heap the layout can address. */
+  readonly maxMem: number;
+  observer: RuntimeObserver | null;
+  /** Lines the runtime printed to stderr since the last takePrinted(). */
+  readonly printed: string[] = [];
+  /** Index of the P (mcache) the current event runs on. */
+  currentP = 0;
+  /** Objects allocated and not yet freed or swept (Mallocs − Frees at this instant). */
+  liveObjects = 0;
+  /** Emulated monotonic clock, ns since start. */
+  clock = 0;
+  readonly unixEpochNs: number;
+  private readonly stackDepthOf: (stack: number) => number;
+  private readonly typeNames: string[] = [""];
+  private readonly typeIds = new Map<string, number>();
+
+  constructor(options: RuntimeOptions = {}) {
+    this.arch = ARCHES[options.arch ?? "amd64"];
+    this.efence = options.efence ?? false;
+    this.observer = null;
+    this.unixEpochNs = options.unixEpochNs ?? 0;
+    this.stackDepthOf = options.stackDepth ?? (() => 1);
+    const dataEnd = options.dataEnd ?? this.arch.defaultDataEnd;
+    this.zerobase = roundUp(dataEnd, 8) - 64;
+    this.maxMem = this.arch.ptrSize === 8 ? 2 ** 37 : 0xffffffff;
+    this.os = new OSMemory(this.arch);
+    this.persistent = new PersistentAlloc(this.mstats, this.os);
+    this.arena = new Arena(this.arch, this.mstats, this.os, dataEnd, this.printed);
+    this.gc = new GC(this, options.gcpercent ?? 100);
+    this.prof = new MProf(this, options.memProfileRate ?? DefaultMemProfileRate);
+    this.mheap = new MHeap(this, this.arena);
+    this.mallocinit(options.gomaxprocs ?? 1, options.seed ?? FastrandSeedBase);
+    this.observer = options.observer ?? null;
+  }
+
+  /**
+   * mallocinit and what follows it before any traced event: the bootstrap mcache (made while
+   * fastrand is still 0, so next_sample = 0), the 16-byte self-test allocation and free, the
+   * M's fastrand seed, and one mcache per further P.
+   */
+  private mallocinit(gomaxprocs: number, seed: number): void {
+    this.mcaches.push(this.allocmcache());
+    const v = this.mallocgcInternal(16, 0, FlagNoInvokeGC, -1, InternalAlloc.SelfTest);
+    this.free(v);
+    this.prof.fastrand = seed >>> 0;
+    for (let i = 1; i < gomaxprocs; i++) this.mcaches.push(this.allocmcache());
+  }
+
+  private allocmcache(): MCache {
+    this.mheap.cachealloc.alloc();
+    const c = new MCache(this);
+    c.next_sample = this.prof.initialNextSample();
+    return c;
+  }
+
+  /** The current P's mcache. */
+  mcache(): MCache {
+    return this.mcaches[this.currentP]!;
+  }
+
+  nanotime(): number {
+    return this.clock;
+  }
+
+  unixnanotime(): number {
+    return this.unixEpochNs + this.clock;
+  }
+
+  stackDepth(stack: number): number {
+    return this.stackDepthOf(stack);
+  }
+
+  takePrinted(): string[] {
+    return this.printed.splice(0, this.printed.length);
+  }
+
+  // --- types -----------------------------------------------------------------------------
+
+  /** The type word for a Go type name and TypeInfo kind (0 single, 1 array, 2 chan). */
+  typeWord(name: string, kind: number): number {
+    let id = this.typeIds.get(name);
+    if (id === undefined) {
+      id = this.typeNames.length;
+      this.typeNames.push(name);
+      this.typeIds.set(name, id);
+    }
+    return id * 4 + kind;
+  }
+
+  typeName(typ: number): string {
+    return this.typeNames[Math.floor(typ / 4)] ?? "";
+  }
+
+  // --- allocation ------------------------------------------------------------------------
+
+  /** mallocgc(size, typ, flag) for an allocation of the trace. */
+  mallocgc(size: number, typ: number, flags: number, stack: number): number {
+    return this.mallocgcInternal(size, typ, flags, stack, InternalAlloc.None);
+  }
+
+  private mallocgcInternal(
+    size: number,
+    typ: number,
+    flags: number,
+    stack: number,
+    internal: InternalAlloc,
+  ): number {
+    if (size === 0) return this.zerobase;
+    if (size > this.maxMem) throw new RuntimeThrow("runtime: allocation size out of range", [], "panic");
+    const c = this.mcache();
+    const sp = this.mheap.spans;
+    let v: number;
+    let s: number;
+    if (!this.efence && size <= MaxSmallSize) {
+      if ((flags & (FlagNoScan | FlagNoGC)) === FlagNoScan && size < TinySize) {
+        if (size <= c.tinysize) {
+          let t = c.tiny;
+          if (size % 8 === 0) t = roundUp(t, 8);
+          else if (size % 4 === 0) t = roundUp(t, 4);
+          else if (size % 2 === 0) t = roundUp(t, 2);
+          const need = size + (t - c.tiny);
+          if (need <= c.tinysize) {
+            c.tiny += need;
+            c.tinysize -= need;
+            this.pin(t);
+            return t;
+          }
+        }
+        s = c.alloc[TinySizeClass]!;
+        if (sp.nfreelist[s] === 0) s = c.refill(TinySizeClass);
+        v = this.popObject(s);
+        const obj = this.objectIndex(s, v);
+        sp.objFlags[s]![obj] = sp.objFlags[s]![obj]! | ObjFlag.TinyBlock;
+        if (TinySize - size > c.tinysize) {
+          c.tiny = v + size;
+          c.tinysize = TinySize - size;
+        }
+        size = TinySize;
+      } else {
+        const cl = sizeToClass(size);
+        size = class_to_size[cl]!;
+        s = c.alloc[cl]!;
+        if (sp.nfreelist[s] === 0) s = c.refill(cl);
+        v = this.popObject(s);
+      }
+      c.local_cachealloc += size;
+    } else {
+      s = this.largealloc(flags, size);
+      v = sp.base(s);
+      size = sp.npages[s]! * PageSize;
+    }
+    if (flags & FlagNoGC) {
+      const i = this.objectIndex(s, v);
+      sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.NoGC;
+    }
+    if ((flags & FlagNoScan) === 0 && typ !== 0) this.settype(s, v, typ);
+    this.observer?.tracealloc(v, size, typ, stack, internal);
+    if ((flags & FlagNoProfiling) === 0 && this.prof.rate > 0) this.prof.maybeSample(v, size, stack);
+    if ((flags & FlagNoInvokeGC) === 0 && this.mstats.heap_alloc >= this.mstats.next_gc) {
+      this.gc.collect(GCForce.IfDue);
+    }
+    return v;
+  }
+
+  /** Take the freelist head of span s: allocated, one trace reference. */
+  private popObject(s: number): number {
+    const sp = this.mheap.spans;
+    const top = --sp.nfreelist[s]!;
+    const obj = sp.freelist[s]![top]!;
+    sp.ref[s]!++;
+    this.liveObjects++;
+    sp.objFlags[s]![obj] = ObjFlag.Allocated;
+    sp.objPins[s]![obj] = 1;
+    return sp.base(s) + obj * sp.elemsize[s]!;
+  }
+
+  /** largealloc: a span of its own for one object. */
+  private largealloc(flags: number, size: number): number {
+    const npages = Math.ceil(size / PageSize);
+    const s = this.mheap.alloc(npages, 0, true, (flags & FlagNoZero) === 0);
+    if (s === -1) throw new RuntimeThrow("out of memory", this.takePrinted());
+    const sp = this.mheap.spans;
+    sp.limit[s] = sp.base(s) + size;
+    sp.carveObjects(s, 1);
+    this.liveObjects++;
+    sp.objFlags[s]![0] = ObjFlag.Allocated;
+    sp.objPins[s]![0] = 1;
+    return s;
+  }
+
+  /** gc's first-use allocation of its parallel-for descriptor (runtime_malloc: traced, kept). */
+  allocParFor(): void {
+    this.mallocgcInternal(ParForDescSize, 0, FlagNoInvokeGC, -1, InternalAlloc.ParFor);
+  }
+
+  private objectIndex(s: number, v: number): number {
+    const sp = this.mheap.spans;
+    return Math.floor((v - sp.base(s)) / sp.elemsize[s]!);
+  }
+
+  // --- type information (spec §9) --------------------------------------------------------
+
+  private settype(s: number, v: number, typ: number): void {
+    const heap = this.mheap;
+    const sp = heap.spans;
+    if (sp.sizeclass[s] === 0) {
+      sp.typesCompression[s] = MTypes.Single;
+      sp.typesData[s] = typ;
+      return;
+    }
+    const P = this.arch.ptrSize;
+    const size = sp.elemsize[s]!;
+    const i = this.objectIndex(s, v);
+    const ntypes = Math.floor((sp.npages[s]! * PageSize) / size);
+    const flags = FlagNoProfiling | FlagNoScan | FlagNoInvokeGC;
+    switch (sp.typesCompression[s]) {
+      case MTypes.Empty: {
+        const data = this.mallocgcInternal(8 * P + ntypes, 0, flags, -1, InternalAlloc.TypeTable);
+        const table = [0, typ, 0, 0, 0, 0, 0, 0];
+        const index = new Uint8Array(ntypes);
+        index[i] = 1;
+        sp.typesCompression[s] = MTypes.Bytes;
+        sp.typesData[s] = data;
+        sp.types[s] = { table, index, words: null };
+        return;
+      }
+      case MTypes.Words:
+        sp.types[s]!.words![i] = typ;
+        return;
+      case MTypes.Bytes: {
+        const t = sp.types[s]!;
+        for (let j = 1; j < 8; j++) {
+          if (t.table[j] === typ) {
+            t.index[i] = j;
+            return;
+          }
+          if (t.table[j] === 0) {
+            t.table[j] = typ;
+            t.index[i] = j;
+            return;
+          }
+        }
+        const data = this.mallocgcInternal(ntypes * P, 0, flags, -1, InternalAlloc.TypeTable);
+        const words = new Float64Array(ntypes);
+        for (let k = 0; k < ntypes; k++) words[k] = t.table[t.index[k]!]!;
+        words[i] = typ;
+        const old = sp.typesData[s]!;
+        sp.typesCompression[s] = MTypes.Words;
+        sp.typesData[s] = data;
+        sp.types[s] = { table: t.table, index: t.index, words };
+        this.releaseInternal(old);
+        return;
+      }
+    }
+  }
+
+  /** gettype(v): the recorded type word of the object at v, or 0. */
+  gettype(v: number): number {
+    const s = this.mheap.lookupMaybe(v);
+    if (s === -1) return 0;
+    const sp = this.mheap.spans;
+    switch (sp.typesCompression[s]) {
+      case MTypes.Single:
+        return sp.typesData[s]!;
+      case MTypes.Words:
+        return sp.types[s]!.words![this.objectIndex(s, v)]!;
+      case MTypes.Bytes: {
+        const t = sp.types[s]!;
+        return t.table[t.index[this.objectIndex(s, v)]!]!;
+      }
+      default:
+        return 0;
+    }
+  }
+
+  // --- liveness from the trace -----------------------------------------------------------
+
+  /** One more trace reference to the block holding v (tiny sub-allocations share blocks). */
+  private pin(v: number): void {
+    const s = this.mheap.lookup(v);
+    const i = this.objectIndex(s, v);
+    const pins = this.mheap.spans.objPins[s]!;
+    pins[i] = pins[i]! + 1;
+  }
+
+  /**
+   * The object (or tiny sub-object) at v became unreachable. If the last collection has
+   * not swept its span yet, that collection saw it alive: it survives that sweep.
+   */
+  release(v: number): void {
+    const heap = this.mheap;
+    const sp = heap.spans;
+    const s = heap.lookup(v);
+    if (s === -1 || sp.state[s] !== MSpanState.InUse) throw new Error(`release of ${hex(v)}: not in the heap`);
+    const i = this.objectIndex(s, v);
+    const pins = sp.objPins[s]!;
+    if (pins[i] === 0 || (sp.objFlags[s]![i]! & ObjFlag.Allocated) === 0) {
+      throw new Error(`release of ${hex(v)}: not a live object`);
+    }
+    pins[i] = pins[i]! - 1;
+    if (pins[i] === 0 && sp.sweepgen[s] === ((heap.sweepgen - 2) >>> 0)) {
+      sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Keep;
+    }
+  }
+
+  /** A runtime-internal block (type table) is no longer referenced. */
+  releaseInternal(v: number): void {
+    this.release(v);
+  }
+
+  /** True if the object at v is allocated (not freed, not swept). */
+  isAllocated(v: number): boolean {
+    const s = this.mheap.lookupMaybe(v);
+    if (s === -1) return false;
+    return (this.mheap.spans.objFlags[s]![this.objectIndex(s, v)]! & ObjFlag.Allocated) !== 0;
+  }
+
+  // --- explicit free (spec §8.4) ---------------------------------------------------------
+
+  /** mlookup(v): the in-use span holding v, or -1. Counts a lookup. */
+  mlookup(v: number): number {
+    this.mcache().local_nlookup++;
+    return this.mheap.lookupMaybe(v);
+  }
+
+  /** __go_free(v) / runtime_free. The runtime does not check that v is the block's base. */
+  free(v: number): void {
+    if (v === 0) return;
+    const s = this.mlookup(v);
+    if (s === -1) throw new RuntimeThrow("free runtime_mlookup", [`free ${hex(v)}: not an allocated block`]);
+    const heap = this.mheap;
+    const sp = heap.spans;
+    const size = sp.elemsize[s]!;
+    const cl = sp.sizeclass[s]!;
+    if (size < TinySize) throw new RuntimeThrow("freeing too small block");
+    this.observer?.tracefree(v, size, SweepOrigin.Explicit);
+    ensureSwept(this, s);
+    const i = this.objectIndex(s, v);
+    this.freeSpecials(s, i * size, size);
+    sp.objFlags[s]![i] = 0;
+    sp.objPins[s]![i] = 0;
+    // A freed efence object's span stays in use: ReadMemStats keeps counting it.
+    if (!this.efence) this.liveObjects--;
+    const c = this.mcache();
+    if (cl === 0) {
+      sp.needzero[s] = 1;
+      if (!this.efence) heap.free(s, true);
+      c.local_nlargefree++;
+      c.local_largefree += size;
+      return;
+    }
+    c.local_nsmallfree[cl] = c.local_nsmallfree[cl]! + 1;
+    c.local_cachealloc -= size;
+    if (c.alloc[cl] === s) {
+      sp.freelist[s]![sp.nfreelist[s]!] = i;
+      sp.nfreelist[s]!++;
+      sp.ref[s]!--;
+    } else {
+      c.freeObject(sp.base(s) + i * size, cl);
+    }
+  }
+
+  // --- specials (spec §10.4, §11.8) ------------------------------------------------------
+
+  private specialsOf(s: number): Special[] {
+    const sp = this.mheap.spans;
+    let list = sp.specials[s];
+    if (!list) {
+      list = [];
+      sp.specials[s] = list;
+    }
+    return list;
+  }
+
+  /** addspecial: false if a record of that kind exists at that offset. */
+  private addSpecial(v: number, kind: 1 | 2, bucket: number): boolean {
+    const s = this.mheap.lookupMaybe(v);
+    if (s === -1) throw new RuntimeThrow("addspecial on invalid pointer");
+    ensureSwept(this, s);
+    const offset = v - this.mheap.spans.base(s);
+    const list = this.specialsOf(s);
+    let at = 0;
+    while (at < list.length && (list[at]!.offset < offset || (list[at]!.offset === offset && list[at]!.kind < kind))) at++;
+    if (at < list.length && list[at]!.offset === offset && list[at]!.kind === kind) return false;
+    (kind === KindSpecialFinalizer ? this.mheap.specialfinalizeralloc : this.mheap.specialprofilealloc).alloc();
+    list.splice(at, 0, { offset, kind, bucket });
+    return true;
+  }
+
+  /** removespecial: true if a record was removed. */
+  private removeSpecial(v: number, kind: 1 | 2): boolean {
+    const s = this.mheap.lookupMaybe(v);
+    if (s === -1) throw new RuntimeThrow("removespecial on invalid pointer");
+    ensureSwept(this, s);
+    const offset = v - this.mheap.spans.base(s);
+    const list = this.mheap.spans.specials[s];
+    if (!list) return false;
+    const at = list.findIndex((r) => r.offset === offset && r.kind === kind);
+    if (at < 0) return false;
+    list.splice(at, 1);
+    (kind === KindSpecialFinalizer ? this.mheap.specialfinalizeralloc : this.mheap.specialprofilealloc).free(0);
+    if (list.length === 0) this.mheap.spans.specials[s] = null;
+    return true;
+  }
+
+  /** freeallspecials for an explicitly freed object at span offset [off, off+size). */
+  private freeSpecials(s: number, off: number, size: number): void {
+    const sp = this.mheap.spans;
+    const list = sp.specials[s];
+    if (!list) return;
+    for (let i = 0; i < list.length; ) {
+      const rec = list[i]!;
+      if (rec.offset < off || rec.offset >= off + size) {
+        i++;
+        continue;
+      }
+      list.splice(i, 1);
+      if (rec.kind === KindSpecialFinalizer) {
+        this.mheap.specialfinalizeralloc.free(0);
+        this.gc.queueFinalizer();
+        throw new RuntimeThrow("can't explicitly free an object with a finalizer");
+      }
+      this.mheap.specialprofilealloc.free(0);
+      this.prof.free(rec.bucket, size, true);
+    }
+    if (list.length === 0) sp.specials[s] = null;
+  }
+
+  /** setprofilebucket: tag a sampled object with its bucket. */
+  setProfileBucket(v: number, bucket: number): void {
+    if (!this.addSpecial(v, KindSpecialProfile, bucket)) throw new RuntimeThrow("setprofilebucket: profile already set");
+  }
+
+  /**
+   * runtime.SetFinalizer(obj, f) for the pointer v, which the program got from an allocation
+   * of a pointer-free object smaller than 16 bytes when `tinyInterior` (the runtime allows an
+   * interior pointer then).
+   */
+  setFinalizer(v: number, tinyInterior: boolean): void {
+    if (!tinyInterior) {
+      const s = this.mlookup(v);
+      if (s === -1 || this.mheap.spans.base(s) + this.objectIndex(s, v) * this.mheap.spans.elemsize[s]! !== v) {
+        throw new RuntimeThrow("runtime.SetFinalizer", [
+          "runtime.SetFinalizer: pointer not at beginning of allocated block",
+        ]);
+      }
+    }
+    if (!this.addSpecial(v, KindSpecialFinalizer, -1)) {
+      throw new RuntimeThrow("runtime.SetFinalizer", ["runtime.SetFinalizer: finalizer already set"]);
+    }
+  }
+
+  /** runtime.SetFinalizer(obj, nil): removing a finalizer that is not set is fine. */
+  removeFinalizer(v: number): void {
+    this.removeSpecial(v, KindSpecialFinalizer);
+  }
+
+  // --- statistics (spec §11.9) -----------------------------------------------------------
+
+  /** updatememstats: flush every cache and recompute the stale statistics. */
+  updatememstats(): { nmalloc: number; nfree: number } {
+    const st = this.mstats;
+    const heap = this.mheap;
+    const sp = heap.spans;
+    st.stacks_inuse = 0;
+    st.mcache_inuse = heap.cachealloc.inuse;
+    st.mspan_inuse = heap.spanalloc.inuse;
+    st.sys = st.sumSys();
+    st.by_size_nmalloc.fill(0);
+    st.by_size_nfree.fill(0);
+    for (const c of this.mcaches) c.releaseAll();
+    for (const c of this.mcaches) c.purgeCachedStats();
+    let alloc = 0;
+    let nmalloc = 0;
+    for (let i = 0; i < heap.nspan; i++) {
+      const s = heap.spanId(i);
+      if (sp.state[s] !== MSpanState.InUse) continue;
+      const cl = sp.sizeclass[s]!;
+      if (cl === 0) {
+        nmalloc++;
+        alloc += sp.elemsize[s]!;
+      } else {
+        nmalloc += sp.ref[s]!;
+        st.by_size_nmalloc[cl] = st.by_size_nmalloc[cl]! + sp.ref[s]!;
+        alloc += sp.ref[s]! * sp.elemsize[s]!;
+      }
+    }
+    let nfree = heap.nlargefree;
+    let smallfree = 0;
+    for (let i = 0; i < heap.nsmallfree.length; i++) {
+      const n = heap.nsmallfree[i]!;
+      nfree += n;
+      st.by_size_nfree[i] = n;
+      st.by_size_nmalloc[i] = st.by_size_nmalloc[i]! + n;
+      smallfree += n * class_to_size[i]!;
+    }
+    nmalloc += nfree;
+    st.alloc = alloc;
+    st.nmalloc = nmalloc;
+    st.nfree = nfree;
+    st.total_alloc = alloc + heap.largefree + smallfree;
+    st.heap_alloc = alloc;
+    st.heap_objects = nmalloc - nfree;
+    return { nmalloc, nfree };
+  }
+
+  /** runtime.ReadMemStats. Flushes every mcache, which changes later allocation addresses. */
+  readMemStats(): MemStats {
+    this.updatememstats();
+    return toMemStats(this.mstats);
+  }
+}

@@ -1,0 +1,237 @@
+// Garbage collection: pacing (GOGC), one collection, finalizers and the scavenger.
+//
+// See malloc.ts for the overview. The mark phase is not emulated: reachability comes from
+// the trace (an object is live until the trace says it died). What is emulated is
+// everything the allocator can observe of a collection, in the runtime's order (spec §11.3):
+//   1. tracegc; the parallel-for descriptor on the first collection (a traced allocation);
+//   2. finish the previous cycle's sweep (sweepone until done);
+//   3. flush every mcache (ReleaseAll) and purge their statistics;
+//   4. next_gc = heap_alloc + (heap_alloc - stacks_sys) * GOGC / 100;
+//   5. bookkeeping (NumGC, pause, LastGC), the gctrace figures;
+//   6. sweepgen += 2 and a fresh sweep snapshot; an eager (runtime.GC) cycle sweeps it all;
+//   7. MProf_GC.
+// Finalizers found during a sweep are queued; running them (finalizer goroutine) ends with
+// a forced, non-eager collection. The scavenger runs on the emulated clock: every 60 s it
+// forces a GC if none ran for 2 minutes and releases spans idle for 5 minutes.
+
+import type { Runtime } from "./malloc.js";
+import { MSpanState } from "./mheap.js";
+import { SweepOrigin } from "./observer.js";
+import { PageSize } from "./msize.js";
+import { sweepone } from "./mgcsweep.js";
+
+const WorkbufChunk = 1 << 20;
+const FinBlockSize = 4096;
+const ScavengeTickNs = 60e9;
+const ForceGCPeriodNs = 120e9;
+const ScavengeLimitNs = 300e9;
+
+/** runtime_gc(force) levels. */
+export const enum GCForce {
+  /** Only if heap_alloc ≥ next_gc (mallocgc's trigger). */
+  IfDue = 0,
+  /** Always (scavenger, finalizer goroutine). */
+  Always = 1,
+  /** Always, and sweep everything before returning (runtime.GC, FreeOSMemory). */
+  Eager = 2,
+}
+
+/** What GODEBUG=gctrace=1 prints for one collection (spec §13.4). */
+export interface GCRecord {
+  numgc: number;
+  forced: GCForce;
+  /** Emulated clock (ns) at the collection. */
+  time: number;
+  /** MB estimate of the live heap after the previous GC. */
+  heap0: number;
+  /** heap_alloc at mark (garbage included), bytes. */
+  heapAlloc: number;
+  nextGC: number;
+  objects: number;
+  mallocs: number;
+  frees: number;
+  /** Spans in the previous sweep snapshot; swept in background / inside pauses since the last GC. */
+  nspan: number;
+  nbgsweep: number;
+  npausesweep: number;
+}
+
+/** GOGC parsing: unset → 100, "off" → -1 (disabled), else a digits-only atoi ("-5" → 0). */
+export function parseGOGC(value: string | undefined): number {
+  if (value === undefined || value === "") return 100;
+  if (value === "off") return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const d = value.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+export class GC {
+  gcpercent: number;
+  readonly records: GCRecord[] = [];
+  /** Background-swept and pause-swept span counts since the last gctrace line. */
+  nbgsweep = 0;
+  npausesweep = 0;
+  private parforAllocated = false;
+  private workbufAllocated = false;
+  /** Finalizers waiting for the finalizer goroutine, and the 4 KiB blocks they need. */
+  finq = 0;
+  private finBlocks = 0;
+  /** Finalizers run so far. */
+  finalizersRun = 0;
+  private lastScavengeTick = 0;
+  private scavengeRound = 0;
+  /** Lines the scavenger would print with gctrace (kept for reports). */
+  readonly scavengerLog: string[] = [];
+
+  constructor(
+    private readonly rt: Runtime,
+    gcpercent: number,
+  ) {
+    this.gcpercent = gcpercent;
+  }
+
+  /** runtime_gc(force). Returns true if a collection ran. */
+  collect(force: GCForce): boolean {
+    const rt = this.rt;
+    const stats = rt.mstats;
+    if (!stats.enablegc || this.gcpercent < 0) return false;
+    if (force === GCForce.IfDue && stats.heap_alloc < stats.next_gc) return false;
+    for (const c of rt.mcaches) {
+      c.tiny = 0;
+      c.tinysize = 0;
+    }
+    this.gc(force);
+    return true;
+  }
+
+  private gc(force: GCForce): void {
+    const rt = this.rt;
+    const heap = rt.mheap;
+    const stats = rt.mstats;
+    rt.observer?.tracegc(force === GCForce.Eager);
+    if (!this.parforAllocated) {
+      this.parforAllocated = true;
+      rt.allocParFor();
+    }
+    const prevNspan = heap.sweepNspan;
+    while (sweepone(rt, SweepOrigin.GC) !== -1) this.npausesweep++;
+
+    for (const c of rt.mcaches) c.releaseAll();
+    if (!this.workbufAllocated) {
+      this.workbufAllocated = true;
+      rt.persistent.sysAlloc(WorkbufChunk, "gc_sys");
+    }
+    for (const c of rt.mcaches) c.purgeCachedStats();
+
+    const heap0 = Math.floor((stats.next_gc * 100) / (this.gcpercent + 100));
+    stats.next_gc =
+      stats.heap_alloc + Math.floor(((stats.heap_alloc - stats.stacks_sys) * this.gcpercent) / 100);
+    const now = rt.nanotime();
+    stats.last_gc = rt.unixnanotime();
+    const pause = 0;
+    stats.pause_ns[stats.numgc % 256] = pause;
+    stats.pause_end[stats.numgc % 256] = stats.last_gc;
+    stats.pause_total_ns += pause;
+    stats.numgc++;
+
+    const counts = rt.updatememstats();
+    this.records.push({
+      numgc: stats.numgc,
+      forced: force,
+      time: now,
+      heap0: Math.floor(heap0 / 2 ** 20),
+      heapAlloc: stats.heap_alloc,
+      nextGC: stats.next_gc,
+      objects: counts.nmalloc - counts.nfree,
+      mallocs: counts.nmalloc,
+      frees: counts.nfree,
+      nspan: prevNspan,
+      nbgsweep: this.nbgsweep,
+      npausesweep: this.npausesweep,
+    });
+    this.nbgsweep = 0;
+    this.npausesweep = 0;
+
+    // The snapshot array of the last cycle is freed once allspans has moved on (§3.6).
+    if (heap.sweepspansGeneration !== -1 && heap.sweepspansGeneration !== heap.allspansGeneration) {
+      stats.other_sys -= heap.sweepNspan * rt.arch.ptrSize;
+    }
+    heap.sweepspansGeneration = heap.allspansGeneration;
+    heap.sweepNspan = heap.nspan;
+    heap.sweepSpanidx = 0;
+    heap.sweepgen = (heap.sweepgen + 2) >>> 0;
+    heap.sweepdone = false;
+
+    if (force === GCForce.Eager) {
+      while (sweepone(rt, SweepOrigin.GC) !== -1) this.npausesweep++;
+      rt.prof.gc();
+    }
+    rt.prof.gc();
+  }
+
+  /** queuefinalizer: one more entry in the finalizer queue (4 KiB blocks from gc_sys). */
+  queueFinalizer(): void {
+    const perBlock = this.rt.arch.ptrSize === 8 ? 127 : 255;
+    this.finq++;
+    const need = Math.ceil(this.finq / perBlock);
+    while (this.finBlocks < need) {
+      this.rt.persistent.alloc(FinBlockSize, 0, "gc_sys");
+      this.finBlocks++;
+    }
+  }
+
+  /** The finalizer goroutine: run the queued finalizers, then runtime_gc(1). */
+  runFinalizers(): boolean {
+    if (this.finq === 0) return false;
+    this.finalizersRun += this.finq;
+    this.finq = 0;
+    this.collect(GCForce.Always);
+    return true;
+  }
+
+  /** Advance the scavenger to the emulated clock `now` (ns since start). */
+  scavengerAdvance(now: number): void {
+    while (this.lastScavengeTick + ScavengeTickNs <= now) {
+      this.lastScavengeTick += ScavengeTickNs;
+      const k = this.scavengeRound++;
+      const tick = this.lastScavengeTick;
+      if (tick - this.rt.mstats.last_gc + this.rt.unixEpochNs > ForceGCPeriodNs) {
+        if (this.collect(GCForce.Always)) this.scavengerLog.push(`scvg${k}: GC forced`);
+      }
+      this.scavenge(k, tick, ScavengeLimitNs);
+    }
+  }
+
+  /** Release free spans idle for longer than limit (madvise), counting HeapReleased. */
+  scavenge(k: number, now: number, limit: number): number {
+    const heap = this.rt.mheap;
+    const sp = heap.spans;
+    const stats = this.rt.mstats;
+    let sumreleased = 0;
+    const visit = (head: number): void => {
+      for (let s = sp.next[head]!; s !== head; s = sp.next[s]!) {
+        if (sp.state[s] !== MSpanState.Free) continue;
+        if (now - sp.unusedsince[s]! > limit && sp.npreleased[s] !== sp.npages[s]) {
+          const released = (sp.npages[s]! - sp.npreleased[s]!) * PageSize;
+          stats.heap_released += released;
+          sumreleased += released;
+          sp.npreleased[s] = sp.npages[s]!;
+        }
+      }
+    };
+    for (let i = 0; i < heap.freeLists.length; i++) visit(heap.freeLists[i]!);
+    visit(heap.freelarge);
+    const MB = 2 ** 20;
+    if (sumreleased > 0) this.scavengerLog.push(`scvg${k}: ${Math.floor(sumreleased / MB)} MB released`);
+    this.scavengerLog.push(
+      `scvg${k}: inuse: ${Math.floor(stats.heap_inuse / MB)}, idle: ${Math.floor(stats.heap_idle / MB)}, ` +
+        `sys: ${Math.floor(stats.heap_sys / MB)}, released: ${Math.floor(stats.heap_released / MB)}, ` +
+        `consumed: ${Math.floor((stats.heap_sys - stats.heap_released) / MB)} (MB)`,
+    );
+    return sumreleased;
+  }
+}

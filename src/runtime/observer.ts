@@ -1,0 +1,38 @@
+// Observer: what the emulated runtime would print with GODEBUG=allocfreetrace=1.
+//
+// See malloc.ts for the overview. The runtime calls these hooks at the exact points where
+// tracealloc, tracefree and tracegc run (spec §8.2 step 7, §8.4 step 4, §11.3 step 1 and
+// §11.4 step 4), so an observer sees records in the runtime's own order, including the
+// type-table allocations and the sweep frees. Reports and replays subscribe; the runtime
+// never formats text itself.
+
+/** Which code path printed a tracefree (spec §15.3). */
+export const enum SweepOrigin {
+  /** `runtime.free` / `__go_free`. */
+  Explicit = 0,
+  CacheSpan = 1,
+  Reclaim = 2,
+  BgSweep = 3,
+  /** Leftover or eager sweep inside gc(), on g0. */
+  GC = 4,
+  EnsureSwept = 5,
+}
+
+/** Why the runtime itself allocated (its own traced allocations). */
+export const enum InternalAlloc {
+  /** An allocation the trace asked for. */
+  None = 0,
+  /** settype's Bytes or Words table (spec §9). */
+  TypeTable = 1,
+  /** gc's parallel-for descriptor, on the first collection. */
+  ParFor = 2,
+  /** mallocinit's self-test (not traced: GODEBUG is not parsed yet). */
+  SelfTest = 3,
+}
+
+export interface RuntimeObserver {
+  /** typ = type word (id << 2 | kind) or 0; stack = the caller's stack id or -1. */
+  tracealloc(addr: number, size: number, typ: number, stack: number, internal: InternalAlloc): void;
+  tracefree(addr: number, size: number, origin: SweepOrigin): void;
+  tracegc(forced: boolean): void;
+}

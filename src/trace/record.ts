@@ -1,0 +1,178 @@
+// Trace records: the one shape both readers (native.ts, golog.ts) hand to the replay engine.
+//
+// Readers are push parsers: they are fed Buffer chunks and call `sink.record(r)` once per
+// record with a record object they reuse, so nothing is allocated per trace line on the hot
+// path. A sink copies whatever it keeps.
+
+/** What a record asks the emulated runtime to do. */
+export const enum RecordKind {
+  /** `a ID SIZE ...` / golog `tracealloc(ADDR, SIZE, ...)`. */
+  Alloc = 1,
+  /** `f ID`: explicit free (`runtime.free` / `__go_free`), immediate. */
+  Free = 2,
+  /** `d ID` / golog `tracefree` from a sweep: the object is unreachable from now on. */
+  Dead = 3,
+  /** `gc` / golog `tracegc()`: a collection point. */
+  GC = 4,
+  /** `fin ID [OFFSET]`: runtime.SetFinalizer. */
+  Finalizer = 5,
+  /** `unfin ID`: runtime.SetFinalizer(ID, nil). */
+  Unfinalizer = 6,
+  /** `t NS`: the emulated clock moves to NS. */
+  Clock = 7,
+  /** A line matched the `until` pattern: the replay stops here and reports. */
+  Until = 8,
+}
+
+/** TypeInfo kinds, the low two bits of the runtime's `typ` word. */
+export const enum TypeKind {
+  Single = 0,
+  Array = 1,
+  Chan = 2,
+}
+
+/** Malloc flags, values as in malloc.h. */
+export const enum MallocFlag {
+  NoScan = 1,
+  NoProfiling = 2,
+  NoGC = 4,
+  NoZero = 8,
+  NoInvokeGC = 16,
+}
+
+/**
+ * Where a golog `tracefree` came from, read off its traceback (spec §13.1, §15.3).
+ * Native `d` records use Unknown.
+ */
+export const enum FreeOrigin {
+  Unknown = 0,
+  /** `runtime.free` / `__go_free` / `runtime_free`: an explicit free, printed at once. */
+  Explicit = 1,
+  /** Sweep inside `MCentral_CacheSpan` (refill). */
+  CacheSpan = 2,
+  /** Sweep inside `MHeap_Reclaim` (before a page allocation). */
+  Reclaim = 3,
+  /** The background sweeper (`bgsweep` / `sweepone` outside a GC). */
+  BgSweep = 4,
+  /** A sweep inside `gc` (leftover sweep or eager sweep of runtime.GC), on g0. */
+  GCSweep = 5,
+  /** `MSpan_EnsureSwept` (explicit free, SetFinalizer, profiling). */
+  EnsureSwept = 6,
+}
+
+/** One parsed record. Fields that a kind does not use keep stale values: read only yours. */
+export interface TraceRecord {
+  kind: RecordKind;
+  /** 1-based line number of the record's first line. */
+  line: number;
+  /** Object name: the native ID token, or the golog address as lowercase `0x...` text. */
+  id: string;
+  /** Alloc: the address the log printed (golog), or -1 when the trace carries none. */
+  address: number;
+  /** Alloc: requested size (native) or the rounded size the log printed (golog). Dead: logged size. */
+  size: number;
+  /** Alloc: MallocFlag bits. */
+  flags: number;
+  /** Alloc: stack id from `stacks` of the reader, or -1. */
+  stack: number;
+  /** Alloc: Go type name, or null when untyped. */
+  typeName: string | null;
+  /** Alloc: TypeKind (meaningful when typeName is not null, or when `kind=` was given). */
+  typeKind: TypeKind;
+  /** Finalizer: byte offset into the object. */
+  offset: number;
+  /** Clock: nanoseconds since start. */
+  time: number;
+  /** Dead/Free (golog): where the free was printed from. */
+  origin: FreeOrigin;
+  /** GC (golog): true when the collection was forced by runtime.GC / debug.FreeOSMemory. */
+  forced: boolean;
+  /** golog: goroutine id of the record's header, or -1. */
+  goroutine: number;
+  /** Until: the text of the matching line. */
+  text: string;
+}
+
+export function newRecord(): TraceRecord {
+  return {
+    kind: RecordKind.Alloc,
+    line: 0,
+    id: "",
+    address: -1,
+    size: 0,
+    flags: 0,
+    stack: -1,
+    typeName: null,
+    typeKind: TypeKind.Single,
+    offset: 0,
+    time: 0,
+    origin: FreeOrigin.Unknown,
+    forced: false,
+    goroutine: -1,
+    text: "",
+  };
+}
+
+/** One traceback frame: function name and `file:line` (empty when unknown). */
+export interface Frame {
+  func: string;
+  location: string;
+}
+
+/** Interned call stacks: the same frame list always gets the same id. Ids start at 0. */
+export class StackTable {
+  private readonly byKey = new Map<string, number>();
+  private readonly stacks: Frame[][] = [];
+
+  intern(frames: Frame[]): number {
+    const key = frames.map((f) => f.func + "\u0000" + f.location).join("\u0001");
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known;
+    const id = this.stacks.length;
+    this.stacks.push(frames);
+    this.byKey.set(key, id);
+    return id;
+  }
+
+  frames(id: number): readonly Frame[] {
+    return this.stacks[id] ?? [];
+  }
+
+  get size(): number {
+    return this.stacks.length;
+  }
+}
+
+export interface RecordSink {
+  record(r: TraceRecord): void;
+}
+
+export type TraceFormat = "native" | "golog";
+
+/** A push parser for one trace format. */
+export interface TraceParser {
+  readonly format: TraceFormat;
+  readonly stacks: StackTable;
+  /** Lines consumed so far. */
+  readonly lines: number;
+  /** Lines that were not part of any record (golog: program output, gctrace lines...). */
+  readonly skippedLines: number;
+  /** Feed the next chunk; calls sink.record for every complete record in it. */
+  push(chunk: Buffer, sink: RecordSink): void;
+  /** End of input: flush the last record. */
+  end(sink: RecordSink): void;
+  /** True once an Until record was emitted: the caller stops feeding. */
+  readonly stopped: boolean;
+}
+
+/** A malformed trace: FILE:LINE: message, exit code 2. */
+export class TraceError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly detail: string,
+  ) {
+    super(`${file}:${line}: ${detail}`);
+    this.name = "TraceError";
+  }
+}

@@ -1,0 +1,198 @@
+// Tests of format sniffing and of opening traces: plain and gzip files (by magic bytes), stdin,
+// explicit formats, until, and read errors.
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { SNIFF_BYTES, STDIN_NAME, detectFormat, openTrace, readTrace, type OpenTraceOptions } from "../../src/trace/detect.js";
+import { RecordKind, TraceError, type TraceParser, type TraceRecord } from "../../src/trace/record.js";
+import { oracleDir, repoRoot } from "./trace-helpers.js";
+
+const golog = `PHASE main
+tracealloc(0xc208010000, 0x900, single object)
+goroutine 0 [idle]:
+runtime.mallocgc(0x900, 0x0, 0x10)
+\t/usr/local/go/src/pkg/runtime/malloc.goc:191 +0x145 fp=0x7ffec8044f68 sp=0x7ffec8044f00
+
+tracefree(0xc208010000, 0x900)
+goroutine 16 [running]:
+runtime.MSpan_Sweep(0x7f2119aa5200)
+\t/usr/local/go/src/pkg/runtime/mgc0.c:1894 +0x514 fp=0x7f2119912ce0 sp=0x7f2119912c08
+
+MEMSTATS_SNAPSHOT
+tracegc()
+
+goroutine 16 [garbage collection]:
+runtime.gc(0x2)
+\t/usr/local/go/src/pkg/runtime/mgc0.c:2329 +0x1c6 fp=0x7f2119912e20 sp=0x7f2119912df0
+end tracegc
+
+`;
+
+const native = "goalloc-trace 1\na 1 16\nd 1\ngc\n";
+
+describe("detectFormat", () => {
+  const cases: Array<[string, string, "native" | "golog"]> = [
+    ["a header", "goalloc-trace 1\na 1 8\n", "native"],
+    ["a header after comments and blanks", "# made by hand\n\n  goalloc-trace 1\n", "native"],
+    ["a headerless native trace", "# no header\na 1 8\nd 1\n", "native"],
+    ["a Go log", golog, "golog"],
+    ["a Go log with CRLF", golog.replace(/\n/g, "\r\n"), "golog"],
+    ["program output before the first record", "a = 5\nhello\ntracegc()\n", "golog"],
+    ["a lone tracefree line", "tracefree(0x10, 0x10)", "golog"],
+    ["a header followed by golog-looking lines", "goalloc-trace 1\ntracealloc(0x1, 0x10)\n", "native"],
+    ["trace words not at a line start", "x tracealloc(0x1, 0x10)\n", "native"],
+    ["empty input", "", "native"],
+    ["anything else", "hello world\n", "native"],
+  ];
+
+  it.each(cases)("%s", (_name, text, format) => {
+    expect(detectFormat(Buffer.from(text))).toBe(format);
+  });
+
+  it("looks only at the first 64 KiB", () => {
+    const filler = "hello\n".repeat(Math.ceil(SNIFF_BYTES / 6));
+    expect(detectFormat(Buffer.from(filler + "tracegc()\n"))).toBe("native");
+    expect(detectFormat(Buffer.from(filler.slice(0, SNIFF_BYTES - 10) + "\ntracegc()\n"))).toBe("golog");
+  });
+});
+
+describe("openTrace and readTrace", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "goalloc-trace-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function write(name: string, content: string | Buffer): string {
+    const file = path.join(dir, name);
+    writeFileSync(file, content);
+    return file;
+  }
+
+  async function read(file: string, options: OpenTraceOptions = {}): Promise<{ parser: TraceParser; records: TraceRecord[] }> {
+    const records: TraceRecord[] = [];
+    const parser = await readTrace(file, options, { record: (r) => records.push({ ...r }) });
+    return { parser, records };
+  }
+
+  async function failure(action: () => Promise<unknown>): Promise<TraceError> {
+    try {
+      await action();
+    } catch (error) {
+      if (error instanceof TraceError) return error;
+      throw error;
+    }
+    throw new Error("expected a TraceError");
+  }
+
+  it("reads a plain native file", async () => {
+    const { parser, records } = await read(write("plain.trace", native));
+    expect(parser.format).toBe("native");
+    expect(records.map((r) => r.kind)).toEqual([RecordKind.Alloc, RecordKind.Dead, RecordKind.GC]);
+  });
+
+  it("recognises gzip by its magic bytes, not by the file name", async () => {
+    const gz = await read(write("compressed.trace", gzipSync(native)));
+    expect(gz.parser.format).toBe("native");
+    expect(gz.records).toHaveLength(3);
+    const notGz = await read(write("plain.gz", golog));
+    expect(notGz.parser.format).toBe("golog");
+    expect(notGz.records.map((r) => r.kind)).toEqual([RecordKind.Alloc, RecordKind.Dead, RecordKind.GC]);
+    const opened = await openTrace(path.join(dir, "compressed.trace"));
+    expect(opened.gzip).toBe(true);
+    for await (const chunk of opened.stream) expect(chunk.length).toBeGreaterThan(0);
+  });
+
+  it("sniffs a gzipped Go log and honours until", async () => {
+    const file = write("log.gz", gzipSync(golog));
+    const all = await read(file);
+    expect(all.parser.format).toBe("golog");
+    expect(all.parser.skippedLines).toBe(2);
+    const part = await read(file, { until: "MEMSTATS_SNAPSHOT" });
+    expect(part.parser.stopped).toBe(true);
+    expect(part.records.map((r) => r.kind)).toEqual([RecordKind.Alloc, RecordKind.Dead, RecordKind.Until]);
+  });
+
+  it("streams inputs larger than the sniff window, and stops early on until", async () => {
+    const lines = ["goalloc-trace 1"];
+    for (let i = 0; i < 50_000; i++) lines.push(`a o${i} ${i % 4096}`, `d o${i}`);
+    const text = lines.join("\n") + "\n";
+    expect(text.length).toBeGreaterThan(10 * SNIFF_BYTES);
+    for (const file of [write("big.trace", text), write("big.trace.gz", gzipSync(text))]) {
+      const { parser, records } = await read(file);
+      expect(records).toHaveLength(100_000);
+      expect(parser.lines).toBe(100_001);
+      expect(records.at(-1)).toMatchObject({ kind: RecordKind.Dead, id: "o49999", line: 100_001 });
+      const stopped = await read(file, { until: "a o100 " });
+      expect(stopped.records).toHaveLength(201);
+      expect(stopped.records.at(-1)).toMatchObject({ kind: RecordKind.Until, line: 202, text: "a o100 100" });
+    }
+  });
+
+  it("uses an explicit format instead of sniffing", async () => {
+    const file = write("forced.log", golog);
+    const error = await failure(() => read(file, { format: "native" }));
+    expect(error.message).toBe(`${file}:1: unknown record "PHASE"`);
+    expect((await read(file, { format: "golog" })).records).toHaveLength(3);
+  });
+
+  it("reports a missing file or a directory as a TraceError at line 0", async () => {
+    const missing = path.join(dir, "missing.trace");
+    const error = await failure(() => read(missing));
+    expect(error.line).toBe(0);
+    expect(error.message).toBe(`${missing}:0: cannot read: ENOENT: no such file or directory, open '${missing}'`);
+    const folder = path.join(dir, "folder");
+    mkdirSync(folder);
+    expect((await failure(() => read(folder))).message).toBe(`${folder}:0: cannot read: EISDIR: illegal operation on a directory, read`);
+  });
+
+  it("reports corrupt gzip data, when sniffing and when streaming", async () => {
+    const valid = gzipSync("goalloc-trace 1\n" + "gc\n".repeat(100_000));
+    const truncated = write("truncated.gz", valid.subarray(0, valid.length - 20));
+    const garbage = write("garbage.gz", Buffer.from([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    for (const file of [truncated, garbage]) {
+      for (const format of ["auto", "native"] as const) {
+        const error = await failure(() => read(file, { format }));
+        expect(error.line).toBe(0);
+        expect(error.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:0: cannot decompress: `));
+      }
+    }
+  });
+
+  it("reads an empty file as an empty native trace", async () => {
+    const { parser, records } = await read(write("empty.trace", ""));
+    expect(parser.format).toBe("native");
+    expect(records).toEqual([]);
+    expect(parser.lines).toBe(0);
+  });
+
+  it("reads standard input for the path -", () => {
+    const script = `
+      import { readTrace } from ${JSON.stringify(path.join(repoRoot, "src/trace/detect.ts"))};
+      const kinds = [];
+      const parser = await readTrace("-", {}, { record: (r) => kinds.push(r.kind) });
+      console.log(JSON.stringify({ format: parser.format, file: parser.file, kinds }));
+    `;
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: repoRoot,
+      input: gzipSync(golog),
+      encoding: "utf8",
+    });
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({
+      format: "golog",
+      file: STDIN_NAME,
+      kinds: [RecordKind.Alloc, RecordKind.Dead, RecordKind.GC],
+    });
+  });
+
+  const oracleLog = path.join(oracleDir, "go1.3.3-amd64", "p0_baseline.allocfreetrace.txt.xz");
+  it.skipIf(!existsSync(oracleLog))("reads a gzipped oracle log like the original", async () => {
+    const file = write("p0.log.gz", gzipSync(execFileSync("xz", ["-dc", oracleLog], { maxBuffer: 1 << 30 })));
+    const { parser, records } = await read(file);
+    const count = (kind: RecordKind): number => records.filter((r) => r.kind === kind).length;
+    expect([count(RecordKind.Alloc), count(RecordKind.Dead), count(RecordKind.GC)]).toEqual([303, 18, 2]);
+    expect(parser.lines).toBe(12168);
+  });
+});
