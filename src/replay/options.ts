@@ -3,6 +3,7 @@
 import type { ArchName } from "../runtime/index.js";
 import { DefaultMemProfileRate, FastrandSeedBase, parseGOGC } from "../runtime/index.js";
 import type { FormatOption } from "../trace/detect.js";
+import type { PrologueKind } from "./prologue.js";
 
 export type GCMode = "pacer" | "log";
 
@@ -25,6 +26,11 @@ export interface ReplayOptions {
   checkInvariants: boolean;
   /** Unix time (ns) of emulated time 0, for LastGC. */
   unixEpochNs: number;
+  /** Start-up allocations made before tracing began: auto = go1.3 for logs, none for native. */
+  prologue: "auto" | PrologueKind;
+  /** Prologue: arguments and environment variables of the logged process. */
+  argc: number;
+  envc: number;
 }
 
 export const defaultReplayOptions: ReplayOptions = {
@@ -39,6 +45,10 @@ export const defaultReplayOptions: ReplayOptions = {
   until: null,
   checkInvariants: false,
   unixEpochNs: 0,
+  prologue: "auto",
+  // The oracle runs: `env -i GOMAXPROCS=1 GODEBUG=allocfreetrace=1 ./prog` (argc 1, two variables).
+  argc: 1,
+  envc: 2,
 };
 
 /** Fill in defaults; GOGC from the environment applies when the caller gave none. */

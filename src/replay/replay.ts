@@ -18,6 +18,7 @@ import {
   FlagNoGC,
   FlagNoInvokeGC,
   FlagNoScan,
+  FlagTypesFromLog,
   GCForce,
   RuntimeThrow,
   type Runtime,
@@ -33,7 +34,9 @@ import {
   type TraceParser,
   type TraceRecord,
 } from "../trace/record.js";
+import { GologSequencer, type HeldRecord, type SequencerTarget } from "./golog-sequencer.js";
 import type { ReplayOptions } from "./options.js";
+import { runPrologue } from "./prologue.js";
 
 /** A live object of the trace. */
 interface LiveObject {
@@ -109,7 +112,7 @@ export interface JWSums {
   liveAtMaxAllocator: number;
 }
 
-export class ReplayEngine implements RecordSink {
+export class ReplayEngine implements RecordSink, SequencerTarget {
   readonly rt: Runtime;
   readonly counts: TraceCounts = { lines: 0, events: 0, allocs: 0, frees: 0, deaths: 0, gcs: 0, skippedLines: 0, unknownFrees: 0 };
   readonly peaks: Record<PeakName, PeakPoint>;
@@ -131,6 +134,7 @@ export class ReplayEngine implements RecordSink {
   stoppedAt: { line: number; text: string } | null = null;
   private readonly objects = new Map<string, LiveObject>();
   private readonly golog: boolean;
+  private readonly sequencer: GologSequencer | null;
 
   constructor(
     readonly file: string,
@@ -151,7 +155,12 @@ export class ReplayEngine implements RecordSink {
     });
     const zero = (): PeakPoint => ({ value: 0, event: 0, line: 0 });
     this.peaks = { HeapAlloc: zero(), HeapInuse: zero(), HeapSys: zero(), Sys: zero(), HeapObjects: zero() };
+    this.sequencer = this.golog ? new GologSequencer(this, stacks, options.gc === "log") : null;
     if (this.golog) this.fidelity = { allocs: 0, addressMatches: 0, firstDivergence: null };
+    const prologue = options.prologue === "auto" ? (this.golog ? "go1.3" : "none") : options.prologue;
+    for (const o of runPrologue(this.rt, prologue, options.argc, options.envc)) {
+      this.objects.set("0x" + o.addr.toString(16), { addr: o.addr, size: o.size, tiny: false });
+    }
   }
 
   private fail(message: string): never {
@@ -174,6 +183,12 @@ export class ReplayEngine implements RecordSink {
   record(r: TraceRecord): void {
     this.line = r.line;
     const rt = this.rt;
+    if (this.sequencer !== null && r.kind !== RecordKind.Until) {
+      this.sequencer.record(r);
+      this.countRecord(r);
+      this.afterEvent();
+      return;
+    }
     switch (r.kind) {
       case RecordKind.Alloc:
         this.alloc(r);
@@ -191,8 +206,7 @@ export class ReplayEngine implements RecordSink {
         break;
       case RecordKind.GC:
         this.counts.gcs++;
-        if (!this.golog) rt.gc.collect(GCForce.Eager);
-        else if (this.options.gc === "log") rt.gc.collect(r.forced ? GCForce.Eager : GCForce.Always);
+        rt.gc.collect(GCForce.Eager);
         break;
       case RecordKind.Finalizer: {
         const o = this.live(r.id);
@@ -210,55 +224,91 @@ export class ReplayEngine implements RecordSink {
         rt.gc.scavengerAdvance(r.time);
         break;
       case RecordKind.Until:
+        this.sequencer?.flushAll();
         this.stoppedAt = { line: r.line, text: r.text };
         return;
     }
+    this.afterEvent();
+  }
+
+  /** End of input: apply what the golog sequencer still holds. */
+  finish(): void {
+    this.sequencer?.flushAll();
+  }
+
+  private afterEvent(): void {
     this.counts.events++;
     this.observe();
-    if (this.options.checkInvariants) checkInvariants(rt);
+    if (this.options.checkInvariants) checkInvariants(this.rt);
+  }
+
+  private countRecord(r: TraceRecord): void {
+    if (r.kind === RecordKind.Alloc) this.counts.allocs++;
+    else if (r.kind === RecordKind.GC) this.counts.gcs++;
+    else if (r.kind === RecordKind.Dead) {
+      if (r.origin === FreeOrigin.Explicit) this.counts.frees++;
+      else this.counts.deaths++;
+    }
+  }
+
+  // --- SequencerTarget: golog records, in the order the runtime performed them -----------
+
+  allocLogged(r: HeldRecord): void {
+    const rt = this.rt;
+    if (this.objects.has(r.id)) this.fail(`object ${r.id} is already live`);
+    const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
+    // Logs print rounded sizes and no flags. An object of the logged size lands in the same
+    // class; under 16 bytes it cannot have been a tiny block (those print as 0x10), so it
+    // must not take the tiny path. The log's own type-table records stand in for settype.
+    // With --gc log only the log's tracegc collects.
+    const flags =
+      (r.size < 16 ? 0 : FlagNoScan) | FlagTypesFromLog | (this.options.gc === "log" ? FlagNoInvokeGC : 0);
+    const addr = rt.mallocgc(r.size, typ, flags, r.stack);
+    this.objects.set(r.id, { addr, size: r.size, tiny: false });
+    this.liveRequestedBytes += r.size;
+    this.checkAddress(r.line, r.address, addr);
+  }
+
+  freeLogged(id: string, explicit: boolean, line: number): void {
+    this.line = line;
+    const o = this.objects.get(id);
+    if (o === undefined) {
+      this.counts.unknownFrees++;
+      return;
+    }
+    this.forget(id, o);
+    if (explicit) this.rt.free(o.addr);
+    else this.rt.release(o.addr, false);
+  }
+
+  addressOf(id: string): number {
+    return this.objects.get(id)?.addr ?? -1;
+  }
+
+  checkAddress(line: number, logged: number, emulated: number): void {
+    const f = this.fidelity;
+    if (f === null || logged < 0) return;
+    f.allocs++;
+    if (logged === emulated) f.addressMatches++;
+    else if (f.firstDivergence === null) f.firstDivergence = { line, expected: logged, got: emulated };
   }
 
   private alloc(r: TraceRecord): void {
     const rt = this.rt;
     if (this.objects.has(r.id)) this.fail(`object ${r.id} is already live`);
-    let flags = r.flags;
-    let typ = 0;
-    if (r.typeName !== null) typ = rt.typeWord(r.typeName, r.typeKind);
-    if (this.golog) {
-      // Logs print rounded sizes and no flags: replay pointer-free objects of the logged size,
-      // so each lands in the same class; with --gc log only the log's tracegc collects.
-      flags = FlagNoScan | (this.options.gc === "log" ? FlagNoInvokeGC : 0);
-    }
+    const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
+    const flags = r.flags;
     const tiny = !this.options.efence && (flags & (FlagNoScan | FlagNoGC)) === FlagNoScan && r.size > 0 && r.size < 16;
     const addr = rt.mallocgc(r.size, typ, flags, r.stack);
     this.objects.set(r.id, { addr, size: r.size, tiny });
     this.liveRequestedBytes += r.size;
     if (tiny) this.liveTinyRequestedBytes += r.size;
     this.counts.allocs++;
-    const f = this.fidelity;
-    if (f !== null && r.address >= 0) {
-      f.allocs++;
-      if (addr === r.address) f.addressMatches++;
-      else if (f.firstDivergence === null) f.firstDivergence = { line: r.line, expected: r.address, got: addr };
-    }
   }
 
   private dead(r: TraceRecord): void {
-    const o = this.objects.get(r.id);
-    if (o === undefined) {
-      if (this.golog) {
-        this.counts.unknownFrees++;
-        return;
-      }
-      this.live(r.id);
-      return;
-    }
+    const o = this.live(r.id);
     this.forget(r.id, o);
-    if (this.golog && r.origin === FreeOrigin.Explicit) {
-      this.counts.frees++;
-      this.rt.free(o.addr);
-      return;
-    }
     this.counts.deaths++;
     if (!this.rt.isAllocated(o.addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
     this.rt.release(o.addr);
@@ -319,6 +369,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       if (parser.stopped) break;
     }
     parser.end(engine);
+    engine.finish();
   } catch (e) {
     if (e instanceof TraceError) error = { kind: "trace", line: e.line, message: e.message };
     else if (e instanceof RuntimeThrow) error = { kind: "runtime", line: engine.line, message: e.message };

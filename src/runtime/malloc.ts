@@ -58,6 +58,12 @@ export const FlagNoProfiling = 2;
 export const FlagNoGC = 4;
 export const FlagNoZero = 8;
 export const FlagNoInvokeGC = 16;
+/**
+ * Not a runtime flag: goalloc's own, for replaying logs. The log prints the span type
+ * tables the runtime allocated as records of their own, so the emulation must not make them
+ * again; the object keeps its type word for output only.
+ */
+export const FlagTypesFromLog = 256;
 
 /** gc's parallel-for descriptor request (0x480 once rounded, on 64- and 32-bit alike). */
 const ParForDescSize = 1152;
@@ -106,6 +112,8 @@ export class Runtime {
   readonly printed: string[] = [];
   /** Index of the P (mcache) the current event runs on. */
   currentP = 0;
+  /** gc's parallel-for descriptor, once the first collection allocated it (0 before). */
+  parforAddr = 0;
   /** Objects allocated and not yet freed or swept (Mallocs − Frees at this instant). */
   liveObjects = 0;
   /** Emulated monotonic clock, ns since start. */
@@ -254,7 +262,7 @@ export class Runtime {
       const i = this.objectIndex(s, v);
       sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.NoGC;
     }
-    if ((flags & FlagNoScan) === 0 && typ !== 0) this.settype(s, v, typ);
+    if ((flags & (FlagNoScan | FlagTypesFromLog)) === 0 && typ !== 0) this.settype(s, v, typ);
     this.observer?.tracealloc(v, size, typ, stack, internal);
     if ((flags & FlagNoProfiling) === 0 && this.prof.rate > 0) this.prof.maybeSample(v, size, stack);
     if ((flags & FlagNoInvokeGC) === 0 && this.mstats.heap_alloc >= this.mstats.next_gc) {
@@ -291,7 +299,7 @@ export class Runtime {
 
   /** gc's first-use allocation of its parallel-for descriptor (runtime_malloc: traced, kept). */
   allocParFor(): void {
-    this.mallocgcInternal(ParForDescSize, 0, FlagNoInvokeGC, -1, InternalAlloc.ParFor);
+    this.parforAddr = this.mallocgcInternal(ParForDescSize, 0, FlagNoInvokeGC, -1, InternalAlloc.ParFor);
   }
 
   private objectIndex(s: number, v: number): number {
@@ -385,10 +393,12 @@ export class Runtime {
   }
 
   /**
-   * The object (or tiny sub-object) at v became unreachable. If the last collection has
-   * not swept its span yet, that collection saw it alive: it survives that sweep.
+   * The object (or tiny sub-object) at v became unreachable. A death after the last
+   * collection's mark (`afterMark`, the default) means that collection saw it alive: if it
+   * has not swept the span yet, the object survives that sweep. A death known to predate the
+   * mark (a log's tracefree) makes it garbage for the pending sweep.
    */
-  release(v: number): void {
+  release(v: number, afterMark = true): void {
     const heap = this.mheap;
     const sp = heap.spans;
     const s = heap.lookup(v);
@@ -399,7 +409,7 @@ export class Runtime {
       throw new Error(`release of ${hex(v)}: not a live object`);
     }
     pins[i] = pins[i]! - 1;
-    if (pins[i] === 0 && sp.sweepgen[s] === ((heap.sweepgen - 2) >>> 0)) {
+    if (afterMark && pins[i] === 0 && sp.sweepgen[s] === ((heap.sweepgen - 2) >>> 0)) {
       sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Keep;
     }
   }

@@ -43,7 +43,8 @@ const NATIVE_HEADER = Buffer.from("goalloc-trace");
 const GOLOG_RECORD_STARTS = [Buffer.from("tracealloc("), Buffer.from("tracefree("), Buffer.from("tracegc()")];
 
 function startsWithAt(bytes: Buffer, start: number, end: number, prefix: Buffer): boolean {
-  return end - start >= prefix.length && bytes.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0;
+  const prefixEnd = start + prefix.length;
+  return prefixEnd <= end && bytes.compare(prefix, 0, prefix.length, start, prefixEnd) === 0;
 }
 
 /**
@@ -75,7 +76,11 @@ export function detectFormat(firstBytes: Buffer): TraceFormat {
   return "native";
 }
 
-export function createParser(format: TraceFormat, file: string, options: { until?: string } = {}): TraceParser {
+export function createParser(
+  format: TraceFormat,
+  file: string,
+  options: { until?: string } = {},
+): TraceParser {
   return format === "golog" ? new GologParser(file, options) : new NativeParser(file, options);
 }
 
@@ -109,7 +114,11 @@ function readError(file: string, error: unknown, gzip: boolean): TraceError {
 }
 
 /** Read errors (missing file, corrupt gzip data...) become TraceError(file, 0, ...). */
-async function* withReadErrors(chunks: AsyncIterable<Buffer>, file: string, gzip: boolean): AsyncGenerator<Buffer> {
+async function* withReadErrors(
+  chunks: AsyncIterable<Buffer>,
+  file: string,
+  gzip: boolean,
+): AsyncGenerator<Buffer> {
   try {
     yield* chunks;
   } catch (error) {
@@ -159,7 +168,11 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
 }
 
 /** Stream a whole trace into `sink` (stopping early once the parser has stopped); returns the parser. */
-export async function readTrace(path: string, options: OpenTraceOptions, sink: RecordSink): Promise<TraceParser> {
+export async function readTrace(
+  path: string,
+  options: OpenTraceOptions,
+  sink: RecordSink,
+): Promise<TraceParser> {
   const { parser, stream } = await openTrace(path, options);
   for await (const chunk of stream) {
     parser.push(chunk, sink);

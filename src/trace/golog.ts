@@ -54,6 +54,10 @@ const enum State {
 }
 
 const TAB = 0x09;
+const SPACE = 0x20;
+const COLON = 0x3a;
+const OPEN_PAREN = 0x28;
+const CLOSE_PAREN = 0x29;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const LOWER_T = 0x74;
@@ -113,27 +117,31 @@ function isForcingFrame(func: string): boolean {
   return func === "runtime.GC" || func === "runtime_GC" || func.toLowerCase().endsWith("freeosmemory");
 }
 
-/** Function name of a frame line: `name(args)` (gc) or a bare `name` (gccgo). */
-function frameFunction(text: string): string {
-  if (!text.endsWith(")")) return text;
+/** End of the function name of a frame line: before a final `(args)` (gc), else the line end (gccgo). */
+function functionEnd(bytes: Buffer, start: number, end: number): number {
+  if (bytes[end - 1] !== CLOSE_PAREN) return end;
   let depth = 0;
-  for (let i = text.length - 1; i >= 0; i--) {
-    const c = text.charCodeAt(i);
-    if (c === 0x29 /* ) */) depth++;
-    else if (c === 0x28 /* ( */ && --depth === 0) return text.slice(0, i);
+  for (let i = end - 1; i >= start; i--) {
+    if (bytes[i] === CLOSE_PAREN) depth++;
+    else if (bytes[i] === OPEN_PAREN && --depth === 0) return i;
   }
-  return text;
+  return end;
 }
 
-/** `file:line` of a location line (after its TAB), without ` +0x..`, ` fp=.. sp=..`, ` pc=..`. */
-function frameLocation(text: string): string {
-  const colon = text.lastIndexOf(":");
-  const space = text.indexOf(" ", colon + 1);
-  const location = space < 0 ? text : text.slice(0, space);
-  return location === ":0" ? "" : location;
+/** End of `file:line` in a location line: before ` +0x..`, ` fp=.. sp=..`, ` pc=..`. */
+function locationEnd(bytes: Buffer, start: number, end: number): number {
+  let colon = end - 1;
+  while (colon >= start && bytes[colon] !== COLON) colon--;
+  if (colon < start) return end;
+  let space = colon;
+  while (space < end && bytes[space] !== SPACE) space++;
+  return space;
 }
 
-/** gccgo 12 writes package-qualified names as `\tPKGPATH\tNAME`: keep NAME (`*\truntime\truntime.p` → `*runtime.p`). */
+/**
+ * gccgo 12 writes package-qualified names as `\tPKGPATH\tNAME`: keep NAME, as the other runtimes
+ * print it (`*\truntime\truntime.p` → `*runtime.p`).
+ */
 function normaliseTypeName(text: string): string {
   let result = text;
   for (let open = result.indexOf("\t"); open >= 0; open = result.indexOf("\t", open)) {
@@ -201,9 +209,15 @@ export class GologParser implements TraceParser {
   private headers = 0;
   /** Frames are kept for the stack: tracealloc, and the first goroutine of tracegc. */
   private keepFrames = false;
-  private readonly funcs: string[] = [];
-  private readonly locations: string[] = [];
+  /** Ids (in `frames`) of the kept frames, and the same joined: the stack's key in `stackIds`. */
+  private readonly stackFrameIds: number[] = [];
   private frameCount = 0;
+  private stackKey = "";
+  /** Every distinct frame once, so that stacks share Frame objects and strings. */
+  private readonly frames: Frame[] = [];
+  private readonly frameIds = new Map<string, Map<string, number>>();
+  /** Stack key → id in `stacks`, so a known stack costs one short lookup. */
+  private readonly stackIds = new Map<string, number>();
   /** A function line waiting for its location line; its text when it is needed. */
   private funcPending = false;
   private pendingFunc = "";
@@ -304,6 +318,7 @@ export class GologParser implements TraceParser {
     this.goroutine = -1;
     this.headers = 0;
     this.frameCount = 0;
+    this.stackKey = "";
     this.funcPending = false;
     this.skipLocation = false;
     this.origin = FreeOrigin.Unknown;
@@ -318,7 +333,8 @@ export class GologParser implements TraceParser {
     const afterAddress = args.indexOf(", ");
     if (afterAddress < 0) this.fail(`malformed tracealloc line: ${text}`);
     const afterSize = args.indexOf(", ", afterAddress + 2);
-    this.parseAddressAndSize(args.slice(0, afterAddress), args.slice(afterAddress + 2, afterSize < 0 ? args.length : afterSize), text);
+    const sizeEnd = afterSize < 0 ? args.length : afterSize;
+    this.parseAddressAndSize(args.slice(0, afterAddress), args.slice(afterAddress + 2, sizeEnd), text);
     this.typeKind = TypeKind.Single;
     this.typeName = null;
     if (afterSize < 0) return;
@@ -376,19 +392,22 @@ export class GologParser implements TraceParser {
       this.startRecord(nextKind, bytes.toString("utf8", start, end));
       return;
     }
-    if (hasPrefix(bytes, start, end, GOROUTINE) && this.goroutineHeader(bytes, start + GOROUTINE.length, end)) return;
+    if (hasPrefix(bytes, start, end, GOROUTINE) && this.goroutineHeader(bytes, start + GOROUTINE.length, end)) {
+      return;
+    }
     if (hasPrefix(bytes, start, end, CREATED_BY)) {
       this.skipLocation = true;
       return;
     }
     if (hasPrefix(bytes, start, end, ELIDED)) return;
-    if (this.state === State.GCBlock && end - start === END_TRACEGC.length && hasPrefix(bytes, start, end, END_TRACEGC)) {
+    const isEnd = end - start === END_TRACEGC.length && hasPrefix(bytes, start, end, END_TRACEGC);
+    if (isEnd && this.state === State.GCBlock) {
       this.state = State.GCEnd;
       return;
     }
     this.funcPending = true;
     if (this.keepFrames || (this.kind === RecordKind.Dead && !this.originFound)) {
-      this.pendingFunc = frameFunction(bytes.toString("utf8", start, end));
+      this.pendingFunc = bytes.toString("utf8", start, functionEnd(bytes, start, end));
     }
   }
 
@@ -424,9 +443,10 @@ export class GologParser implements TraceParser {
     if (!this.funcPending) return;
     this.funcPending = false;
     if (this.keepFrames) {
-      const n = this.frameCount++;
-      this.funcs[n] = this.pendingFunc;
-      this.locations[n] = frameLocation(bytes.toString("utf8", start + 1, end));
+      const location = bytes.toString("utf8", start + 1, locationEnd(bytes, start + 1, end));
+      const id = this.frameId(this.pendingFunc, location === ":0" ? "" : location);
+      this.stackFrameIds[this.frameCount++] = id;
+      this.stackKey += id + ",";
       if (this.kind === RecordKind.GC && isForcingFrame(this.pendingFunc)) this.forced = true;
     } else if (this.kind === RecordKind.Dead && !this.originFound) {
       this.classifyFreeFrame(this.pendingFunc);
@@ -482,12 +502,29 @@ export class GologParser implements TraceParser {
     sink.record(r);
   }
 
-  private internStack(): number {
-    const frames: Frame[] = new Array<Frame>(this.frameCount);
-    for (let i = 0; i < this.frameCount; i++) {
-      frames[i] = { func: this.funcs[i], location: this.locations[i] };
+  private frameId(func: string, location: string): number {
+    let byLocation = this.frameIds.get(func);
+    if (byLocation === undefined) {
+      byLocation = new Map();
+      this.frameIds.set(func, byLocation);
     }
-    return this.stacks.intern(frames);
+    let id = byLocation.get(location);
+    if (id === undefined) {
+      id = this.frames.length;
+      this.frames.push({ func, location });
+      byLocation.set(location, id);
+    }
+    return id;
+  }
+
+  private internStack(): number {
+    const known = this.stackIds.get(this.stackKey);
+    if (known !== undefined) return known;
+    const frames = new Array<Frame>(this.frameCount);
+    for (let i = 0; i < this.frameCount; i++) frames[i] = this.frames[this.stackFrameIds[i]];
+    const id = this.stacks.intern(frames);
+    this.stackIds.set(this.stackKey, id);
+    return id;
   }
 
   private fail(message: string): never {

@@ -110,7 +110,8 @@ export class LineSplitter {
     }
     const needed = this.carryLength + length;
     if (needed > this.carry.length) {
-      const grown = Buffer.allocUnsafe(Math.min(Math.max(needed, this.carry.length * 2, 256), this.maxLineBytes + 1));
+      const capacity = Math.min(Math.max(needed, this.carry.length * 2, 256), this.maxLineBytes + 1);
+      const grown = Buffer.allocUnsafe(capacity);
       this.carry.copy(grown, 0, 0, this.carryLength);
       this.carry = grown;
     }

@@ -145,7 +145,9 @@ export class NativeParser implements TraceParser {
   private parseHeader(): void {
     if (!this.nextToken()) this.fail('malformed header: expected "goalloc-trace 1"');
     const version = this.tokenText();
-    if (version !== "1") this.fail(`unsupported trace version "${version}" (this reader knows goalloc-trace 1)`);
+    if (version !== "1") {
+      this.fail(`unsupported trace version "${version}" (this reader knows goalloc-trace 1)`);
+    }
     this.expectLineEnd("goalloc-trace");
   }
 
@@ -207,7 +209,9 @@ export class NativeParser implements TraceParser {
     let seen = 0;
     while (this.nextToken()) {
       const equals = this.bytes.indexOf(EQUALS, this.tokenStart);
-      if (equals < 0 || equals >= this.tokenEnd) this.fail(`a: unexpected field "${this.tokenText()}" (expected key=value)`);
+      if (equals < 0 || equals >= this.tokenEnd) {
+        this.fail(`a: unexpected field "${this.tokenText()}" (expected key=value)`);
+      }
       const key = this.bytes.toString("latin1", this.tokenStart, equals);
       const valueStart = equals + 1;
       if (key === "type") {

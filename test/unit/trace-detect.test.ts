@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { SNIFF_BYTES, STDIN_NAME, detectFormat, openTrace, readTrace, type OpenTraceOptions } from "../../src/trace/detect.js";
+import {
+  SNIFF_BYTES,
+  STDIN_NAME,
+  detectFormat,
+  openTrace,
+  readTrace,
+  type OpenTraceOptions,
+} from "../../src/trace/detect.js";
 import { RecordKind, TraceError, type TraceParser, type TraceRecord } from "../../src/trace/record.js";
 import { oracleDir, repoRoot } from "./trace-helpers.js";
 
@@ -70,7 +77,10 @@ describe("openTrace and readTrace", () => {
     return file;
   }
 
-  async function read(file: string, options: OpenTraceOptions = {}): Promise<{ parser: TraceParser; records: TraceRecord[] }> {
+  async function read(
+    file: string,
+    options: OpenTraceOptions = {},
+  ): Promise<{ parser: TraceParser; records: TraceRecord[] }> {
     const records: TraceRecord[] = [];
     const parser = await readTrace(file, options, { record: (r) => records.push({ ...r }) });
     return { parser, records };
@@ -144,7 +154,9 @@ describe("openTrace and readTrace", () => {
     expect(error.message).toBe(`${missing}:0: cannot read: ENOENT: no such file or directory, open '${missing}'`);
     const folder = path.join(dir, "folder");
     mkdirSync(folder);
-    expect((await failure(() => read(folder))).message).toBe(`${folder}:0: cannot read: EISDIR: illegal operation on a directory, read`);
+    expect((await failure(() => read(folder))).message).toBe(
+      `${folder}:0: cannot read: EISDIR: illegal operation on a directory, read`,
+    );
   });
 
   it("reports corrupt gzip data, when sniffing and when streaming", async () => {

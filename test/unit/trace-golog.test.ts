@@ -341,9 +341,22 @@ describe("GologParser on gc go1.3.3", () => {
   });
 
   it("reads addresses, sizes, kinds and types of the old form", () => {
-    expect(rs[0]).toMatchObject({ id: "0xc208010000", address: 0xc208010000, size: 0x900, typeName: null, typeKind: TypeKind.Single, goroutine: 0 });
+    expect(rs[0]).toMatchObject({
+      id: "0xc208010000",
+      address: 0xc208010000,
+      size: 0x900,
+      typeName: null,
+      typeKind: TypeKind.Single,
+      goroutine: 0,
+    });
     expect(rs[1]).toMatchObject({ id: "0xc208002120", size: 0x120, typeName: "runtime.g", typeKind: TypeKind.Single });
-    expect(rs[2]).toMatchObject({ id: "0xc208000170", size: 0x10, typeName: "uint8", typeKind: TypeKind.Array, goroutine: 16 });
+    expect(rs[2]).toMatchObject({
+      id: "0xc208000170",
+      size: 0x10,
+      typeName: "uint8",
+      typeKind: TypeKind.Array,
+      goroutine: 16,
+    });
   });
 
   it("interns the traceback without args, offsets, fp/sp or the created-by line", () => {
@@ -360,7 +373,15 @@ describe("GologParser on gc go1.3.3", () => {
   });
 
   it("classifies frees and marks the runtime.GC collection as forced", () => {
-    expect(rs[3]).toMatchObject({ kind: RecordKind.Dead, id: "0xc20800e020", address: 0xc20800e020, size: 0x20, origin: FreeOrigin.CacheSpan, goroutine: 16, stack: -1 });
+    expect(rs[3]).toMatchObject({
+      kind: RecordKind.Dead,
+      id: "0xc20800e020",
+      address: 0xc20800e020,
+      size: 0x20,
+      origin: FreeOrigin.CacheSpan,
+      goroutine: 16,
+      stack: -1,
+    });
     expect(rs[4]).toMatchObject({ kind: RecordKind.GC, forced: true, goroutine: 16 });
     expect(framesOf(parser, rs[4]?.stack ?? -1)).toEqual([
       "runtime.gc @ /usr/local/go/src/pkg/runtime/mgc0.c:2329",
@@ -479,9 +500,13 @@ describe("GologParser free origins (gofmt log)", () => {
     };
     expect(free(1, "runtime_MSpan_Sweep", "runtime_MCentral_CacheSpan", "runtime_MCache_Refill")).toBe(FreeOrigin.CacheSpan);
     expect(free(1, "runtime.(*mspan).sweep(0x1, 0x0)", "runtime.(*mcentral).cacheSpan(0x2)")).toBe(FreeOrigin.CacheSpan);
-    expect(free(1, "runtime.(*mspan).sweep(...)", "runtime.(*mheap).reclaimChunk(0x1)", "runtime.(*mheap).reclaim(0x1)")).toBe(FreeOrigin.Reclaim);
+    expect(free(1, "runtime.(*mspan).sweep(...)", "runtime.(*mheap).reclaimChunk(0x1)", "runtime.(*mheap).reclaim(0x1)")).toBe(
+      FreeOrigin.Reclaim,
+    );
     expect(free(1, "runtime.mspan.sweep", "runtime.mspan.ensureSwept", "runtime.SetFinalizer")).toBe(FreeOrigin.EnsureSwept);
-    expect(free(3, "runtime.(*sweepLocked).sweep(0x1)", "runtime.sweepone()", "runtime.bgsweep(0x0?)")).toBe(FreeOrigin.BgSweep);
+    expect(free(3, "runtime.(*sweepLocked).sweep(0x1)", "runtime.sweepone()", "runtime.bgsweep(0x0?)")).toBe(
+      FreeOrigin.BgSweep,
+    );
     expect(free(1, "runtime.sweepone()", "runtime.GC()", "main.main()")).toBe(FreeOrigin.GCSweep);
     expect(free(1, "__go_free", "runtime.mapdelete", "main.main")).toBe(FreeOrigin.Explicit);
     expect(free(1, "runtime_free", "runtime.selectgo")).toBe(FreeOrigin.Explicit);

@@ -67,7 +67,12 @@ class Tally {
 }
 
 /** Run a decompressor over `file` and stream its output through a fresh parser. */
-async function replay(command: string, args: string[], file: string, until?: string): Promise<{ parser: GologParser; tally: Tally }> {
+async function replay(
+  command: string,
+  args: string[],
+  file: string,
+  until?: string,
+): Promise<{ parser: GologParser; tally: Tally }> {
   const parser = new GologParser(file, until === undefined ? {} : { until });
   const tally = new Tally();
   const child = spawn(command, [...args, file], { stdio: ["ignore", "pipe", "inherit"] });
@@ -81,6 +86,10 @@ async function replay(command: string, args: string[], file: string, until?: str
   const [code] = (await exited) as [number | null];
   if (!parser.stopped) expect(code).toBe(0);
   return { parser, tally };
+}
+
+function totals(summary: Summary): Counts {
+  return { tracealloc: summary.tracealloc, tracefree: summary.tracefree, tracegc: summary.tracegc };
 }
 
 function hex(value: number): string {
@@ -124,7 +133,7 @@ describe.skipIf(!existsSync(oracleDir))("GologParser on the oracle logs", () => 
 
     it("matches the summary's counts, lines, addresses and sizes", async () => {
       const { parser, tally } = await replay("xz", ["-dc"], log);
-      expect(tally.counts).toEqual({ tracealloc: summary.tracealloc, tracefree: summary.tracefree, tracegc: summary.tracegc });
+      expect(tally.counts).toEqual(totals(summary));
       expect(parser.lines).toBe(summary.lines);
       expect(tally.firstAlloc).toBe(summary.first_alloc_addr);
       expect(hex(tally.minAlloc)).toBe(summary.min_alloc_addr);
@@ -167,7 +176,7 @@ describe.skipIf(!process.env.GOALLOC_LARGE_ORACLE || !existsSync(large))("GologP
   it("matches its summary", { timeout: 600_000 }, async () => {
     const summary = JSON.parse(readFileSync(large.replace(".allocfreetrace.txt.zst", ".summary.json"), "utf8")) as Summary;
     const { parser, tally } = await replay("zstd", ["-dc", "--long=27"], large);
-    expect(tally.counts).toEqual({ tracealloc: summary.tracealloc, tracefree: summary.tracefree, tracegc: summary.tracegc });
+    expect(tally.counts).toEqual(totals(summary));
     expect(parser.lines).toBe(summary.lines);
     expect(tally.firstAlloc).toBe(summary.first_alloc_addr);
     expect(hex(tally.maxEnd)).toBe(summary.max_alloc_end);

@@ -1,0 +1,196 @@
+// Putting a Go allocfreetrace log back in the order the runtime did things (spec §15).
+//
+// A log prints some events later or earlier than they happened, and prints frees when a
+// sweep reclaims them, not when the objects died. The sequencer holds back what the log
+// shows early and releases what it shows late, so that the emulated runtime sees each
+// death before the sweep that reclaims it and each allocation in the order it happened:
+//   * a span type table (a tracealloc with a `settype` frame) is printed before the typed
+//     object whose allocation made it: it is allocated right after that object;
+//   * a collection's tracegc block is followed by what the collection itself printed:
+//     its first-use parallel-for descriptor and the frees of its sweeps. Those deaths are
+//     known before the emulated collection runs, which happens at the next other record;
+//   * an explicit free is followed by the frees of the sweep its EnsureSwept ran: the free
+//     waits for them;
+//   * frees printed by the background sweeper make the emulation sweep, in allspans order,
+//     up to and including that span (spans it swept with nothing to free are invisible);
+//   * frees printed from CacheSpan, Reclaim or EnsureSwept need nothing more: the emulated
+//     runtime sweeps the same spans at the same points once it knows the deaths.
+
+import { GCForce, type Runtime } from "../runtime/index.js";
+import { sweepone } from "../runtime/mgcsweep.js";
+import { SweepOrigin } from "../runtime/observer.js";
+import { FreeOrigin, RecordKind, TypeKind, type StackTable, type TraceRecord } from "../trace/record.js";
+
+/** The parts of a record the sequencer keeps while it holds the record back. */
+export interface HeldRecord {
+  id: string;
+  address: number;
+  size: number;
+  line: number;
+  stack: number;
+  typeName: string | null;
+  typeKind: TypeKind;
+}
+
+/** What the sequencer asks of the replay engine. */
+export interface SequencerTarget {
+  readonly rt: Runtime;
+  /** Allocate a log record (records its address for fidelity). */
+  allocLogged(r: HeldRecord): void;
+  /** A tracefree: the object is dead (explicit: freed now). */
+  freeLogged(id: string, explicit: boolean, line: number): void;
+  /** The emulated address of a live logged object, or -1. */
+  addressOf(id: string): number;
+  /** Compare a runtime-internal allocation with the address the log printed for it. */
+  checkAddress(line: number, logged: number, emulated: number): void;
+  /** Line of the record being applied, for errors. */
+  line: number;
+}
+
+const SETTYPE = /(^|[._])settype$/;
+
+function hold(r: TraceRecord): HeldRecord {
+  return {
+    id: r.id,
+    address: r.address,
+    size: r.size,
+    line: r.line,
+    stack: r.stack,
+    typeName: r.typeName,
+    typeKind: r.typeKind,
+  };
+}
+
+export class GologSequencer {
+  private pendingTable: HeldRecord | null = null;
+  private pendingFree: HeldRecord | null = null;
+  private pendingGC: { forced: boolean; line: number } | null = null;
+  private pendingParFor: HeldRecord | null = null;
+  /** Span the background sweeper was printing frees for. */
+  private bgSpan = -1;
+  /** Per stack id: 1 = a settype frame is on it, 0 = not, undefined = not looked at yet. */
+  private readonly settypeStacks: (0 | 1)[] = [];
+
+  constructor(
+    private readonly target: SequencerTarget,
+    private readonly stacks: StackTable,
+    /** Collect at the log's tracegc (true) or leave collections to the pacer. */
+    private readonly followLogGC: boolean,
+  ) {}
+
+  private isSettype(stack: number): boolean {
+    if (stack < 0) return false;
+    let known = this.settypeStacks[stack];
+    if (known === undefined) {
+      known = this.stacks.frames(stack).some((f) => SETTYPE.test(f.func)) ? 1 : 0;
+      this.settypeStacks[stack] = known;
+    }
+    return known === 1;
+  }
+
+  /** Apply one record (or hold it back). Returns true when the caller counts it as an event. */
+  record(r: TraceRecord): void {
+    const isDead = r.kind === RecordKind.Dead;
+    if (this.pendingFree && !(isDead && r.origin === FreeOrigin.EnsureSwept)) this.flushFree();
+    if (this.pendingGC) {
+      if (isDead && r.origin === FreeOrigin.GCSweep) {
+        this.target.freeLogged(r.id, false, r.line);
+        return;
+      }
+      if (r.kind === RecordKind.Alloc && this.followLogGC && this.target.rt.parforAddr === 0 && r.typeName === null && this.pendingParFor === null) {
+        // The collection's first-use descriptor, allocated by the emulated gc itself.
+        this.pendingParFor = hold(r);
+        return;
+      }
+      this.flushGC();
+    }
+    if (this.bgSpan !== -1 && !(isDead && r.origin === FreeOrigin.BgSweep)) this.flushBgSweep();
+    switch (r.kind) {
+      case RecordKind.Alloc:
+        if (this.isSettype(r.stack)) {
+          if (this.pendingTable) this.flushTable();
+          this.pendingTable = hold(r);
+          return;
+        }
+        this.target.allocLogged(r);
+        if (this.pendingTable) this.flushTable();
+        return;
+      case RecordKind.Dead:
+        if (this.pendingTable) this.flushTable();
+        this.dead(r);
+        return;
+      case RecordKind.GC:
+        this.flushAll();
+        this.pendingGC = { forced: r.forced, line: r.line };
+        return;
+      default:
+        this.flushAll();
+    }
+  }
+
+  private dead(r: TraceRecord): void {
+    switch (r.origin) {
+      case FreeOrigin.Explicit:
+        this.pendingFree = hold(r);
+        return;
+      case FreeOrigin.BgSweep: {
+        const addr = this.target.addressOf(r.id);
+        const span = addr < 0 ? -1 : this.target.rt.mheap.lookup(addr);
+        if (span !== this.bgSpan) this.flushBgSweep();
+        this.target.freeLogged(r.id, false, r.line);
+        this.bgSpan = span;
+        return;
+      }
+      default:
+        this.target.freeLogged(r.id, false, r.line);
+    }
+  }
+
+  private flushTable(): void {
+    const t = this.pendingTable!;
+    this.pendingTable = null;
+    this.target.line = t.line;
+    this.target.allocLogged(t);
+  }
+
+  private flushFree(): void {
+    const f = this.pendingFree!;
+    this.pendingFree = null;
+    this.target.line = f.line;
+    this.target.freeLogged(f.id, true, f.line);
+  }
+
+  private flushGC(): void {
+    const gc = this.pendingGC!;
+    this.pendingGC = null;
+    if (!this.followLogGC) return;
+    const rt = this.target.rt;
+    this.target.line = gc.line;
+    rt.gc.collect(gc.forced ? GCForce.Eager : GCForce.Always);
+    const parfor = this.pendingParFor;
+    if (parfor) {
+      this.pendingParFor = null;
+      this.target.checkAddress(parfor.line, parfor.address, rt.parforAddr);
+    }
+  }
+
+  /** The background sweeper reached this span: sweep in snapshot order up to it. */
+  private flushBgSweep(): void {
+    const span = this.bgSpan;
+    this.bgSpan = -1;
+    if (span < 0) return;
+    const rt = this.target.rt;
+    const sp = rt.mheap.spans;
+    while (sp.sweepgen[span] !== rt.mheap.sweepgen && !rt.mheap.sweepdone) {
+      if (sweepone(rt, SweepOrigin.BgSweep) === -1) break;
+    }
+  }
+
+  /** Apply everything held back (before a marker, another kind of record, or the end). */
+  flushAll(): void {
+    if (this.pendingFree) this.flushFree();
+    if (this.pendingGC) this.flushGC();
+    if (this.pendingTable) this.flushTable();
+    if (this.bgSpan !== -1) this.flushBgSweep();
+  }
+}
