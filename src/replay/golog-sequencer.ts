@@ -10,14 +10,17 @@
 //     its first-use parallel-for descriptor and the frees of its sweeps. Those deaths are
 //     known before the emulated collection runs, which happens at the next other record;
 //   * an explicit free is followed by the frees of the sweep its EnsureSwept ran: the free
-//     waits for them;
+//     waits for them (gc 1.3's shrinkstack first splits the stack's span in two and frees
+//     the low half, an event the log shows only as that free);
 //   * frees printed by the background sweeper make the emulation sweep, in allspans order,
 //     up to and including that span (spans it swept with nothing to free are invisible);
-//   * frees printed from CacheSpan, Reclaim or EnsureSwept need nothing more: the emulated
-//     runtime sweeps the same spans at the same points once it knows the deaths.
+//     frees printed by an EnsureSwept that no logged free explains (SetFinalizer, profile
+//     records) make the emulation sweep that span there;
+//   * frees printed from CacheSpan or Reclaim need nothing more: the emulated runtime sweeps
+//     the same spans at the same points once it knows the deaths.
 
 import { GCForce, type Runtime } from "../runtime/index.js";
-import { sweepone } from "../runtime/mgcsweep.js";
+import { ensureSwept, sweepone } from "../runtime/mgcsweep.js";
 import { SweepOrigin } from "../runtime/observer.js";
 import { FreeOrigin, RecordKind, TypeKind, type StackTable, type TraceRecord } from "../trace/record.js";
 
@@ -39,6 +42,8 @@ export interface SequencerTarget {
   allocLogged(r: HeldRecord): void;
   /** A tracefree: the object is dead (explicit: freed now). */
   freeLogged(id: string, explicit: boolean, line: number): void;
+  /** gc 1.3's shrinkstack: split the stack's span in place and free its low half. */
+  shrinkStackLogged(id: string, line: number): void;
   /** The emulated address of a live logged object, or -1. */
   addressOf(id: string): number;
   /** Compare a runtime-internal allocation with the address the log printed for it. */
@@ -64,10 +69,12 @@ function hold(r: TraceRecord): HeldRecord {
 export class GologSequencer {
   private pendingTable: HeldRecord | null = null;
   private pendingFree: HeldRecord | null = null;
+  private pendingFreeShrinks = false;
   private pendingGC: { forced: boolean; line: number } | null = null;
   private pendingParFor: HeldRecord | null = null;
-  /** Span the background sweeper was printing frees for. */
-  private bgSpan = -1;
+  /** Span a sweep was printing frees for, and which sweep (BgSweep or EnsureSwept). */
+  private sweptSpan = -1;
+  private sweptBy: FreeOrigin = FreeOrigin.Unknown;
   /** Per stack id: 1 = a settype frame is on it, 0 = not, undefined = not looked at yet. */
   private readonly settypeStacks: (0 | 1)[] = [];
 
@@ -104,7 +111,7 @@ export class GologSequencer {
       }
       this.flushGC();
     }
-    if (this.bgSpan !== -1 && !(isDead && r.origin === FreeOrigin.BgSweep)) this.flushBgSweep();
+    if (this.sweptSpan !== -1 && !(isDead && r.origin === this.sweptBy)) this.flushSweep();
     switch (r.kind) {
       case RecordKind.Alloc:
         if (this.isSettype(r.stack)) {
@@ -131,14 +138,25 @@ export class GologSequencer {
   private dead(r: TraceRecord): void {
     switch (r.origin) {
       case FreeOrigin.Explicit:
+      case FreeOrigin.ShrinkStack:
         this.pendingFree = hold(r);
+        this.pendingFreeShrinks = r.origin === FreeOrigin.ShrinkStack;
         return;
+      case FreeOrigin.EnsureSwept:
       case FreeOrigin.BgSweep: {
+        // After an explicit free, that free's EnsureSwept sweeps (it waits, see record()).
+        // Otherwise SetFinalizer or a profile record swept the span: the log has no other
+        // trace of that call, so the sweep is replayed here.
+        if (r.origin === FreeOrigin.EnsureSwept && this.pendingFree) {
+          this.target.freeLogged(r.id, false, r.line);
+          return;
+        }
         const addr = this.target.addressOf(r.id);
         const span = addr < 0 ? -1 : this.target.rt.mheap.lookup(addr);
-        if (span !== this.bgSpan) this.flushBgSweep();
+        if (span !== this.sweptSpan || r.origin !== this.sweptBy) this.flushSweep();
         this.target.freeLogged(r.id, false, r.line);
-        this.bgSpan = span;
+        this.sweptSpan = span;
+        this.sweptBy = r.origin;
         return;
       }
       default:
@@ -157,7 +175,8 @@ export class GologSequencer {
     const f = this.pendingFree!;
     this.pendingFree = null;
     this.target.line = f.line;
-    this.target.freeLogged(f.id, true, f.line);
+    if (this.pendingFreeShrinks) this.target.shrinkStackLogged(f.id, f.line);
+    else this.target.freeLogged(f.id, true, f.line);
   }
 
   private flushGC(): void {
@@ -174,12 +193,19 @@ export class GologSequencer {
     }
   }
 
-  /** The background sweeper reached this span: sweep in snapshot order up to it. */
-  private flushBgSweep(): void {
-    const span = this.bgSpan;
-    this.bgSpan = -1;
+  /**
+   * The log showed a sweep of this span: the background sweeper (which walks the snapshot
+   * in order, so every span before it is swept too) or an EnsureSwept.
+   */
+  private flushSweep(): void {
+    const span = this.sweptSpan;
+    this.sweptSpan = -1;
     if (span < 0) return;
     const rt = this.target.rt;
+    if (this.sweptBy === FreeOrigin.EnsureSwept) {
+      ensureSwept(rt, span);
+      return;
+    }
     const sp = rt.mheap.spans;
     while (sp.sweepgen[span] !== rt.mheap.sweepgen && !rt.mheap.sweepdone) {
       if (sweepone(rt, SweepOrigin.BgSweep) === -1) break;
@@ -191,6 +217,6 @@ export class GologSequencer {
     if (this.pendingFree) this.flushFree();
     if (this.pendingGC) this.flushGC();
     if (this.pendingTable) this.flushTable();
-    if (this.bgSpan !== -1) this.flushBgSweep();
+    if (this.sweptSpan !== -1) this.flushSweep();
   }
 }

@@ -28,9 +28,9 @@ export interface ReplayOptions {
   unixEpochNs: number;
   /** Start-up allocations made before tracing began: auto = go1.3 for logs, none for native. */
   prologue: "auto" | PrologueKind;
-  /** Prologue: arguments and environment variables of the logged process. */
-  argc: number;
-  envc: number;
+  /** Prologue: arguments and environment variables of the logged process (null: infer). */
+  argc: number | null;
+  envc: number | null;
 }
 
 export const defaultReplayOptions: ReplayOptions = {
@@ -46,9 +46,10 @@ export const defaultReplayOptions: ReplayOptions = {
   checkInvariants: false,
   unixEpochNs: 0,
   prologue: "auto",
-  // The oracle runs: `env -i GOMAXPROCS=1 GODEBUG=allocfreetrace=1 ./prog` (argc 1, two variables).
-  argc: 1,
-  envc: 2,
+  // Inferred from the log; failing that, the oracle runs' values:
+  // `env -i GOMAXPROCS=1 GODEBUG=allocfreetrace=1 ./prog` (argc 1, two variables).
+  argc: null,
+  envc: null,
 };
 
 /** Fill in defaults; GOGC from the environment applies when the caller gave none. */

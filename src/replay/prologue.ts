@@ -8,7 +8,7 @@
 // its type table at 0xc208004000, the stack at 0xc208006000, argv at 0xc208000000 and the
 // environment at 0xc20800e000, and the first traced record lands at 0xc208010000.
 
-import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoZero, type Runtime } from "../runtime/index.js";
+import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoZero, sizeToClass, type Runtime } from "../runtime/index.js";
 
 export type PrologueKind = "none" | "go1.3";
 export const PROLOGUE_KINDS: readonly PrologueKind[] = ["none", "go1.3"];
@@ -43,4 +43,50 @@ export function runPrologue(rt: Runtime, kind: PrologueKind, argc: number, envc:
   keep(rt.mallocgc(envc * 2 * P, 0, FlagNoInvokeGC, -1), envc * 2 * P);
   rt.mstats.enablegc = enablegc;
   return objects;
+}
+
+/** Start-up parameters of the logged process, given or inferred from the log. */
+export interface StartUp {
+  kind: PrologueKind;
+  argc: number;
+  envc: number;
+  /** 32-bit `_end` (null: the arch default / 64-bit). */
+  dataEnd: number | null;
+  /** Which of them were inferred from the log. */
+  inferred: ("argc" | "envc" | "dataEnd")[];
+}
+
+const MiB = 1 << 20;
+
+/**
+ * 32-bit: the `_end` that places the arena where the log's first allocation is. The arena
+ * starts 0x10100000 past `roundUp(_end + 256 KiB, 1 MiB)`, and the start-up allocations take
+ * far less than a MiB, so the arena starts at the MiB of that address. Null when the default
+ * layout already fits, or on 64-bit.
+ */
+export function inferDataEnd(rt: Runtime, firstAddress: number): number | null {
+  if (rt.arch.ptrSize !== 4) return null;
+  const arenaStart = Math.floor(firstAddress / MiB) * MiB;
+  if (arenaStart === rt.arena.arena_start || arenaStart < 0x10100000 + MiB) return null;
+  return arenaStart - 0x10100000 - 0x40000;
+}
+
+/**
+ * The (argc, envc) pairs worth trying, most likely first: argv and the environment only
+ * matter through the size classes of their slices, so one pair per distinct pair of classes.
+ */
+export function startUpCandidates(ptrSize: number, argc: number | null, envc: number | null): { argc: number; envc: number }[] {
+  const argcs = argc !== null ? [argc] : [1, ...Array.from({ length: 63 }, (_, i) => i + 2)];
+  const envcs = envc !== null ? [envc] : [2, 0, 1, ...Array.from({ length: 126 }, (_, i) => i + 3)];
+  const seen = new Set<string>();
+  const out: { argc: number; envc: number }[] = [];
+  for (const a of argcs) {
+    for (const e of envcs) {
+      const key = `${sizeToClass(a * 2 * ptrSize)}:${e === 0 ? 0 : sizeToClass(e * 2 * ptrSize)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ argc: a, envc: e });
+    }
+  }
+  return out;
 }

@@ -22,6 +22,7 @@ import {
   GCForce,
   RuntimeThrow,
   type Runtime,
+  type RuntimeObserver,
 } from "../runtime/index.js";
 import { openTrace } from "../trace/detect.js";
 import {
@@ -36,7 +37,24 @@ import {
 } from "../trace/record.js";
 import { GologSequencer, type HeldRecord, type SequencerTarget } from "./golog-sequencer.js";
 import type { ReplayOptions } from "./options.js";
-import { runPrologue } from "./prologue.js";
+import { inferDataEnd, runPrologue, startUpCandidates, type StartUp } from "./prologue.js";
+
+/** Allocations of a log replayed under each start-up candidate to choose between them. */
+const StartUpProbeAllocs = 256;
+
+/**
+ * A RuntimeObserver of a replay (allocfreetrace output). It is attached once the untraced
+ * start-up has run, and told what the runtime does next on behalf of the trace.
+ */
+export interface ReplayObserver extends RuntimeObserver {
+  /** A record of this kind is applied next; for an allocation, its stack id (-1 = none) and type word. */
+  beginRecord(kind: RecordKind, stack: number, typ: number): void;
+  /** The replay is over (also after an error). */
+  end(): void;
+}
+
+/** Makes the observer of one replay; `replay.rt` is the runtime its hooks come from. */
+export type ObserverFactory = (replay: { readonly rt: Runtime }, stacks: StackTable, format: TraceFormat) => ReplayObserver;
 
 /** A live object of the trace. */
 interface LiveObject {
@@ -66,6 +84,8 @@ export interface TraceCounts {
   skippedLines: number;
   /** golog: tracefree records of objects the log never showed allocated (untraced start-up). */
   unknownFrees: number;
+  /** golog: allocations at an address the log never showed freed (the earlier object is forgotten). */
+  untracedReuse: number;
 }
 
 export interface Fidelity {
@@ -99,6 +119,8 @@ export interface ReplayOutcome {
   error: ReplayError | null;
   /** The `--until` line that stopped the replay, if any. */
   stoppedAt: { line: number; text: string } | null;
+  /** The start-up prologue that ran before the first event. */
+  startUp: StartUp | null;
 }
 
 export interface JWSums {
@@ -113,8 +135,15 @@ export interface JWSums {
 }
 
 export class ReplayEngine implements RecordSink, SequencerTarget {
-  readonly rt: Runtime;
-  readonly counts: TraceCounts = { lines: 0, events: 0, allocs: 0, frees: 0, deaths: 0, gcs: 0, skippedLines: 0, unknownFrees: 0 };
+  private runtime: Runtime;
+  private readonly makeRuntime: (dataEnd: number | null) => Runtime;
+  private startUpPending = false;
+  /** A log's first records, held until its start-up parameters are settled. */
+  private startUpBuffer: TraceRecord[] = [];
+  private startUpAllocs = 0;
+  /** The start-up prologue that ran, with what was inferred. */
+  startUp: StartUp | null = null;
+  readonly counts: TraceCounts = { lines: 0, events: 0, allocs: 0, frees: 0, deaths: 0, gcs: 0, skippedLines: 0, unknownFrees: 0, untracedReuse: 0 };
   readonly peaks: Record<PeakName, PeakPoint>;
   readonly jw: JWSums = {
     events: 0,
@@ -135,32 +164,105 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private readonly objects = new Map<string, LiveObject>();
   private readonly golog: boolean;
   private readonly sequencer: GologSequencer | null;
+  private observer: ReplayObserver | null = null;
 
   constructor(
     readonly file: string,
     format: TraceFormat,
     readonly options: ReplayOptions,
-    stacks: StackTable,
+    private readonly stacks: StackTable,
   ) {
     this.golog = format === "golog";
-    this.rt = createRuntime({
-      arch: options.arch,
-      dataEnd: options.dataEnd ?? undefined,
-      gcpercent: options.gogc,
-      memProfileRate: options.memprofilerate,
-      seed: options.seed,
-      efence: options.efence,
-      unixEpochNs: options.unixEpochNs,
-      stackDepth: (stack) => (stack < 0 ? 1 : Math.max(1, stacks.frames(stack).length)),
-    });
+    this.makeRuntime = (dataEnd) =>
+      createRuntime({
+        arch: options.arch,
+        dataEnd: dataEnd ?? undefined,
+        gcpercent: options.gogc,
+        memProfileRate: options.memprofilerate,
+        seed: options.seed,
+        efence: options.efence,
+        unixEpochNs: options.unixEpochNs,
+        stackDepth: (stack) => (stack < 0 ? 1 : Math.max(1, stacks.frames(stack).length)),
+      });
+    this.runtime = this.makeRuntime(options.dataEnd);
     const zero = (): PeakPoint => ({ value: 0, event: 0, line: 0 });
     this.peaks = { HeapAlloc: zero(), HeapInuse: zero(), HeapSys: zero(), Sys: zero(), HeapObjects: zero() };
     this.sequencer = this.golog ? new GologSequencer(this, stacks, options.gc === "log") : null;
     if (this.golog) this.fidelity = { allocs: 0, addressMatches: 0, firstDivergence: null };
     const prologue = options.prologue === "auto" ? (this.golog ? "go1.3" : "none") : options.prologue;
-    for (const o of runPrologue(this.rt, prologue, options.argc, options.envc)) {
+    const open = options.argc === null || options.envc === null || (this.runtime.arch.ptrSize === 4 && options.dataEnd === null);
+    if (prologue === "go1.3" && this.golog && open) this.startUpPending = true;
+    else {
+      this.startUp = { kind: prologue, argc: options.argc ?? 1, envc: options.envc ?? 2, dataEnd: options.dataEnd, inferred: [] };
+      this.runStartUp();
+    }
+  }
+
+  /** The emulated runtime (replaced only before the first event, when start-up is inferred). */
+  get rt(): Runtime {
+    return this.runtime;
+  }
+
+  /**
+   * Settle a log's start-up parameters. Those the user left open are chosen by replaying the
+   * buffered first records under each candidate (see startUpCandidates) and keeping the one
+   * that puts the most allocations at their logged addresses: the first address alone cannot
+   * tell, say, five arguments and two variables from two arguments and three variables.
+   */
+  private settleStartUp(): void {
+    this.startUpPending = false;
+    const records = this.startUpBuffer;
+    this.startUpBuffer = [];
+    const opts = this.options;
+    const inferred: StartUp["inferred"] = [];
+    let dataEnd = opts.dataEnd;
+    const first = records.find((r) => r.kind === RecordKind.Alloc && r.address >= 0);
+    if (first && dataEnd === null) {
+      dataEnd = inferDataEnd(this.runtime, first.address);
+      if (dataEnd !== null) inferred.push("dataEnd");
+    }
+    let best = { argc: opts.argc ?? 1, envc: opts.envc ?? 2 };
+    if (first && (opts.argc === null || opts.envc === null)) {
+      const concreteEnd = dataEnd ?? (this.runtime.arch.ptrSize === 4 ? this.runtime.arch.defaultDataEnd : null);
+      let bestMatches = -1;
+      for (const c of startUpCandidates(this.runtime.arch.ptrSize, opts.argc, opts.envc)) {
+        const probe = this.makeRuntime(concreteEnd);
+        runPrologue(probe, "go1.3", c.argc, c.envc);
+        if (probe.mallocgc(first.size, 0, this.loggedFlags(first.size), -1) !== first.address) continue;
+        const trial = new ReplayEngine(this.file, "golog", { ...opts, dataEnd: concreteEnd, argc: c.argc, envc: c.envc, until: null }, this.stacks);
+        try {
+          for (const r of records) if (r.kind !== RecordKind.Until) trial.record(r);
+          trial.finish();
+        } catch {
+          // A candidate that makes the log impossible simply scores what it matched so far.
+        }
+        const matches = trial.fidelity!.addressMatches;
+        if (matches > bestMatches) {
+          bestMatches = matches;
+          best = c;
+        }
+      }
+      if (opts.argc === null && best.argc !== 1) inferred.push("argc");
+      if (opts.envc === null && best.envc !== 2) inferred.push("envc");
+    }
+    this.startUp = { kind: "go1.3", argc: best.argc, envc: best.envc, dataEnd, inferred };
+    this.runtime = this.makeRuntime(dataEnd);
+    this.runStartUp();
+    for (const r of records) this.record(r);
+  }
+
+  private runStartUp(): void {
+    const s = this.startUp!;
+    for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
       this.objects.set("0x" + o.addr.toString(16), { addr: o.addr, size: o.size, tiny: false });
     }
+    this.runtime.observer = this.observer;
+  }
+
+  /** Observe the runtime from now on (start-up allocations are never traced). */
+  observe(observer: ReplayObserver): void {
+    this.observer = observer;
+    this.runtime.observer = observer;
   }
 
   private fail(message: string): never {
@@ -182,6 +284,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   record(r: TraceRecord): void {
     this.line = r.line;
+    if (this.startUpPending) {
+      this.startUpBuffer.push({ ...r });
+      if (r.kind === RecordKind.Alloc) this.startUpAllocs++;
+      if (this.startUpAllocs >= StartUpProbeAllocs || r.kind === RecordKind.Until) this.settleStartUp();
+      return;
+    }
     const rt = this.rt;
     if (this.sequencer !== null && r.kind !== RecordKind.Until) {
       this.sequencer.record(r);
@@ -189,6 +297,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       this.afterEvent();
       return;
     }
+    if (this.observer !== null && r.kind !== RecordKind.Alloc) this.observer.beginRecord(r.kind, -1, 0);
     switch (r.kind) {
       case RecordKind.Alloc:
         this.alloc(r);
@@ -218,10 +327,11 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         break;
       case RecordKind.Clock:
         if (r.time < rt.clock) this.fail(`the clock goes backwards (${r.time} < ${rt.clock})`);
-        rt.clock = r.time;
+        // The program was idle until r.time: the background sweeper and the finalizer
+        // goroutine get to run first, then the scavenger ticks that fall on the way.
         bgsweep(rt, Number.MAX_SAFE_INTEGER);
         rt.gc.runFinalizers();
-        rt.gc.scavengerAdvance(r.time);
+        rt.gc.advanceClock(r.time);
         break;
       case RecordKind.Until:
         this.sequencer?.flushAll();
@@ -233,12 +343,13 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   /** End of input: apply what the golog sequencer still holds. */
   finish(): void {
+    if (this.startUpPending) this.settleStartUp();
     this.sequencer?.flushAll();
   }
 
   private afterEvent(): void {
     this.counts.events++;
-    this.observe();
+    this.updatePeaks();
     if (this.options.checkInvariants) checkInvariants(this.rt);
   }
 
@@ -246,24 +357,35 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     if (r.kind === RecordKind.Alloc) this.counts.allocs++;
     else if (r.kind === RecordKind.GC) this.counts.gcs++;
     else if (r.kind === RecordKind.Dead) {
-      if (r.origin === FreeOrigin.Explicit) this.counts.frees++;
+      if (r.origin === FreeOrigin.Explicit || r.origin === FreeOrigin.ShrinkStack) this.counts.frees++;
       else this.counts.deaths++;
     }
   }
 
   // --- SequencerTarget: golog records, in the order the runtime performed them -----------
 
+  /**
+   * Logs print rounded sizes and no flags. An object of the logged size lands in the same
+   * class; under 16 bytes it cannot have been a tiny block (those print as 0x10), so it must
+   * not take the tiny path. The log's own type-table records stand in for settype. With
+   * --gc log only the log's tracegc collects.
+   */
+  private loggedFlags(size: number): number {
+    return (size < 16 ? 0 : FlagNoScan) | FlagTypesFromLog | (this.options.gc === "log" ? FlagNoInvokeGC : 0);
+  }
+
   allocLogged(r: HeldRecord): void {
     const rt = this.rt;
-    if (this.objects.has(r.id)) this.fail(`object ${r.id} is already live`);
+    const stale = this.objects.get(r.id);
+    if (stale !== undefined) {
+      // The log reuses an address it never showed freed: the earlier object went untraced
+      // (start-up) or the emulation diverged. Forget it; it stays allocated in the emulation.
+      this.forget(r.id, stale);
+      this.counts.untracedReuse++;
+    }
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
-    // Logs print rounded sizes and no flags. An object of the logged size lands in the same
-    // class; under 16 bytes it cannot have been a tiny block (those print as 0x10), so it
-    // must not take the tiny path. The log's own type-table records stand in for settype.
-    // With --gc log only the log's tracegc collects.
-    const flags =
-      (r.size < 16 ? 0 : FlagNoScan) | FlagTypesFromLog | (this.options.gc === "log" ? FlagNoInvokeGC : 0);
-    const addr = rt.mallocgc(r.size, typ, flags, r.stack);
+    this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
+    const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size), r.stack);
     this.objects.set(r.id, { addr, size: r.size, tiny: false });
     this.liveRequestedBytes += r.size;
     this.checkAddress(r.line, r.address, addr);
@@ -279,6 +401,24 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.forget(id, o);
     if (explicit) this.rt.free(o.addr);
     else this.rt.release(o.addr, false);
+  }
+
+  shrinkStackLogged(id: string, line: number): void {
+    this.line = line;
+    const o = this.objects.get(id);
+    if (o === undefined) {
+      this.counts.unknownFrees++;
+      return;
+    }
+    const rt = this.rt;
+    const upper = rt.mheap.splitSpan(rt.mheap.lookup(o.addr));
+    const half = upper - o.addr;
+    this.forget(id, o);
+    // The upper half stays the goroutine's stack: a log names it by its logged address.
+    const loggedUpper = Number.parseInt(id, 16) + half;
+    this.objects.set("0x" + loggedUpper.toString(16), { addr: upper, size: o.size - half, tiny: false });
+    this.liveRequestedBytes += o.size - half;
+    rt.free(o.addr);
   }
 
   addressOf(id: string): number {
@@ -297,6 +437,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const rt = this.rt;
     if (this.objects.has(r.id)) this.fail(`object ${r.id} is already live`);
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
+    this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
     const flags = r.flags;
     const tiny = !this.options.efence && (flags & (FlagNoScan | FlagNoGC)) === FlagNoScan && r.size > 0 && r.size < 16;
     const addr = rt.mallocgc(r.size, typ, flags, r.stack);
@@ -315,7 +456,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   }
 
   /** Running figures after each event: peaks and the Johnstone–Wilson sums. */
-  private observe(): void {
+  private updatePeaks(): void {
     const rt = this.rt;
     const st = rt.mstats;
     const events = this.counts.events;
@@ -353,8 +494,11 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   }
 }
 
-/** Replay a trace file (`-` = stdin). Errors in the trace or runtime throws end it early. */
-export async function replayFile(path: string, options: ReplayOptions): Promise<ReplayOutcome> {
+/**
+ * Replay a trace file (`-` = stdin). Errors in the trace or runtime throws end it early.
+ * `observe` makes an observer of the runtime (allocfreetrace output).
+ */
+export async function replayFile(path: string, options: ReplayOptions, observe?: ObserverFactory): Promise<ReplayOutcome> {
   const opened = await openTrace(path, {
     format: options.format,
     ...(options.until !== null ? { until: options.until } : {}),
@@ -362,6 +506,8 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   const parser: TraceParser = opened.parser;
   const file = path === "-" ? "<stdin>" : path;
   const engine = new ReplayEngine(file, parser.format, options, parser.stacks);
+  const observer = observe ? observe(engine, parser.stacks, parser.format) : null;
+  if (observer !== null) engine.observe(observer);
   let error: ReplayError | null = null;
   try {
     for await (const chunk of opened.stream) {
@@ -375,6 +521,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
     else if (e instanceof RuntimeThrow) error = { kind: "runtime", line: engine.line, message: e.message };
     else throw e;
   }
+  observer?.end();
   engine.counts.lines = parser.lines;
   engine.counts.skippedLines = parser.skippedLines;
   return {
@@ -392,5 +539,6 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
     fidelity: engine.fidelity,
     error,
     stoppedAt: engine.stoppedAt,
+    startUp: engine.startUp,
   };
 }

@@ -92,6 +92,7 @@ export interface Report {
     gcs: number;
     skippedLines: number;
     unknownFrees: number;
+    untracedReuse: number;
     stoppedAt: { line: number; text: string } | null;
   };
   arena: { spansStart: string; bitmapStart: string; arenaStart: string; arenaUsed: string; arenaEnd: string };
@@ -102,7 +103,25 @@ export interface Report {
   profile: { rate: number; samples: number; sites: ProfileSite[] };
   fidelity: { allocs: number; addressMatches: number; firstDivergence: { line: number; expected: string; got: string } | null } | null;
   gcs: GCRecord[];
+  /** The untraced start-up allocations replayed before the first event. */
+  startUp: { prologue: string; argc: number; envc: number; dataEnd: string | null; inferred: string[] } | null;
+  /** MemStats fields a replay of this input cannot reproduce, and why. */
+  memstatsNotReproduced: { field: string; why: string }[];
 }
+
+/**
+ * What a Go 1.3 log cannot show. The heap fields (HeapSys, HeapAlloc, HeapInuse, HeapIdle,
+ * HeapObjects, Mallocs, Frees, NumGC, NextGC, BySize, ...) follow from the logged events.
+ */
+const LOG_BLIND_FIELDS: { field: string; why: string }[] = [
+  { field: "StackInuse", why: "gc Go has its own stack allocator; gccgo (emulated) has none, so it is 0 here" },
+  { field: "StackSys", why: "gc Go's stack allocator maps its own memory; gccgo's runtime charges none" },
+  { field: "Lookups", why: "pointer lookups (mlookup) leave no trace in the log" },
+  { field: "BuckHashSys", why: "profile buckets cost persistentalloc bytes per frame of the real call stacks, and gc Go's bucket layout differs from gccgo's" },
+  { field: "OtherSys", why: "holds runtime structures the log does not show (stack-allocator metadata, profile specials, netpoll)" },
+  { field: "Sys", why: "the sum of the *Sys fields, so it inherits StackSys, BuckHashSys and OtherSys" },
+  { field: "LastGC, PauseNs, PauseTotalNs", why: "wall-clock times; the emulation's clock is the trace's" },
+];
 
 export function hexAddr(n: number): string {
   return "0x" + n.toString(16);
@@ -222,7 +241,7 @@ export function buildReport(o: ReplayOutcome): Report {
       memprofilerate: opts.memprofilerate,
       efence: opts.efence,
       seed: opts.seed,
-      dataEnd: rt.arch.ptrSize === 4 ? hexAddr(opts.dataEnd ?? rt.arch.defaultDataEnd) : null,
+      dataEnd: rt.arch.ptrSize === 4 ? hexAddr(o.startUp?.dataEnd ?? opts.dataEnd ?? rt.arch.defaultDataEnd) : null,
       gc: opts.gc,
       format: opts.format,
       until: opts.until,
@@ -238,6 +257,7 @@ export function buildReport(o: ReplayOutcome): Report {
       gcs: o.counts.gcs,
       skippedLines: o.counts.skippedLines,
       unknownFrees: o.counts.unknownFrees,
+      untracedReuse: o.counts.untracedReuse,
       stoppedAt: o.stoppedAt,
     },
     arena: {
@@ -264,5 +284,16 @@ export function buildReport(o: ReplayOutcome): Report {
                 : { line: f.firstDivergence.line, expected: hexAddr(f.firstDivergence.expected), got: hexAddr(f.firstDivergence.got) },
           },
     gcs: rt.gc.records,
+    startUp:
+      o.startUp === null || o.startUp.kind === "none"
+        ? null
+        : {
+            prologue: o.startUp.kind,
+            argc: o.startUp.argc,
+            envc: o.startUp.envc,
+            dataEnd: o.startUp.dataEnd === null ? null : hexAddr(o.startUp.dataEnd),
+            inferred: o.startUp.inferred,
+          },
+    memstatsNotReproduced: o.format === "golog" ? LOG_BLIND_FIELDS : [],
   };
 }

@@ -143,6 +143,12 @@ export function renderReport(r: Report, options: TextOptions): string {
     if (fd.firstDivergence) {
       out.push(`first divergence at line ${fd.firstDivergence.line}: log ${fd.firstDivergence.expected}, emulated ${fd.firstDivergence.got}`);
     }
+    const su = r.startUp;
+    if (su) {
+      const inferred = su.inferred.length ? ` (inferred from the first traced address: ${su.inferred.join(", ")})` : "";
+      out.push(`start-up replayed: ${su.prologue} prologue, argc ${su.argc}, ${su.envc} environment variables` + (su.dataEnd ? `, _end ${su.dataEnd}` : "") + inferred);
+    }
+    for (const n of r.memstatsNotReproduced) out.push(c.dim(`not reproducible from a log: ${n.field}: ${n.why}`));
   }
   return out.join("\n") + "\n";
 }

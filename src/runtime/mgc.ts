@@ -193,17 +193,23 @@ export class GC {
     return true;
   }
 
-  /** Advance the scavenger to the emulated clock `now` (ns since start). */
-  scavengerAdvance(now: number): void {
+  /**
+   * Move the emulated clock to `now` (ns since start), running the scavenger's 60 s ticks
+   * that fall on the way, each at its own time.
+   */
+  advanceClock(now: number): void {
+    const rt = this.rt;
     while (this.lastScavengeTick + ScavengeTickNs <= now) {
       this.lastScavengeTick += ScavengeTickNs;
       const k = this.scavengeRound++;
       const tick = this.lastScavengeTick;
-      if (tick - this.rt.mstats.last_gc + this.rt.unixEpochNs > ForceGCPeriodNs) {
+      rt.clock = tick;
+      if (rt.unixnanotime() - rt.mstats.last_gc > ForceGCPeriodNs) {
         if (this.collect(GCForce.Always)) this.scavengerLog.push(`scvg${k}: GC forced`);
       }
       this.scavenge(k, tick, ScavengeLimitNs);
     }
+    rt.clock = now;
   }
 
   /** Release free spans idle for longer than limit (madvise), counting HeapReleased. */

@@ -20,9 +20,9 @@
 import { Arena, HeapAllocChunk, roundUp } from "./arena.js";
 import { FixAlloc } from "./mfixalloc.js";
 import { MCentral } from "./mcentral.js";
-import { PageSize } from "./msize.js";
+import { MaxSmallSize, PageSize } from "./msize.js";
 import { NumSizeClasses, class_to_size } from "./sizeclasses.js";
-import type { Runtime } from "./malloc.js";
+import { sizeToClass, type Runtime } from "./malloc.js";
 import { reclaim } from "./mgcsweep.js";
 import { RuntimeThrow } from "./throw.js";
 
@@ -541,6 +541,63 @@ export class MHeap {
     }
     const n = sp.npages[s]!;
     sp.insert(n < MaxMHeapList ? this.freeLists[n]! : this.freelarge, s);
+  }
+
+  /**
+   * MHeap_SplitSpan: split the in-use span of one object into two halves, each holding one
+   * object (a one-page span becomes two half-page objects of one span). gccgo never calls it;
+   * gc Go 1.3/1.4 do, to shrink a goroutine stack in place, so replaying their logs needs it.
+   * Returns the address of the upper half, which stays allocated.
+   */
+  splitSpan(s: number): number {
+    const sp = this.spans;
+    if (sp.state[s] !== MSpanState.InUse) throw new RuntimeThrow("MHeap_SplitSpan on a free span");
+    if (sp.sizeclass[s] !== 0 && sp.ref[s] !== 1) throw new RuntimeThrow("MHeap_SplitSpan doesn't have an allocated object");
+    const npages = sp.npages[s]!;
+    const flags = sp.objFlags[s]![0]!;
+    sp.remove(s);
+    const rt = this.rt;
+    rt.liveObjects++;
+    if (npages === 1) {
+      const cl = sizeToClass(PageSize / 2);
+      sp.sizeclass[s] = cl;
+      sp.elemsize[s] = PageSize / 2;
+      sp.carveObjects(s, 2);
+      sp.ref[s] = 2;
+      for (let i = 0; i < 2; i++) {
+        sp.objFlags[s]![i] = flags;
+        sp.objPins[s]![i] = 1;
+      }
+      sp.insertBack(this.central[cl]!.empty, s);
+      return sp.base(s) + PageSize / 2;
+    }
+    if (npages % 2 !== 0) throw new RuntimeThrow("MHeap_SplitSpan on an odd size span");
+    const half = npages / 2;
+    const halfBytes = half * PageSize;
+    const p = this.pageIndex(sp.start[s]!);
+    const t = this.newSpanStruct();
+    sp.init(t, sp.start[s]!, half);
+    sp.limit[t] = sp.base(t) + halfBytes;
+    sp.state[t] = MSpanState.InUse;
+    sp.elemsize[t] = halfBytes;
+    sp.sweepgen[t] = sp.sweepgen[s]!;
+    sp.start[s] = sp.start[s]! + half;
+    sp.npages[s] = half;
+    sp.elemsize[s] = halfBytes;
+    for (const span of [t, s]) {
+      if (halfBytes <= MaxSmallSize) {
+        sp.sizeclass[span] = sizeToClass(halfBytes);
+        sp.ref[span] = 1;
+      } else sp.sizeclass[span] = 0;
+      sp.carveObjects(span, 1);
+      sp.objFlags[span]![0] = flags;
+      sp.objPins[span]![0] = 1;
+    }
+    for (let i = p; i < p + half; i++) this.setSpanAt(i, t);
+    const cl = sp.sizeclass[s]!;
+    if (cl > 0) sp.insertBack(this.central[cl]!.empty, s);
+    else sp.insertBack(half < MaxMHeapList ? this.busy[half]! : this.busylarge, s);
+    return sp.base(s);
   }
 
   /** types.compression = Empty: the span's Bytes/Words block is no longer referenced. */

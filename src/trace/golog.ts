@@ -225,6 +225,7 @@ export class GologParser implements TraceParser {
   private skipLocation = false;
   private origin = FreeOrigin.Unknown;
   private originFound = false;
+  private callerChecked = false;
   private sawSweep = false;
   private forced = false;
 
@@ -323,6 +324,7 @@ export class GologParser implements TraceParser {
     this.skipLocation = false;
     this.origin = FreeOrigin.Unknown;
     this.originFound = false;
+    this.callerChecked = false;
     this.sawSweep = false;
     this.forced = false;
   }
@@ -406,7 +408,7 @@ export class GologParser implements TraceParser {
       return;
     }
     this.funcPending = true;
-    if (this.keepFrames || (this.kind === RecordKind.Dead && !this.originFound)) {
+    if (this.keepFrames || (this.kind === RecordKind.Dead && this.classifying())) {
       this.pendingFunc = bytes.toString("utf8", start, functionEnd(bytes, start, end));
     }
   }
@@ -448,14 +450,25 @@ export class GologParser implements TraceParser {
       this.stackFrameIds[this.frameCount++] = id;
       this.stackKey += id + ",";
       if (this.kind === RecordKind.GC && isForcingFrame(this.pendingFunc)) this.forced = true;
-    } else if (this.kind === RecordKind.Dead && !this.originFound) {
+    } else if (this.kind === RecordKind.Dead && this.classifying()) {
       this.classifyFreeFrame(this.pendingFunc);
     }
+  }
+
+  /** Still reading a free's frames: no origin yet, or an explicit free whose caller may be shrinkstack. */
+  private classifying(): boolean {
+    return !this.originFound || (this.origin === FreeOrigin.Explicit && !this.callerChecked);
   }
 
   /** Frames arrive innermost first: the first one that names an entry point decides. */
   private classifyFreeFrame(func: string): void {
     const key = frameKey(func);
+    if (this.originFound) {
+      // The frame calling runtime.free: gc 1.3's in-place stack shrink frees half a split span.
+      this.callerChecked = true;
+      if (key === "shrinkstack") this.origin = FreeOrigin.ShrinkStack;
+      return;
+    }
     const origin = ORIGIN_BY_FRAME.get(key);
     if (origin !== undefined) {
       this.origin = origin;

@@ -58,6 +58,11 @@ export const enum FreeOrigin {
   GCSweep = 5,
   /** `MSpan_EnsureSwept` (explicit free, SetFinalizer, profiling). */
   EnsureSwept = 6,
+  /**
+   * gc Go 1.3/1.4's `shrinkstack`: the stack's span was split in two in place
+   * (MHeap_SplitSpan) and its low half explicitly freed.
+   */
+  ShrinkStack = 7,
 }
 
 /** One parsed record. Fields that a kind does not use keep stale values: read only yours. */
@@ -119,13 +124,27 @@ export interface Frame {
   location: string;
 }
 
-/** Interned call stacks: the same frame list always gets the same id. Ids start at 0. */
+/**
+ * Interned call stacks: the same frame list always gets the same id (ids start at 0).
+ * Frames are interned too and a stack's key is its frame ids, so memory grows with distinct
+ * frames and stacks, not with their text (deep Go tracebacks repeat the same frames).
+ */
 export class StackTable {
+  private readonly frameIds = new Map<string, number>();
   private readonly byKey = new Map<string, number>();
   private readonly stacks: Frame[][] = [];
 
   intern(frames: Frame[]): number {
-    const key = frames.map((f) => f.func + "\u0000" + f.location).join("\u0001");
+    let key = "";
+    for (const f of frames) {
+      const text = f.func + "\u0000" + f.location;
+      let id = this.frameIds.get(text);
+      if (id === undefined) {
+        id = this.frameIds.size;
+        this.frameIds.set(text, id);
+      }
+      key += id.toString(36) + ",";
+    }
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
     const id = this.stacks.length;

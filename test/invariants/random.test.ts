@@ -131,8 +131,7 @@ function run(arch: ArchName, ops: Op[], gcpercent: number): void {
         bgsweep(rt, o.n);
         break;
       case "clock":
-        rt.clock += o.dt;
-        rt.gc.scavengerAdvance(rt.clock);
+        rt.gc.advanceClock(rt.clock + o.dt);
         break;
     }
     checkInvariants(rt);

@@ -482,13 +482,13 @@ describe("GologParser on gc go1.19", () => {
 });
 
 describe("GologParser free origins (gofmt log)", () => {
-  it("takes the innermost frame that names an entry point", () => {
+  it("takes the innermost frame that names an entry point (and shrinkstack behind runtime.free)", () => {
     const { records: rs } = parse(gofmtFrees);
     expect(rs.map((r) => [r.id, r.origin, r.goroutine])).toEqual([
       ["0xc208026000", FreeOrigin.BgSweep, 18],
       ["0xc2080b2000", FreeOrigin.EnsureSwept, 16],
       ["0xc208064000", FreeOrigin.Explicit, 0],
-      ["0xc208062000", FreeOrigin.Explicit, 0],
+      ["0xc208062000", FreeOrigin.ShrinkStack, 0],
       ["0xc2080aa000", FreeOrigin.Reclaim, 16],
     ]);
   });

@@ -1,0 +1,130 @@
+// Tests of the heap profile writer: the legacy text lines for a small replay, and what the
+// real `go tool pprof` (when `go` is on PATH) reads from both forms.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { heapProfile, replay, type HeapProfileFormat, type ReplayOptions, type ReplayResult } from "../../src/index.js";
+
+const scratch = mkdtempSync(join(tmpdir(), "goalloc-pprof-"));
+let files = 0;
+
+// Two call sites; a2 dies but no collection runs, so it is still in use for the profile.
+const scenario = `goalloc-trace 1
+s 1 main.leaf;main.someMuchLongerFunctionName;main.main
+s 2 main.other;main.main
+a a1 100 flags=noscan,noinvokegc stack=1
+a a2 100 flags=noscan,noinvokegc stack=1
+a b1 5000 flags=noscan,noinvokegc stack=2
+d a2
+`;
+
+async function replayText(text: string, options: Partial<ReplayOptions>): Promise<ReplayResult> {
+  const file = join(scratch, `t${files++}.trace`);
+  writeFileSync(file, text);
+  return replay(file, options);
+}
+
+/** Write the profile of a replay in `format`; returns the file. */
+function writeProfile(result: ReplayResult, format: HeapProfileFormat): string {
+  const file = join(scratch, `heap${files++}.${format === "proto" ? "pb.gz" : "txt"}`);
+  writeFileSync(file, heapProfile(result.outcome, result.report.memstats, format));
+  return file;
+}
+
+describe("legacy text heap profile", () => {
+  it("has runtime/pprof's header, records by in-use bytes and aligned frames (--memprofilerate 1)", async () => {
+    const result = await replayText(scenario, { memprofilerate: 1 });
+    const text = heapProfile(result.outcome, result.report.memstats, "text").toString("utf8");
+    const [profile, memstats] = text.split("\n\n# runtime.MemStats\n");
+    // Nothing was published yet, so MemProfile ran MProf_GC twice: every sample shows. The
+    // mallocinit self-test (16 bytes, freed) has no trace stack; its runtime frame is shown
+    // because hiding the leading runtime frames would leave nothing.
+    expect(profile).toBe(
+      [
+        "heap profile: 3: 5600 [4: 5616] @ heap/2",
+        "1: 5376 [1: 5376] @ 0x401010 0x401040",
+        "#\t0x401010\tmain.other+0x10\t?:0",
+        "#\t0x401040\tmain.main+0x10\t?:0",
+        "",
+        "2: 224 [2: 224] @ 0x401070 0x4010a0 0x401040",
+        "#\t0x401070\tmain.leaf+0x10\t\t\t\t?:0",
+        "#\t0x4010a0\tmain.someMuchLongerFunctionName+0x10\t?:0",
+        "#\t0x401040\tmain.main+0x10\t\t\t\t?:0",
+        "",
+        "0: 0 [1: 16] @ 0x4010d0",
+        "#\t0x4010d0\truntime.mallocinit+0x10\t?:0",
+        "",
+      ].join("\n"),
+    );
+    const s = result.report.memstats;
+    expect(memstats).toBe(
+      [
+        `# Alloc = ${s.Alloc}`,
+        `# TotalAlloc = ${s.TotalAlloc}`,
+        `# Sys = ${s.Sys}`,
+        `# Lookups = ${s.Lookups}`,
+        `# Mallocs = ${s.Mallocs}`,
+        `# Frees = ${s.Frees}`,
+        `# HeapAlloc = ${s.HeapAlloc}`,
+        `# HeapSys = ${s.HeapSys}`,
+        `# HeapIdle = ${s.HeapIdle}`,
+        `# HeapInuse = ${s.HeapInuse}`,
+        `# HeapReleased = ${s.HeapReleased}`,
+        `# HeapObjects = ${s.HeapObjects}`,
+        `# Stack = ${s.StackInuse} / ${s.StackSys}`,
+        `# MSpan = ${s.MSpanInuse} / ${s.MSpanSys}`,
+        `# MCache = ${s.MCacheInuse} / ${s.MCacheSys}`,
+        `# BuckHashSys = ${s.BuckHashSys}`,
+        `# NextGC = ${s.NextGC}`,
+        `# PauseNs = [${new Array(256).fill(0).join(" ")}]`,
+        `# NumGC = 0`,
+        `# EnableGC = true`,
+        `# DebugGC = false`,
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
+const hasGo = spawnSync("go", ["version"]).status === 0;
+
+/** `go tool pprof -top -unit=B -nodefraction=0` of a file: the total line and the function column. */
+function pprofTop(file: string, ...flags: string[]): { total: string; functions: string[] } {
+  const run = spawnSync("go", ["tool", "pprof", "-top", "-unit=B", "-nodefraction=0", ...flags, file], { encoding: "utf8" });
+  expect(run.status, run.stderr).toBe(0);
+  const lines = run.stdout.split("\n");
+  const total = lines.find((l) => l.startsWith("Showing nodes accounting for")) ?? "";
+  const header = lines.findIndex((l) => l.trim().startsWith("flat"));
+  const functions = lines.slice(header + 1).filter((l) => l.trim() !== "").map((l) => l.trim().split(/\s+/).slice(5).join(" "));
+  return { total, functions };
+}
+
+describe.skipIf(!hasGo)("the real go tool pprof", () => {
+  it("reads the proto profile with its totals and function names", async () => {
+    const file = writeProfile(await replayText(scenario, { memprofilerate: 1 }), "proto");
+    const inuse = pprofTop(file);
+    expect(inuse.total).toBe("Showing nodes accounting for 5600B, 100% of 5600B total");
+    expect(inuse.functions).toEqual(["main.other", "main.leaf", "main.main", "main.someMuchLongerFunctionName"]);
+    const alloc = pprofTop(file, "-sample_index=alloc_space");
+    expect(alloc.total).toBe("Showing nodes accounting for 5616B, 100% of 5616B total");
+    expect(alloc.functions).toContain("runtime.mallocinit");
+  });
+
+  it("reads the text profile's totals, but cannot name frames without the binary", async () => {
+    const file = writeProfile(await replayText(scenario, { memprofilerate: 1 }), "text");
+    const inuse = pprofTop(file);
+    expect(inuse.total).toBe("Showing nodes accounting for 5600B, 100% of 5600B total");
+    expect(inuse.functions).toEqual(["<unknown>"]);
+  });
+
+  it("unsamples the proto the way pprof unsamples the text (default rate)", async () => {
+    const result = await replayText(scenario.replaceAll("5000", "2000000"), {});
+    const proto = pprofTop(writeProfile(result, "proto"), "-sample_index=alloc_space");
+    const text = pprofTop(writeProfile(result, "text"), "-sample_index=alloc_space");
+    expect(proto.total).toMatch(/^Showing nodes accounting for \d+B/);
+    expect(proto.total).toBe(text.total);
+  });
+});
