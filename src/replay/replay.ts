@@ -182,6 +182,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         seed: options.seed,
         efence: options.efence,
         unixEpochNs: options.unixEpochNs,
+        logGuidedSweep: this.golog && options.gc === "log",
         stackDepth: (stack) => (stack < 0 ? 1 : Math.max(1, stacks.frames(stack).length)),
       });
     this.runtime = this.makeRuntime(options.dataEnd);

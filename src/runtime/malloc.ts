@@ -81,6 +81,11 @@ export interface RuntimeOptions {
   gomaxprocs?: number;
   /** Unix ns at emulated time 0 (LastGC = epoch + clock). */
   unixEpochNs?: number;
+  /**
+   * Replaying a log: sweep in CacheSpan's empty-list walk only towards garbage the log has
+   * shown (see MCentral.knownGarbageFrom). Off for native traces.
+   */
+  logGuidedSweep?: boolean;
   /** Frames of a stack id, for profile bucket sizes (-1 = a runtime-internal allocation). */
   stackDepth?: (stack: number) => number;
   observer?: RuntimeObserver | null;
@@ -112,6 +117,7 @@ export class Runtime {
   readonly printed: string[] = [];
   /** Index of the P (mcache) the current event runs on. */
   currentP = 0;
+  readonly logGuidedSweep: boolean;
   /** gc's parallel-for descriptor, once the first collection allocated it (0 before). */
   parforAddr = 0;
   /** Objects allocated and not yet freed or swept (Mallocs − Frees at this instant). */
@@ -126,6 +132,7 @@ export class Runtime {
   constructor(options: RuntimeOptions = {}) {
     this.arch = ARCHES[options.arch ?? "amd64"];
     this.efence = options.efence ?? false;
+    this.logGuidedSweep = options.logGuidedSweep ?? false;
     this.observer = null;
     this.unixEpochNs = options.unixEpochNs ?? 0;
     this.stackDepthOf = options.stackDepth ?? (() => 1);

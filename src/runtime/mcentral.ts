@@ -10,7 +10,7 @@
 // Invariant owned here (spec §16 I10): for every in-use small span,
 // ref + len(freelist) + len(freebuf) == objects per span.
 
-import type { MHeap } from "./mheap.js";
+import { ObjFlag, type MHeap } from "./mheap.js";
 import type { Runtime } from "./malloc.js";
 import { sweepSpan } from "./mgcsweep.js";
 import { class_to_allocnpages, class_to_nobj, class_to_size } from "./sizeclasses.js";
@@ -50,6 +50,7 @@ export class MCentral {
       if (chosen === -1) {
         for (let s = sp.next[this.empty]!; s !== this.empty; s = sp.next[s]!) {
           if (sp.sweepgen[s] === ((sg - 2) >>> 0)) {
+            if (this.rt.logGuidedSweep && !this.knownGarbageFrom(s)) break;
             sp.sweepgen[s] = (sg - 1) >>> 0;
             sp.remove(s);
             sp.insertBack(this.empty, s);
@@ -73,6 +74,27 @@ export class MCentral {
       sp.incache[chosen] = 1;
       return chosen;
     }
+  }
+
+  /**
+   * Replaying a log: does an unswept span from s on (in empty-list order) hold garbage the
+   * log has already shown freed? A real walk that reached such a span would have swept it
+   * and printed its frees there; when no such span lies ahead, the real walk stopped first
+   * (at a span its background sweeper had swept, which the log cannot show).
+   */
+  private knownGarbageFrom(s: number): boolean {
+    const sp = this.heap.spans;
+    const sg = this.heap.sweepgen;
+    for (let t = s; t !== this.empty; t = sp.next[t]!) {
+      if (sp.sweepgen[t] !== ((sg - 2) >>> 0)) continue;
+      const flags = sp.objFlags[t]!;
+      const pins = sp.objPins[t]!;
+      for (let i = 0; i < sp.nelems[t]!; i++) {
+        const f = flags[i]!;
+        if ((f & ObjFlag.Allocated) !== 0 && (f & (ObjFlag.NoGC | ObjFlag.Keep)) === 0 && pins[i] === 0) return true;
+      }
+    }
+    return false;
   }
 
   /** MCentral_UncacheSpan: an mcache gives its span back. */
