@@ -3,6 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ARCH_NAMES, parseGOGC, type ArchName } from "../runtime/index.js";
 import type { ReplayOptions } from "../replay/options.js";
+import { PROLOGUE_KINDS, type PrologueKind } from "../replay/prologue.js";
 
 /** A non-negative integer in decimal or 0x hex. */
 export function parseInteger(value: string): number {
@@ -29,6 +30,13 @@ export function addReplayOptions(cmd: Command): Command {
     .addOption(new Option("--format <format>", "input format").choices(["auto", "native", "golog"]).default("auto"))
     .addOption(new Option("--gc <mode>", "golog input: collect when the pacer says (pacer) or at the log's tracegc (log)").choices(["pacer", "log"]).default("pacer"))
     .addOption(new Option("--until <text>", "stop at the first line containing TEXT and report the state there"))
+    .addOption(
+      new Option("--prologue <kind>", "start-up allocations made before tracing began (auto: go1.3 for logs, none for native)")
+        .choices(["auto", ...PROLOGUE_KINDS])
+        .default("auto"),
+    )
+    .addOption(new Option("--argc <n>", "go1.3 prologue: arguments of the logged process (default: inferred from the log)").argParser(parseInteger))
+    .addOption(new Option("--envc <n>", "go1.3 prologue: environment variables of the logged process (default: inferred)").argParser(parseInteger))
     .addOption(new Option("--check-invariants", "check every heap invariant after every event (slow)"));
 }
 
@@ -42,6 +50,9 @@ export interface ReplayFlags {
   format: "auto" | "native" | "golog";
   gc: "pacer" | "log";
   until?: string;
+  prologue?: "auto" | PrologueKind;
+  argc?: number;
+  envc?: number;
   checkInvariants?: boolean;
 }
 
@@ -58,6 +69,9 @@ export function toReplayOptions(flags: ReplayFlags, env: NodeJS.ProcessEnv): Par
     format: flags.format,
     gc: flags.gc,
     until: flags.until ?? null,
+    prologue: flags.prologue ?? "auto",
+    argc: flags.argc ?? null,
+    envc: flags.envc ?? null,
     checkInvariants: flags.checkInvariants === true,
   };
 }

@@ -8,7 +8,7 @@
 // its type table at 0xc208004000, the stack at 0xc208006000, argv at 0xc208000000 and the
 // environment at 0xc20800e000, and the first traced record lands at 0xc208010000.
 
-import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoZero, sizeToClass, type Runtime } from "../runtime/index.js";
+import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoZero, RuntimeStack, sizeToClass, type Runtime } from "../runtime/index.js";
 
 export type PrologueKind = "none" | "go1.3";
 export const PROLOGUE_KINDS: readonly PrologueKind[] = ["none", "go1.3"];
@@ -34,13 +34,13 @@ export function runPrologue(rt: Runtime, kind: PrologueKind, argc: number, envc:
   const enablegc = rt.mstats.enablegc;
   rt.mstats.enablegc = false;
   const g = sizeofG[P];
-  keep(rt.mallocgc(g, rt.typeWord("runtime.g", 0), 0, -1), g);
+  keep(rt.mallocgc(g, rt.typeWord("runtime.g", 0), 0, RuntimeStack.StartUp), g);
   keep(
-    rt.mallocgc(SignalStackSize, 0, FlagNoProfiling | FlagNoGC | FlagNoZero | FlagNoInvokeGC, -1),
+    rt.mallocgc(SignalStackSize, 0, FlagNoProfiling | FlagNoGC | FlagNoZero | FlagNoInvokeGC, RuntimeStack.StartUp),
     SignalStackSize,
   );
-  keep(rt.mallocgc(argc * 2 * P, 0, FlagNoInvokeGC, -1), argc * 2 * P);
-  keep(rt.mallocgc(envc * 2 * P, 0, FlagNoInvokeGC, -1), envc * 2 * P);
+  keep(rt.mallocgc(argc * 2 * P, 0, FlagNoInvokeGC, RuntimeStack.StartUp), argc * 2 * P);
+  keep(rt.mallocgc(envc * 2 * P, 0, FlagNoInvokeGC, RuntimeStack.StartUp), envc * 2 * P);
   rt.mstats.enablegc = enablegc;
   return objects;
 }

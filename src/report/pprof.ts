@@ -21,10 +21,10 @@
 // synthetic PC, deterministically: functions in order of first appearance (records in output
 // order, frames innermost first) get entries from 0x401000 up, a function's distinct frames
 // return addresses entry+0x10, entry+0x20, ... Samples of runtime-internal allocations
-// (no trace stack) are attributed to `runtime.mallocinit`, as in the report.
+// (no trace stack) are attributed to the runtime function that made them (runtimeStackName), as in the report.
 
 import { gzipSync } from "node:zlib";
-import type { MemProfileRecord, MemStats } from "../runtime/index.js";
+import { runtimeStackName, type MemProfileRecord, type MemStats } from "../runtime/index.js";
 import type { ReplayOutcome } from "../replay/replay.js";
 import type { Frame, StackTable } from "../trace/record.js";
 
@@ -42,7 +42,6 @@ export interface HeapProfileInput {
 
 const TextStart = 0x401000;
 const FrameStep = 0x10;
-const InternalStack: readonly Frame[] = [{ func: "runtime.mallocinit", location: "" }];
 
 /** A frame with its synthetic PC (a return address) and its function's entry. */
 interface PCFrame {
@@ -71,7 +70,8 @@ function splitLocation(location: string): { file: string; line: number } {
 
 function layOut(input: HeapProfileInput): Layout {
   const sorted = [...input.records].sort((a, b) => b.allocBytes - b.freeBytes - (a.allocBytes - a.freeBytes));
-  const stackOf = (r: MemProfileRecord): readonly Frame[] => (r.stack < 0 ? InternalStack : input.stacks.frames(r.stack));
+  const stackOf = (r: MemProfileRecord): readonly Frame[] =>
+    r.stack < 0 ? [{ func: runtimeStackName(r.stack) ?? "?", location: "" }] : input.stacks.frames(r.stack);
   // Pass 1: functions and their distinct locations, in order of first appearance.
   const byFunc = new Map<string, Map<string, number>>();
   for (const r of sorted) {

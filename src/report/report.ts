@@ -8,6 +8,7 @@ import {
   MSpanState,
   NumSizeClasses,
   ObjFlag,
+  runtimeStackName,
   type GCRecord,
   type MemStats,
 } from "../runtime/index.js";
@@ -221,7 +222,7 @@ export function buildReport(o: ReplayOutcome): Report {
   const sites: ProfileSite[] = rt.prof
     .memProfile()
     .map((r) => ({
-      stack: r.stack < 0 ? ["runtime.mallocinit"] : o.stacks.frames(r.stack).map((f) => f.func),
+      stack: r.stack < 0 ? [runtimeStackName(r.stack) ?? "?"] : o.stacks.frames(r.stack).map((f) => f.func),
       inuseObjects: r.allocObjects - r.freeObjects,
       inuseBytes: r.allocBytes - r.freeBytes,
       allocObjects: r.allocObjects,

@@ -13,7 +13,7 @@ export { checkInvariants, InvariantError } from "./invariants.js";
 export { GCForce, parseGOGC, type GCRecord } from "./mgc.js";
 export { bgsweep } from "./mgcsweep.js";
 export { toMemStats, VisibleSizeClasses, type MemStats, type BySizeEntry } from "./mstats.js";
-export { InternalAlloc, SweepOrigin, type RuntimeObserver } from "./observer.js";
+export { InternalAlloc, RuntimeStack, runtimeStackName, SweepOrigin, type RuntimeObserver } from "./observer.js";
 export { MSpanState, ObjFlag } from "./mheap.js";
 export { NumSizeClasses, class_to_size, class_to_allocnpages, class_to_nobj } from "./sizeclasses.js";
 export { initSizes, sizeClassRows, type SizeClassRow, type SizeTables } from "./msize.js";

@@ -49,7 +49,7 @@ import { ensureSwept } from "./mgcsweep.js";
 import { DefaultMemProfileRate, FastrandSeedBase, MProf } from "./mprof.js";
 import { MaxSmallSize, PageSize, TinySize, TinySizeClass } from "./msize.js";
 import { MStats, toMemStats, type MemStats } from "./mstats.js";
-import { InternalAlloc, SweepOrigin, type RuntimeObserver } from "./observer.js";
+import { InternalAlloc, RuntimeStack, SweepOrigin, type RuntimeObserver } from "./observer.js";
 import { class_to_size, size_to_class128, size_to_class8 } from "./sizeclasses.js";
 import { RuntimeThrow, hex } from "./throw.js";
 
@@ -156,7 +156,7 @@ export class Runtime {
    */
   private mallocinit(gomaxprocs: number, seed: number): void {
     this.mcaches.push(this.allocmcache());
-    const v = this.mallocgcInternal(16, 0, FlagNoInvokeGC, -1, InternalAlloc.SelfTest);
+    const v = this.mallocgcInternal(16, 0, FlagNoInvokeGC, RuntimeStack.SelfTest, InternalAlloc.SelfTest);
     this.free(v);
     this.prof.fastrand = seed >>> 0;
     for (let i = 1; i < gomaxprocs; i++) this.mcaches.push(this.allocmcache());
@@ -306,7 +306,7 @@ export class Runtime {
 
   /** gc's first-use allocation of its parallel-for descriptor (runtime_malloc: traced, kept). */
   allocParFor(): void {
-    this.parforAddr = this.mallocgcInternal(ParForDescSize, 0, FlagNoInvokeGC, -1, InternalAlloc.ParFor);
+    this.parforAddr = this.mallocgcInternal(ParForDescSize, 0, FlagNoInvokeGC, RuntimeStack.GC, InternalAlloc.ParFor);
   }
 
   private objectIndex(s: number, v: number): number {

@@ -36,3 +36,32 @@ export interface RuntimeObserver {
   tracefree(addr: number, size: number, origin: SweepOrigin): void;
   tracegc(forced: boolean): void;
 }
+
+/**
+ * Stack ids the runtime uses for its own allocations (trace stacks are ids ≥ 0; -1 means an
+ * allocation the trace gave no stack).
+ */
+export const RuntimeStack = {
+  /** mallocinit's self-test. */
+  SelfTest: -2,
+  /** gc's parallel-for descriptor. */
+  GC: -3,
+  /** schedinit's start-up allocations (the Go 1.3 prologue of a log replay). */
+  StartUp: -4,
+} as const;
+
+/** The function a profile shows for a runtime stack id, or null for a trace's own id. */
+export function runtimeStackName(stack: number): string | null {
+  switch (stack) {
+    case RuntimeStack.SelfTest:
+      return "runtime.mallocinit";
+    case RuntimeStack.GC:
+      return "runtime.gc";
+    case RuntimeStack.StartUp:
+      return "runtime.schedinit";
+    case -1:
+      return "(no stack in the trace)";
+    default:
+      return null;
+  }
+}

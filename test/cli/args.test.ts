@@ -55,7 +55,7 @@ describe("parseInteger", () => {
 
 describe("the shared replay options", () => {
   it("have cli.md's defaults; --gogc has none (GOGC decides later)", () => {
-    expect(parseFlags([])).toEqual({ arch: "amd64", memprofilerate: 524288, format: "auto", gc: "pacer" });
+    expect(parseFlags([])).toEqual({ arch: "amd64", memprofilerate: 524288, format: "auto", gc: "pacer", prologue: "auto" });
   });
 
   it('--gogc: "off" is -1, a leading minus gives 0 (the runtime\'s atoi), digits are the percentage', () => {
@@ -95,6 +95,9 @@ describe("toReplayOptions", () => {
       format: "auto",
       gc: "pacer",
       until: null,
+      prologue: "auto",
+      argc: null,
+      envc: null,
       checkInvariants: false,
     });
   });
@@ -110,6 +113,9 @@ describe("toReplayOptions", () => {
       format: "golog",
       gc: "log",
       until: "MEMSTATS_SNAPSHOT",
+      prologue: "go1.3",
+      argc: 5,
+      envc: 2,
       checkInvariants: true,
     };
     expect(toReplayOptions(flags, {})).toStrictEqual({
@@ -122,6 +128,9 @@ describe("toReplayOptions", () => {
       format: "golog",
       gc: "log",
       until: "MEMSTATS_SNAPSHOT",
+      prologue: "go1.3",
+      argc: 5,
+      envc: 2,
       checkInvariants: true,
     });
   });
@@ -180,6 +189,9 @@ describe("the replay command (library mocked)", () => {
       format: "auto",
       gc: "pacer",
       until: "X",
+      prologue: "auto",
+      argc: null,
+      envc: null,
       checkInvariants: false,
     }]);
     expect(JSON.parse(String(stdout.mock.calls[0]?.[0]))).toEqual({ error: null, trace: { file: "t.trace" } });
