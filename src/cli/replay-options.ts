@@ -29,6 +29,11 @@ export function addReplayOptions(cmd: Command): Command {
     .addOption(new Option("--efence", "GODEBUG=efence=1: every object on its own pages, never reused"))
     .addOption(new Option("--format <format>", "input format").choices(["auto", "native", "golog"]).default("auto"))
     .addOption(new Option("--gc <mode>", "golog input: collect when the pacer says (pacer) or at the log's tracegc (log)").choices(["pacer", "log"]).default("pacer"))
+    .addOption(
+      new Option("--bgsweep <mode>", "when the background sweeper and finalizers run: at clock records (t), or never")
+        .choices(["clock", "off"])
+        .default("clock"),
+    )
     .addOption(new Option("--until <text>", "stop at the first line containing TEXT and report the state there"))
     .addOption(
       new Option("--prologue <kind>", "start-up allocations made before tracing began (auto: go1.3 for logs, none for native)")
@@ -49,6 +54,7 @@ export interface ReplayFlags {
   efence?: boolean;
   format: "auto" | "native" | "golog";
   gc: "pacer" | "log";
+  bgsweep?: "clock" | "off";
   until?: string;
   prologue?: "auto" | PrologueKind;
   argc?: number;
@@ -68,6 +74,7 @@ export function toReplayOptions(flags: ReplayFlags, env: NodeJS.ProcessEnv): Par
     efence: flags.efence === true,
     format: flags.format,
     gc: flags.gc,
+    bgsweep: flags.bgsweep ?? "clock",
     until: flags.until ?? null,
     prologue: flags.prologue ?? "auto",
     argc: flags.argc ?? null,

@@ -85,7 +85,8 @@ export class GologSequencer {
     private readonly followLogGC: boolean,
   ) {}
 
-  private isSettype(stack: number): boolean {
+  /** A tracealloc with this stack is a span type table (settype's own allocation). */
+  isSettype(stack: number): boolean {
     if (stack < 0) return false;
     let known = this.settypeStacks[stack];
     if (known === undefined) {

@@ -7,6 +7,16 @@ import type { PrologueKind } from "./prologue.js";
 
 export type GCMode = "pacer" | "log";
 
+/**
+ * When the emulated background sweeper and finalizer goroutine run. A real process runs
+ * them whenever the program blocks; a trace shows that only as time passing:
+ *   clock  when a `t` record moves the clock (the sweeper finishes the cycle's sweep, then
+ *          queued finalizers run and end with a forced, non-eager GC);
+ *   off    never: sweeping is lazy only (refills, page allocations, explicit frees), as in a
+ *          program that never blocks; finalizers still queue but never run.
+ */
+export type BackgroundMode = "clock" | "off";
+
 export interface ReplayOptions {
   arch: ArchName;
   /** 32-bit `_end` (null = the arch default). */
@@ -20,6 +30,8 @@ export interface ReplayOptions {
   format: FormatOption;
   /** golog input: collect where the emulated pacer says, or exactly at the log's tracegc. */
   gc: GCMode;
+  /** When the background sweeper and finalizer goroutine run (native traces). */
+  bgsweep: BackgroundMode;
   /** Stop at the first line containing this text. */
   until: string | null;
   /** Run the heap invariant checker after every event (slow). */
@@ -42,6 +54,7 @@ export const defaultReplayOptions: ReplayOptions = {
   efence: false,
   format: "auto",
   gc: "pacer",
+  bgsweep: "clock",
   until: null,
   checkInvariants: false,
   unixEpochNs: 0,

@@ -217,7 +217,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const opts = this.options;
     const inferred: StartUp["inferred"] = [];
     let dataEnd = opts.dataEnd;
-    const first = records.find((r) => r.kind === RecordKind.Alloc && r.address >= 0);
+    // The first allocation the runtime made: a type table printed first happened second.
+    const first = records.find((r) => r.kind === RecordKind.Alloc && r.address >= 0 && !this.sequencer!.isSettype(r.stack));
     if (first && dataEnd === null) {
       dataEnd = inferDataEnd(this.runtime, first.address);
       if (dataEnd !== null) inferred.push("dataEnd");
@@ -329,9 +330,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       case RecordKind.Clock:
         if (r.time < rt.clock) this.fail(`the clock goes backwards (${r.time} < ${rt.clock})`);
         // The program was idle until r.time: the background sweeper and the finalizer
-        // goroutine get to run first, then the scavenger ticks that fall on the way.
-        bgsweep(rt, Number.MAX_SAFE_INTEGER);
-        rt.gc.runFinalizers();
+        // goroutine get to run first (see BackgroundMode), then the scavenger ticks that fall
+        // on the way.
+        if (this.options.bgsweep === "clock") {
+          bgsweep(rt, Number.MAX_SAFE_INTEGER);
+          rt.gc.runFinalizers();
+        }
         rt.gc.advanceClock(r.time);
         break;
       case RecordKind.Until:

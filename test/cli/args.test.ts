@@ -55,7 +55,7 @@ describe("parseInteger", () => {
 
 describe("the shared replay options", () => {
   it("have cli.md's defaults; --gogc has none (GOGC decides later)", () => {
-    expect(parseFlags([])).toEqual({ arch: "amd64", memprofilerate: 524288, format: "auto", gc: "pacer", prologue: "auto" });
+    expect(parseFlags([])).toEqual({ arch: "amd64", memprofilerate: 524288, format: "auto", gc: "pacer", bgsweep: "clock", prologue: "auto" });
   });
 
   it('--gogc: "off" is -1, a leading minus gives 0 (the runtime\'s atoi), digits are the percentage', () => {
@@ -94,6 +94,7 @@ describe("toReplayOptions", () => {
       efence: false,
       format: "auto",
       gc: "pacer",
+      bgsweep: "clock",
       until: null,
       prologue: "auto",
       argc: null,
@@ -112,6 +113,7 @@ describe("toReplayOptions", () => {
       efence: true,
       format: "golog",
       gc: "log",
+      bgsweep: "off",
       until: "MEMSTATS_SNAPSHOT",
       prologue: "go1.3",
       argc: 5,
@@ -127,6 +129,7 @@ describe("toReplayOptions", () => {
       efence: true,
       format: "golog",
       gc: "log",
+      bgsweep: "off",
       until: "MEMSTATS_SNAPSHOT",
       prologue: "go1.3",
       argc: 5,
@@ -188,6 +191,7 @@ describe("the replay command (library mocked)", () => {
       efence: false,
       format: "auto",
       gc: "pacer",
+      bgsweep: "clock",
       until: "X",
       prologue: "auto",
       argc: null,

@@ -1,0 +1,123 @@
+// Replaying gc Go 1.3-style allocfreetrace logs: the sequencing rules of golog-sequencer.ts
+// on small hand-written logs (the oracle tests check the same on real logs).
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { replay } from "../../src/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "goalloc-golog-"));
+let n = 0;
+
+/** A gc 1.3 record: first line, goroutine header, frames as [func, file:line]. */
+function rec(first: string, goroutine: string, frames: [string, string][]): string {
+  return [first, goroutine, ...frames.flatMap(([f, loc]) => [f, `\t${loc} +0x10 fp=0x1 sp=0x2`]), ""].join("\n") + "\n";
+}
+const user: [string, string][] = [["main.main()", "/p/main.go:10"], ["runtime.main()", "/go/proc.c:247"]];
+const alloc = (addr: string, size: string, what = "single object") =>
+  rec(`tracealloc(${addr}, ${size}, ${what})`, "goroutine 16 [running]:", [["runtime.mallocgc(0x1, 0x0, 0x0)", "/go/malloc.goc:191"], ...user]);
+const settype = (addr: string, size: string) =>
+  rec(`tracealloc(${addr}, ${size}, single object)`, "goroutine 16 [running]:", [
+    ["runtime.mallocgc(0x80, 0x0, 0x13)", "/go/malloc.goc:191"],
+    ["settype(0x1, 0x2, 0x3)", "/go/malloc.goc:736"],
+    ["runtime.mallocgc(0x80, 0x4, 0x0)", "/go/malloc.goc:185"],
+    ...user,
+  ]);
+const gcSweepFree = (addr: string, size: string) =>
+  rec(`tracefree(${addr}, ${size})`, "goroutine 0 [idle]:", [
+    ["runtime.MSpan_Sweep(0x7f00)", "/go/mgc0.c:1894"],
+    ["runtime.sweepone()", "/go/mgc0.c:2028"],
+    ["gc(0x7f01)", "/go/mgc0.c:2512"],
+    ["mgc(0xc208002120)", "/go/mgc0.c:2349"],
+  ]);
+const forcedGC = () =>
+  ["tracegc()", "", "goroutine 16 [garbage collection]:", "runtime.gc(0x2)", "\t/go/mgc0.c:2329 +0x1c6", "runtime.GC()", "\t/go/malloc.goc:853 +0x26", "end tracegc", "", ""].join("\n");
+const backgroundGC = () =>
+  ["tracegc()", "", "goroutine 16 [garbage collection]:", "runtime.gc(0x0)", "\t/go/mgc0.c:2329 +0x1c6", "runtime.mallocgc(0x30, 0x0, 0x0)", "\t/go/malloc.goc:205 +0x1d6", "end tracegc", "", ""].join("\n");
+const explicitFree = (addr: string, size: string, caller: [string, string]) =>
+  rec(`tracefree(${addr}, ${size})`, "goroutine 0 [idle]:", [["runtime.free(0xc)", "/go/malloc.goc:302"], caller, ["gc(0x7f01)", "/go/mgc0.c:2519"]]);
+const ensureSweptFree = (addr: string, size: string) =>
+  rec(`tracefree(${addr}, ${size})`, "goroutine 0 [idle]:", [
+    ["runtime.MSpan_Sweep(0x7f00)", "/go/mgc0.c:1894"],
+    ["runtime.MSpan_EnsureSwept(0x7f00)", "/go/mgc0.c:1771"],
+    ["runtime.free(0xc)", "/go/malloc.goc:302"],
+    ["main.release(0x1)", "/p/main.go:20"],
+  ]);
+
+async function replayLog(text: string) {
+  const file = join(dir, `log${n++}.txt`);
+  writeFileSync(file, text);
+  const { report, outcome } = await replay(file, { gc: "log" });
+  expect(report.error).toBeNull();
+  return { report, outcome };
+}
+
+describe("golog sequencing (spec §15)", () => {
+  it("allocates a span type table after the typed object whose allocation made it", async () => {
+    // Class 9 (128 B): the first typed object takes slot 0 and its table (64 + 64 B) slot 1.
+    const { report } = await replayLog(settype("0xc208010080", "0x80") + alloc("0xc208010000", "0x80", "single object of main.T"));
+    expect(report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null });
+    expect(report.startUp).toMatchObject({ prologue: "go1.3", argc: 1, envc: 2, inferred: [] });
+  });
+
+  it("applies a forced collection's sweep frees before running it, and checks its descriptor", async () => {
+    const log =
+      alloc("0xc208010000", "0x30") +
+      alloc("0xc208010030", "0x30") +
+      forcedGC() +
+      alloc("0xc208012000", "0x480") + // gc's first-use parallel-for descriptor
+      gcSweepFree("0xc208010000", "0x30") +
+      alloc("0xc208010000", "0x30");
+    const { report, outcome } = await replayLog(log);
+    expect(report.fidelity).toEqual({ allocs: 4, addressMatches: 4, firstDivergence: null });
+    expect(report.trace).toMatchObject({ allocs: 4, deaths: 1, gcs: 1 });
+    expect(outcome.runtime.mstats.numgc).toBe(1);
+    // The eager sweep freed the object before the next allocation reused it.
+    expect(report.memstats.Frees).toBe(1 + 1);
+  });
+
+  it("lets an explicit free wait for the frees its EnsureSwept printed after it", async () => {
+    // A and B share a class-4 span. After a background (non-forced) collection, freeing A
+    // explicitly sweeps the span first (EnsureSwept), which frees B: the log prints A's free,
+    // then B's. Both must be known dead when the sweep runs, or B would survive it.
+    const log =
+      alloc("0xc208010000", "0x30") +
+      alloc("0xc208010030", "0x30") +
+      backgroundGC() +
+      alloc("0xc208012000", "0x480") +
+      explicitFree("0xc208010000", "0x30", ["main.release(0x1)", "/p/main.go:20"]) +
+      ensureSweptFree("0xc208010030", "0x30") +
+      alloc("0xc208010000", "0x30") +
+      alloc("0xc208010030", "0x30");
+    const { report } = await replayLog(log);
+    expect(report.fidelity).toEqual({ allocs: 5, addressMatches: 5, firstDivergence: null });
+    expect(report.trace).toMatchObject({ frees: 1, deaths: 1 });
+  });
+
+  it("splits a shrinking 16 KiB stack in place and frees its low half (gc 1.3 shrinkstack)", async () => {
+    const log =
+      alloc("0xc208010000", "0x4000") + // class 58: one object on 2 pages
+      forcedGC() +
+      alloc("0xc208014000", "0x480") +
+      explicitFree("0xc208010000", "0x2000", ["runtime.shrinkstack(0xc208002120)", "/go/stack.c:946"]) +
+      alloc("0xc208010000", "0x2000") + // the freed low page, now a class-50 span
+      explicitFree("0xc208012000", "0x2000", ["runtime.stackfree(0x1, 0x2, 0x3)", "/go/stack.c:159"]);
+    const { report, outcome } = await replayLog(log);
+    expect(report.fidelity).toEqual({ allocs: 3, addressMatches: 3, firstDivergence: null });
+    expect(report.trace).toMatchObject({ frees: 2, unknownFrees: 0 });
+    const h = outcome.runtime.mheap;
+    expect(h.spans.npages[h.lookup(0xc208010000)]).toBe(1);
+  });
+});
+
+describe("native background mode (--bgsweep)", () => {
+  it("runs the sweeper and finalizers on clock records, or never", async () => {
+    const file = join(dir, "bg.trace");
+    writeFileSync(file, "goalloc-trace 1\na x 64\nfin x\nd x\ngc\nt 1000\nt 2000\n");
+    const clock = (await replay(file, {})).report;
+    const off = (await replay(file, { bgsweep: "off" })).report;
+    // clock: the finalizer ran at t 1000 (a forced GC), and the sweep at t 2000 freed x.
+    expect(clock.memstats.NumGC - off.memstats.NumGC).toBe(1);
+    expect(clock.memstats.Frees - off.memstats.Frees).toBe(1);
+  });
+});
