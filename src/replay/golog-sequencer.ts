@@ -20,8 +20,7 @@
 //     the same spans at the same points once it knows the deaths.
 
 import { GCForce, type Runtime } from "../runtime/index.js";
-import { ensureSwept, sweepone } from "../runtime/mgcsweep.js";
-import { SweepOrigin } from "../runtime/observer.js";
+import { bgsweep, ensureSwept } from "../runtime/mgcsweep.js";
 import { FreeOrigin, RecordKind, TypeKind, type StackTable, type TraceRecord } from "../trace/record.js";
 
 /** The parts of a record the sequencer keeps while it holds the record back. */
@@ -209,7 +208,7 @@ export class GologSequencer {
     }
     const sp = rt.mheap.spans;
     while (sp.sweepgen[span] !== rt.mheap.sweepgen && !rt.mheap.sweepdone) {
-      if (sweepone(rt, SweepOrigin.BgSweep) === -1) break;
+      if (bgsweep(rt, 1) === 0) break;
     }
   }
 

@@ -84,8 +84,8 @@ export class GC {
   finalizersRun = 0;
   private lastScavengeTick = 0;
   private scavengeRound = 0;
-  /** Lines the scavenger would print with gctrace (kept for reports). */
-  readonly scavengerLog: string[] = [];
+  /** Lines the scavenger would print with gctrace, each after the gctrace line of GC `afterGC`. */
+  readonly scavengerLog: { afterGC: number; text: string }[] = [];
 
   constructor(
     private readonly rt: Runtime,
@@ -205,11 +205,15 @@ export class GC {
       const tick = this.lastScavengeTick;
       rt.clock = tick;
       if (rt.unixnanotime() - rt.mstats.last_gc > ForceGCPeriodNs) {
-        if (this.collect(GCForce.Always)) this.scavengerLog.push(`scvg${k}: GC forced`);
+        if (this.collect(GCForce.Always)) this.scvg(`scvg${k}: GC forced`);
       }
       this.scavenge(k, tick, ScavengeLimitNs);
     }
     rt.clock = now;
+  }
+
+  private scvg(text: string): void {
+    this.scavengerLog.push({ afterGC: this.rt.mstats.numgc, text });
   }
 
   /** Release free spans idle for longer than limit (madvise), counting HeapReleased. */
@@ -232,8 +236,8 @@ export class GC {
     for (let i = 0; i < heap.freeLists.length; i++) visit(heap.freeLists[i]!);
     visit(heap.freelarge);
     const MB = 2 ** 20;
-    if (sumreleased > 0) this.scavengerLog.push(`scvg${k}: ${Math.floor(sumreleased / MB)} MB released`);
-    this.scavengerLog.push(
+    if (sumreleased > 0) this.scvg(`scvg${k}: ${Math.floor(sumreleased / MB)} MB released`);
+    this.scvg(
       `scvg${k}: inuse: ${Math.floor(stats.heap_inuse / MB)}, idle: ${Math.floor(stats.heap_idle / MB)}, ` +
         `sys: ${Math.floor(stats.heap_sys / MB)}, released: ${Math.floor(stats.heap_released / MB)}, ` +
         `consumed: ${Math.floor((stats.heap_sys - stats.heap_released) / MB)} (MB)`,

@@ -186,5 +186,6 @@ export function bgsweep(rt: Runtime, spans: number): number {
     if (sweepone(rt, SweepOrigin.BgSweep) === -1) break;
     swept++;
   }
+  rt.gc.nbgsweep += swept;
   return swept;
 }

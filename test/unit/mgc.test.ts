@@ -134,8 +134,8 @@ describe("scavenger (spec §5.9)", () => {
     expect(rt.mstats.numgc).toBe(n + 2);
     expect(rt.mstats.last_gc).toBe(360e9);
     expect(rt.mstats.heap_released).toBeGreaterThanOrEqual(4 << 20);
-    expect(rt.gc.scavengerLog).toContain("scvg2: GC forced");
-    expect(rt.gc.scavengerLog.some((l) => /^scvg5: [4-9] MB released$/.test(l))).toBe(true);
+    expect(rt.gc.scavengerLog).toContainEqual({ afterGC: n + 1, text: "scvg2: GC forced" });
+    expect(rt.gc.scavengerLog.some((l) => /^scvg5: [4-9] MB released$/.test(l.text))).toBe(true);
     checkInvariants(rt);
     // Reusing a released span takes it back from the released count.
     rt.mallocgc(1 << 20, 0, FlagNoScan, -1);
