@@ -121,7 +121,6 @@ export class Arena {
   /** False once the 32-bit fallback mapped memory off the reservation (holes, slack). */
   contiguous = true;
   readonly wordsPerBitmapWord: number;
-  private readonly spansSize: number;
 
   constructor(
     readonly arch: Arch,
@@ -155,7 +154,6 @@ export class Arena {
     }
     const p1 = roundUp(p, PageSize);
     this.spans = p1;
-    this.spansSize = spansSize;
     this.bitmap = p1 + spansSize;
     this.arena_start = p1 + spansSize + bitmapSize;
     this.arena_used = this.arena_start;
@@ -238,10 +236,5 @@ export class Arena {
     if (this.spans_mapped >= want) return;
     this.sysMap(want - this.spans_mapped, "other_sys");
     this.spans_mapped = want;
-  }
-
-  /** Size of the spans-array region of the reservation (for reports). */
-  get spansRegionSize(): number {
-    return this.spansSize;
   }
 }

@@ -48,7 +48,7 @@ export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean 
       specials.splice(i, 1);
       if (rec.kind === KindSpecialFinalizer) {
         heap.specialfinalizeralloc.free(0);
-        flags[obj] = f | ObjFlag.Keep | ObjFlag.FinalizerQueued;
+        flags[obj] = f | ObjFlag.Keep;
         rt.gc.queueFinalizer();
       } else {
         heap.specialprofilealloc.free(0);

@@ -50,12 +50,13 @@ export const enum ObjFlag {
   Allocated = 1,
   /** marknogc: the sweeper never frees it. */
   NoGC = 2,
-  /** Marked by the last collection although now unreachable: survives the pending sweep. */
+  /**
+   * Marked by the last collection although now unreachable (it died after the mark, or the
+   * sweep found it dead with a finalizer and queued it): survives the pending sweep.
+   */
   Keep = 4,
-  /** The sweep found it dead with a finalizer: queued, resurrected once. */
-  FinalizerQueued = 8,
   /** A 16-byte block of the tiny allocator (its pins count sub-objects). */
-  TinyBlock = 16,
+  TinyBlock = 8,
 }
 
 /** A special record (spec §10.4): offset from the span start, kind, profile bucket id. */
