@@ -1,12 +1,15 @@
 // Errors the command line maps to exit codes (only main.ts sets process.exitCode).
 //
-//   0 ok, 1 regression found, 2 usage or input error, 3 the emulated runtime threw.
+//   0 ok, 1 regression found, 2 usage or input error, 3 the emulated runtime threw,
+//   130 interrupted (Ctrl-C).
 
 export const ExitCode = {
   Ok: 0,
   Regression: 1,
   Usage: 2,
   RuntimeThrow: 3,
+  /** 128 + SIGINT: what a shell reports for a command stopped with Ctrl-C. */
+  Interrupted: 130,
 } as const;
 
 /** Bad command-line usage or an unreadable input: exit 2, one line, no stack. */

@@ -7,6 +7,10 @@ import { TraceError } from "../trace/record.js";
 import { ExitCode, ExitStatus, UsageError } from "./errors.js";
 import { replayCommand } from "./commands/replay.js";
 import { sizeclassesCommand } from "./commands/sizeclasses.js";
+import { checkCommand } from "./commands/check.js";
+import { compareCommand } from "./commands/compare.js";
+import { diffCommand } from "./commands/diff.js";
+import { genCommand } from "./commands/gen.js";
 
 export function buildProgram(): Command {
   const program = new Command("goalloc")
@@ -14,7 +18,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [replayCommand(), sizeclassesCommand()]) {
+  for (const cmd of [replayCommand(), sizeclassesCommand(), genCommand(), checkCommand(), compareCommand(), diffCommand()]) {
     // exitOverride is not inherited by addCommand'ed commands.
     program.addCommand(cmd.exitOverride().showHelpAfterError());
   }

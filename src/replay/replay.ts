@@ -11,6 +11,7 @@
 //     cycle's sweep and queued finalizers run (ending with a forced, non-eager GC);
 //   * the scavenger ticks every 60 s of emulated clock.
 
+import { stat } from "node:fs/promises";
 import {
   bgsweep,
   checkInvariants,
@@ -20,10 +21,13 @@ import {
   FlagNoScan,
   FlagTypesFromLog,
   GCForce,
+  RuntimeStack,
   RuntimeThrow,
   type Runtime,
   type RuntimeObserver,
 } from "../runtime/index.js";
+import { LiveSites } from "../report/live-sites.js";
+import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "../report/timeline.js";
 import { openTrace } from "../trace/detect.js";
 import {
   FreeOrigin,
@@ -57,12 +61,14 @@ export interface ReplayObserver extends RuntimeObserver {
 export type ObserverFactory = (replay: { readonly rt: Runtime }, stacks: StackTable, format: TraceFormat) => ReplayObserver;
 
 /** A live object of the trace. */
-interface LiveObject {
+export interface LiveObject {
   addr: number;
   /** Requested (native) or logged (golog) size. */
   size: number;
   /** Pointer-free and under 16 bytes: SetFinalizer may name an interior byte of it. */
   tiny: boolean;
+  /** Stack id of its allocation (-1 = none; RuntimeStack.StartUp for the untraced start-up). */
+  stack: number;
 }
 
 export interface PeakPoint {
@@ -119,15 +125,35 @@ export interface ReplayOutcome {
   error: ReplayError | null;
   /** The `--until` line that stopped the replay, if any. */
   stoppedAt: { line: number; text: string } | null;
+  /** monitor.signal stopped the replay before the end of its input. */
+  interrupted: boolean;
   /** The start-up prologue that ran before the first event. */
   startUp: StartUp | null;
+  /** The objects the trace still references at the end (fragmentation.internal). */
+  liveObjects: Iterable<LiveObject>;
+  /** Live bytes per allocation site at each peak (index = PEAK_NAMES index). */
+  liveSites: LiveSites;
+  timeline: TimelineRecorder;
+}
+
+/** What a caller watches or tunes while a replay runs, besides the runtime itself. */
+export interface ReplayMonitor {
+  /** Timeline sample every N events besides every collection (0: collections only). */
+  timelineInterval?: number;
+  /**
+   * Called after each chunk of input: bytes read so far (decompressed), the input's size when
+   * known (a plain file, not gzip or stdin), and events replayed so far.
+   */
+  progress?: (bytesRead: number, totalBytes: number | null, events: number) => void;
+  /** Once aborted (Ctrl-C), the replay stops before the next chunk of input: outcome.interrupted. */
+  signal?: AbortSignal;
 }
 
 export interface JWSums {
   events: number;
-  /** Σ over events of HeapInuse / live bytes (events with live bytes only). */
-  ratioSum: number;
-  ratioEvents: number;
+  /** Σ over events of HeapInuse and of live bytes: their ratio is the ratio of the time averages. */
+  allocatorSum: number;
+  liveSum: number;
   maxLive: number;
   allocatorAtMaxLive: number;
   maxAllocator: number;
@@ -147,8 +173,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   readonly peaks: Record<PeakName, PeakPoint>;
   readonly jw: JWSums = {
     events: 0,
-    ratioSum: 0,
-    ratioEvents: 0,
+    allocatorSum: 0,
+    liveSum: 0,
     maxLive: 0,
     allocatorAtMaxLive: 0,
     maxAllocator: 0,
@@ -158,6 +184,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** Requested bytes of live tiny sub-objects (they share 16-byte blocks). */
   liveTinyRequestedBytes = 0;
   fidelity: Fidelity | null = null;
+  /** Live bytes per allocation site, with a snapshot at each peak (see report/live-sites.ts). */
+  readonly liveSites = new LiveSites(PEAK_NAMES.length);
+  readonly timeline: TimelineRecorder;
   /** Line of the record being applied (for runtime throws). */
   line = 0;
   stoppedAt: { line: number; text: string } | null = null;
@@ -171,7 +200,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     format: TraceFormat,
     readonly options: ReplayOptions,
     private readonly stacks: StackTable,
+    timelineInterval = DEFAULT_TIMELINE_INTERVAL,
   ) {
+    this.timeline = new TimelineRecorder(timelineInterval);
     this.golog = format === "golog";
     this.makeRuntime = (dataEnd) =>
       createRuntime({
@@ -256,7 +287,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private runStartUp(): void {
     const s = this.startUp!;
     for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
-      this.objects.set("0x" + o.addr.toString(16), { addr: o.addr, size: o.size, tiny: false });
+      this.remember("0x" + o.addr.toString(16), { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp });
     }
     this.runtime.observer = this.observer;
   }
@@ -277,11 +308,20 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     return o;
   }
 
+  /** The trace names o from now on. */
+  private remember(id: string, o: LiveObject): void {
+    this.objects.set(id, o);
+    this.liveRequestedBytes += o.size;
+    if (o.tiny) this.liveTinyRequestedBytes += o.size;
+    this.liveSites.add(o.stack, o.size);
+  }
+
   /** The trace no longer names o. */
   private forget(id: string, o: LiveObject): void {
     this.objects.delete(id);
     this.liveRequestedBytes -= o.size;
     if (o.tiny) this.liveTinyRequestedBytes -= o.size;
+    this.liveSites.remove(o.stack, o.size);
   }
 
   record(r: TraceRecord): void {
@@ -391,8 +431,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
     this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
     const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size), r.stack);
-    this.objects.set(r.id, { addr, size: r.size, tiny: false });
-    this.liveRequestedBytes += r.size;
+    this.remember(r.id, { addr, size: r.size, tiny: false, stack: r.stack });
     this.checkAddress(r.line, r.address, addr);
   }
 
@@ -421,8 +460,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.forget(id, o);
     // The upper half stays the goroutine's stack: a log names it by its logged address.
     const loggedUpper = Number.parseInt(id, 16) + half;
-    this.objects.set("0x" + loggedUpper.toString(16), { addr: upper, size: o.size - half, tiny: false });
-    this.liveRequestedBytes += o.size - half;
+    this.remember("0x" + loggedUpper.toString(16), { addr: upper, size: o.size - half, tiny: false, stack: o.stack });
     rt.free(o.addr);
   }
 
@@ -446,9 +484,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const flags = r.flags;
     const tiny = !this.options.efence && (flags & (FlagNoScan | FlagNoGC)) === FlagNoScan && r.size > 0 && r.size < 16;
     const addr = rt.mallocgc(r.size, typ, flags, r.stack);
-    this.objects.set(r.id, { addr, size: r.size, tiny });
-    this.liveRequestedBytes += r.size;
-    if (tiny) this.liveTinyRequestedBytes += r.size;
+    this.remember(r.id, { addr, size: r.size, tiny, stack: r.stack });
     this.counts.allocs++;
   }
 
@@ -460,34 +496,27 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.rt.release(o.addr);
   }
 
-  /** Running figures after each event: peaks and the Johnstone–Wilson sums. */
+  /** Running figures after each event: peaks (with their live sites), the timeline and the Johnstone–Wilson sums. */
   private updatePeaks(): void {
     const rt = this.rt;
     const st = rt.mstats;
-    const events = this.counts.events;
     let cached = 0;
     for (const c of rt.mcaches) cached += c.local_cachealloc;
+    const heapAlloc = st.heap_alloc + cached;
     const p = this.peaks;
-    const bump = (peak: PeakPoint, value: number): void => {
-      if (value > peak.value) {
-        peak.value = value;
-        peak.event = events;
-        peak.line = this.line;
-      }
-    };
-    bump(p.HeapAlloc, st.heap_alloc + cached);
-    bump(p.HeapInuse, st.heap_inuse);
-    bump(p.HeapSys, st.heap_sys);
-    bump(p.Sys, st.sumSys());
-    bump(p.HeapObjects, rt.liveObjects);
+    // Indices are PEAK_NAMES order, the LiveSites snapshot numbers.
+    this.bump(0, p.HeapAlloc, heapAlloc);
+    this.bump(1, p.HeapInuse, st.heap_inuse);
+    this.bump(2, p.HeapSys, st.heap_sys);
+    this.bump(3, p.Sys, st.sumSys());
+    this.bump(4, p.HeapObjects, rt.liveObjects);
+    this.timeline.observe(this.counts.events, this.line, heapAlloc, st.heap_inuse, st.heap_sys, st.next_gc, st.numgc, rt.liveObjects);
     const jw = this.jw;
     const live = this.liveRequestedBytes;
     const allocator = st.heap_inuse;
     jw.events++;
-    if (live > 0) {
-      jw.ratioSum += allocator / live;
-      jw.ratioEvents++;
-    }
+    jw.allocatorSum += allocator;
+    jw.liveSum += live;
     if (live > jw.maxLive) {
       jw.maxLive = live;
       jw.allocatorAtMaxLive = allocator;
@@ -497,29 +526,57 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       jw.liveAtMaxAllocator = live;
     }
   }
+
+  /** A method, not a closure: updatePeaks runs after every event. */
+  private bump(k: number, peak: PeakPoint, value: number): void {
+    if (value <= peak.value) return;
+    peak.value = value;
+    peak.event = this.counts.events;
+    peak.line = this.line;
+    this.liveSites.mark(k);
+  }
+
+  /** The objects the trace references now (each iteration walks the current set afresh). */
+  liveObjects(): Iterable<LiveObject> {
+    return { [Symbol.iterator]: () => this.objects.values() };
+  }
 }
 
 /**
  * Replay a trace file (`-` = stdin). Errors in the trace or runtime throws end it early.
  * `observe` makes an observer of the runtime (allocfreetrace output).
  */
-export async function replayFile(path: string, options: ReplayOptions, observe?: ObserverFactory): Promise<ReplayOutcome> {
+export async function replayFile(path: string, options: ReplayOptions, observe?: ObserverFactory, monitor: ReplayMonitor = {}): Promise<ReplayOutcome> {
   const opened = await openTrace(path, {
     format: options.format,
     ...(options.until !== null ? { until: options.until } : {}),
   });
   const parser: TraceParser = opened.parser;
   const file = path === "-" ? "<stdin>" : path;
-  const engine = new ReplayEngine(file, parser.format, options, parser.stacks);
+  const engine = new ReplayEngine(file, parser.format, options, parser.stacks, monitor.timelineInterval);
+  const progress = monitor.progress;
+  const input = progress === undefined || opened.gzip || path === "-" ? null : await stat(path);
+  const totalBytes = input?.isFile() ? input.size : null;
+  let bytesRead = 0;
   const observer = observe ? observe(engine, parser.stacks, parser.format) : null;
   if (observer !== null) engine.observe(observer);
   let error: ReplayError | null = null;
+  let interrupted = false;
   try {
     for await (const chunk of opened.stream) {
+      if (monitor.signal?.aborted === true) {
+        interrupted = true;
+        break;
+      }
       parser.push(chunk, engine);
+      if (progress !== undefined) {
+        bytesRead += chunk.length;
+        progress(bytesRead, totalBytes, engine.counts.events);
+      }
       if (parser.stopped) break;
     }
-    parser.end(engine);
+    // An interrupted parser may hold half a line: only a complete input has a last line.
+    if (!interrupted) parser.end(engine);
     engine.finish();
   } catch (e) {
     if (e instanceof TraceError) error = { kind: "trace", line: e.line, message: e.message };
@@ -544,6 +601,10 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     fidelity: engine.fidelity,
     error,
     stoppedAt: engine.stoppedAt,
+    interrupted,
     startUp: engine.startUp,
+    liveObjects: engine.liveObjects(),
+    liveSites: engine.liveSites,
+    timeline: engine.timeline,
   };
 }

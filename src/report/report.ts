@@ -1,5 +1,14 @@
 // The report: one plain object built from a replay's outcome, in the shape of cli.md's JSON.
-// Every writer (table, json, ...) renders this object; none of them looks at the runtime.
+// Every writer (table, json, html, ...) renders this object; none of them looks at the
+// runtime. The one exception is the arena map (buildArenaMap), computed from the heap's spans
+// only for the HTML report, because it is too big to belong in every JSON report.
+//
+// Fragmentation measures and their one-line definitions (FRAGMENTATION_DEFINITIONS, printed
+// by `goalloc replay --help`, listed in the README and copied into the JSON):
+//   internal  rounding of each live object: size classes, large-object pages, tiny slack;
+//   span      free room inside in-use spans (HeapInuse − HeapAlloc), per size class;
+//   external  free spans: their lengths, the largest run, idle vs released, arena holes;
+//   Johnstone–Wilson #1–#4: allocator memory (HeapInuse) over live memory, four ways.
 
 import {
   class_to_allocnpages,
@@ -9,13 +18,16 @@ import {
   NumSizeClasses,
   ObjFlag,
   runtimeStackName,
+  type Runtime,
   type GCRecord,
   type MemStats,
 } from "../runtime/index.js";
-import type { Fidelity, PeakName, PeakPoint, ReplayError, ReplayOutcome } from "../replay/replay.js";
+import { PEAK_NAMES, type Fidelity, type PeakName, type PeakPoint, type ReplayError, type ReplayOutcome } from "../replay/replay.js";
 import { VERSION } from "../version.js";
+import type { Timeline } from "./timeline.js";
 
 const PageSize = 8192;
+const TinySize = 16;
 
 export interface ClassUsage {
   class: number;
@@ -41,31 +53,104 @@ export interface ProfileSite {
   allocBytes: number;
 }
 
+/** One size class at the end of the replay (JSON `fragmentation.span.byClass[i]`). */
+export interface SpanClassUsage {
+  class: number;
+  size: number;
+  spans: number;
+  objects: number;
+  capacity: number;
+  utilisation: number;
+  partialSpans: number;
+  freeSlotBytes: number;
+  tailWasteBytes: number;
+}
+
 export interface Fragmentation {
   internal: {
+    requestedSizesKnown: boolean;
     requestedBytes: number | null;
     allocatedBytes: number;
     wasteBytes: number | null;
+    sizeClassWasteBytes: number | null;
+    pageWasteBytes: number | null;
     tinySlackBytes: number;
   };
   span: {
     heapInuseMinusHeapAlloc: number;
-    byClass: { class: number; size: number; spans: number; objects: number; capacity: number; utilisation: number }[];
+    freeSlotBytes: number;
+    tailWasteBytes: number;
+    byClass: SpanClassUsage[];
   };
   external: {
     freeSpansByPages: Record<string, number>;
     largestFreeRunPages: number;
+    freeOutsideLargestRun: number | null;
     idleBytes: number;
     releasedBytes: number;
+    arenaHolePages: number;
   };
   johnstoneWilson: {
     allocatorMeasure: "HeapInuse";
+    liveMeasure: "requested bytes" | "logged bytes";
     jw1: number | null;
     jw2: number | null;
     jw3: number | null;
     jw4: number | null;
   };
+  /** One line per measure, keyed by its JSON path under `fragmentation`. */
+  definitions: Record<string, string>;
 }
+
+/**
+ * The one-line definition of each fragmentation measure. `goalloc replay --help` prints
+ * these, the README lists them (a test keeps the two in step), and the JSON carries them.
+ */
+export const FRAGMENTATION_DEFINITIONS: Readonly<Record<string, string>> = {
+  "internal.requestedSizesKnown": "false for Go logs: they print rounded sizes, so the bytes programs asked for are unknown",
+  "internal.requestedBytes": "bytes the objects the trace still references asked for (null when requested sizes are unknown)",
+  "internal.allocatedBytes": "bytes those objects occupy: the size class's object size, whole pages for large objects, 16 per live tiny block",
+  "internal.wasteBytes": "sizeClassWasteBytes + pageWasteBytes: rounding of the objects that are not tiny (null when requested sizes are unknown)",
+  "internal.sizeClassWasteBytes": "small objects: size-class object size minus requested size, summed",
+  "internal.pageWasteBytes": "large (and efence) objects: whole pages minus requested size, summed",
+  "internal.tinySlackBytes": "live 16-byte tiny blocks minus the requested bytes of the tiny objects in them (0 when requested sizes are unknown)",
+  "span.heapInuseMinusHeapAlloc": "HeapInuse − HeapAlloc: bytes of in-use spans holding no allocated object; = freeSlotBytes + tailWasteBytes",
+  "span.freeSlotBytes": "free object slots of in-use small-object spans, in bytes",
+  "span.tailWasteBytes": "the end of each in-use small-object span too short for one more object",
+  "span.byClass": "per size class: in-use spans, allocated objects (live or awaiting a sweep), capacity, objects/capacity, spans neither empty nor full",
+  "external.freeSpansByPages": "free spans (idle or released) counted by length in 8 KiB pages",
+  "external.largestFreeRunPages": "the longest free span: the largest allocation the heap can serve without growing",
+  "external.freeOutsideLargestRun": "share of free pages outside the longest free span (0: one run holds all free memory; null: none free)",
+  "external.idleBytes": "HeapIdle: bytes of free spans, released ones included",
+  "external.releasedBytes": "HeapReleased: the part of idleBytes returned to the OS by the scavenger",
+  "external.arenaHolePages": "pages between arena_start and arena_used that belong to no span (the arena grew with a gap)",
+  "johnstoneWilson.allocatorMeasure": "the allocator's memory in the four ratios: HeapInuse, bytes of in-use spans",
+  "johnstoneWilson.liveMeasure":
+    "the live memory: bytes of the objects the trace still references (Go logs: logged sizes, already rounded); garbage awaiting a sweep is not live",
+  "johnstoneWilson.jw1": "#1: time-averaged allocator memory over time-averaged live memory, minus 1 (averages over all events)",
+  "johnstoneWilson.jw2": "#2: allocator memory at the event of peak live memory, over that peak, minus 1",
+  "johnstoneWilson.jw3": "#3: peak allocator memory over the live memory at that event, minus 1",
+  "johnstoneWilson.jw4": "#4: peak allocator memory over peak live memory, minus 1 (the two peaks may be at different events)",
+};
+
+/** One allocation site live at a peak (JSON `peakSites.NAME.sites[i]`). */
+export interface PeakSite {
+  stack: string[];
+  liveBytes: number;
+  liveObjects: number;
+}
+
+/** What the trace referenced at one peak's event (JSON `peakSites.NAME`). */
+export interface PeakLive {
+  /** Totals over every site: requested bytes (logged bytes for Go logs) and objects. */
+  liveBytes: number;
+  liveObjects: number;
+  /** The PEAK_SITES sites holding the most live bytes, most first. */
+  sites: PeakSite[];
+}
+
+/** Sites kept per peak in the report. */
+export const PEAK_SITES = 10;
 
 export interface Report {
   goalloc: string;
@@ -99,6 +184,9 @@ export interface Report {
   arena: { spansStart: string; bitmapStart: string; arenaStart: string; arenaUsed: string; arenaEnd: string };
   memstats: MemStats;
   peak: Record<PeakName, PeakPoint>;
+  /** The allocation sites the trace referenced at each peak's event. */
+  peakSites: Record<PeakName, PeakLive>;
+  timeline: Timeline;
   fragmentation: Fragmentation;
   sizeClasses: ClassUsage[];
   profile: { rate: number; samples: number; sites: ProfileSite[] };
@@ -128,6 +216,144 @@ export function hexAddr(n: number): string {
   return "0x" + n.toString(16);
 }
 
+/** The function names of a stack, innermost first; the runtime's name for its own callers. */
+function stackNames(o: ReplayOutcome, stack: number): string[] {
+  return stack < 0 ? [runtimeStackName(stack) ?? "?"] : o.stacks.frames(stack).map((f) => f.func);
+}
+
+/** In-use and free spans in address order (span ids). */
+function spansByAddress(rt: Runtime): number[] {
+  const heap = rt.mheap;
+  const sp = heap.spans;
+  const ids: number[] = [];
+  for (let i = 0; i < heap.nspan; i++) {
+    const s = heap.spanId(i);
+    if (sp.state[s] === MSpanState.InUse || sp.state[s] === MSpanState.Free) ids.push(s);
+  }
+  return ids.sort((a, b) => sp.start[a]! - sp.start[b]!);
+}
+
+/** internal: what the objects the trace still references asked for and occupy. */
+function internalFragmentation(o: ReplayOutcome): Fragmentation["internal"] {
+  const heap = o.runtime.mheap;
+  const sp = heap.spans;
+  let requested = 0;
+  let rounded = 0;
+  let classWaste = 0;
+  let pageWaste = 0;
+  let tinyRequested = 0;
+  const tinyBlocks = new Set<number>();
+  for (const obj of o.liveObjects) {
+    // Zero-size objects all sit at runtime.zerobase, outside the heap, and occupy nothing.
+    if (obj.size === 0) continue;
+    requested += obj.size;
+    if (obj.tiny) {
+      tinyRequested += obj.size;
+      tinyBlocks.add(obj.addr - (obj.addr % TinySize));
+      continue;
+    }
+    const s = heap.lookup(obj.addr);
+    if (sp.sizeclass[s] === 0) {
+      const bytes = sp.npages[s]! * PageSize;
+      rounded += bytes;
+      pageWaste += bytes - obj.size;
+    } else {
+      rounded += sp.elemsize[s]!;
+      classWaste += sp.elemsize[s]! - obj.size;
+    }
+  }
+  const known = o.requestedSizesKnown;
+  return {
+    requestedSizesKnown: known,
+    requestedBytes: known ? requested : null,
+    allocatedBytes: rounded + tinyBlocks.size * TinySize,
+    wasteBytes: known ? classWaste + pageWaste : null,
+    sizeClassWasteBytes: known ? classWaste : null,
+    pageWasteBytes: known ? pageWaste : null,
+    tinySlackBytes: known ? tinyBlocks.size * TinySize - tinyRequested : 0,
+  };
+}
+
+/** One span, or a run of neighbouring spans merged to keep the map bounded. */
+export interface ArenaMapEntry {
+  /** First page, counted from arena_start. */
+  page: number;
+  pages: number;
+  /** large = an in-use span of one large object; idle and released are free spans. */
+  state: "small" | "large" | "idle" | "released";
+  /** Size class of a small span (0 otherwise). */
+  class: number;
+  /** Small spans: allocated objects over capacity (0 for the others). */
+  utilisation: number;
+  /** Spans merged into this entry (1 unless the heap had more spans than the map allows). */
+  spans: number;
+}
+
+/** The arena as spans at the end of the replay (HTML report). */
+export interface ArenaMap {
+  arenaStart: string;
+  /** Pages from arena_start to arena_used (or to the end of the last span past it). */
+  pages: number;
+  /** In-use and free spans in the heap. */
+  spanCount: number;
+  entries: ArenaMapEntry[];
+}
+
+/** Entries of an arena map at most, by default: an SVG with more rectangles gets slow. */
+export const ARENA_MAP_ENTRIES = 20000;
+
+/**
+ * The arena map: every in-use and free span in address order. Beyond `maxEntries` spans,
+ * runs of neighbouring spans are merged into one entry each, which takes the state and class
+ * of the member covering the most pages and the page-weighted utilisation of its members.
+ */
+export function buildArenaMap(o: ReplayOutcome, maxEntries = ARENA_MAP_ENTRIES): ArenaMap {
+  const rt = o.runtime;
+  const sp = rt.mheap.spans;
+  const base = rt.arena.arena_start / PageSize;
+  const ids = spansByAddress(rt);
+  const group = Math.max(1, Math.ceil(ids.length / maxEntries));
+  const entries: ArenaMapEntry[] = [];
+  let end = (rt.arena.arena_used - rt.arena.arena_start) / PageSize;
+  for (let g = 0; g < ids.length; g += group) {
+    const members = ids.slice(g, g + group);
+    let best = members[0]!;
+    let usedWeighted = 0;
+    let smallPages = 0;
+    for (const s of members) {
+      if (sp.npages[s]! > sp.npages[best]!) best = s;
+      if (sp.state[s] === MSpanState.InUse && sp.sizeclass[s] !== 0) {
+        usedWeighted += sp.npages[s]! * (spanObjects(rt, s) / class_to_nobj[sp.sizeclass[s]!]!);
+        smallPages += sp.npages[s]!;
+      }
+    }
+    const last = members[members.length - 1]!;
+    const page = sp.start[members[0]!]! - base;
+    const stop = sp.start[last]! + sp.npages[last]! - base;
+    if (stop > end) end = stop;
+    const inUse = sp.state[best] === MSpanState.InUse;
+    const cl = inUse ? sp.sizeclass[best]! : 0;
+    entries.push({
+      page,
+      pages: stop - page,
+      state: inUse ? (cl === 0 ? "large" : "small") : sp.npreleased[best]! > 0 ? "released" : "idle",
+      class: cl,
+      utilisation: smallPages === 0 ? 0 : usedWeighted / smallPages,
+      spans: members.length,
+    });
+  }
+  return { arenaStart: hexAddr(rt.arena.arena_start), pages: end, spanCount: ids.length, entries };
+}
+
+/** Allocated objects (live or awaiting a sweep) of an in-use span. */
+function spanObjects(rt: Runtime, s: number): number {
+  const sp = rt.mheap.spans;
+  const flags = sp.objFlags[s]!;
+  let n = 0;
+  for (let k = 0; k < sp.nelems[s]!; k++) if ((flags[k]! & ObjFlag.Allocated) !== 0) n++;
+  return n;
+}
+
 /** Build the report. Reads MemStats the way runtime.ReadMemStats does (flushing caches). */
 export function buildReport(o: ReplayOutcome): Report {
   const rt = o.runtime;
@@ -135,47 +361,47 @@ export function buildReport(o: ReplayOutcome): Report {
   const heap = rt.mheap;
   const sp = heap.spans;
 
+  // In-use spans per class and the objects allocated in them; free spans by length.
   const spans = new Float64Array(NumSizeClasses);
   const objects = new Float64Array(NumSizeClasses);
-  let liveBytes = 0;
-  let tinyBlocks = 0;
+  const partial = new Float64Array(NumSizeClasses);
   const freeByPages = new Map<number, number>();
   let largestFree = 0;
-  for (let i = 0; i < heap.nspan; i++) {
-    const s = heap.spanId(i);
+  let freePages = 0;
+  let coveredPages = 0;
+  const arenaPages = (rt.arena.arena_used - rt.arena.arena_start) / PageSize;
+  const base = rt.arena.arena_start / PageSize;
+  for (const s of spansByAddress(rt)) {
+    const first = Math.max(sp.start[s]! - base, 0);
+    const last = Math.min(sp.start[s]! - base + sp.npages[s]!, arenaPages);
+    if (last > first) coveredPages += last - first;
     if (sp.state[s] === MSpanState.Free) {
       const n = sp.npages[s]!;
       freeByPages.set(n, (freeByPages.get(n) ?? 0) + 1);
+      freePages += n;
       if (n > largestFree) largestFree = n;
       continue;
     }
-    if (sp.state[s] !== MSpanState.InUse) continue;
     const cl = sp.sizeclass[s]!;
     spans[cl] = spans[cl]! + 1;
-    const flags = sp.objFlags[s]!;
-    const pins = sp.objPins[s]!;
-    for (let k = 0; k < sp.nelems[s]!; k++) {
-      const f = flags[k]!;
-      if ((f & ObjFlag.Allocated) === 0) continue;
-      objects[cl] = objects[cl]! + 1;
-      // Live from the trace's view: referenced, or never collectable.
-      if (pins[k]! > 0 || (f & ObjFlag.NoGC) !== 0) {
-        liveBytes += sp.elemsize[s]!;
-        if (f & ObjFlag.TinyBlock) tinyBlocks++;
-      }
-    }
+    const n = spanObjects(rt, s);
+    objects[cl] = objects[cl]! + n;
+    if (cl !== 0 && n > 0 && n < class_to_nobj[cl]!) partial[cl] = partial[cl]! + 1;
   }
 
   const sizeClasses: ClassUsage[] = [];
-  const byClass: Fragmentation["span"]["byClass"] = [];
+  const byClass: SpanClassUsage[] = [];
+  let freeSlotBytes = 0;
+  let tailWasteBytes = 0;
   for (let cl = 1; cl < NumSizeClasses; cl++) {
     const mallocs = rt.mstats.by_size_nmalloc[cl]!;
     if (mallocs === 0 && spans[cl] === 0) continue;
+    const size = class_to_size[cl]!;
     const capacity = spans[cl]! * class_to_nobj[cl]!;
     const utilisation = capacity === 0 ? 0 : objects[cl]! / capacity;
     sizeClasses.push({
       class: cl,
-      size: class_to_size[cl]!,
+      size,
       pages: class_to_allocnpages[cl]!,
       objectsPerSpan: class_to_nobj[cl]!,
       spans: spans[cl]!,
@@ -187,7 +413,21 @@ export function buildReport(o: ReplayOutcome): Report {
       frees: rt.mstats.by_size_nfree[cl]!,
     });
     if (spans[cl]! > 0) {
-      byClass.push({ class: cl, size: class_to_size[cl]!, spans: spans[cl]!, objects: objects[cl]!, capacity, utilisation });
+      const free = (capacity - objects[cl]!) * size;
+      const tail = spans[cl]! * (class_to_allocnpages[cl]! * PageSize - class_to_nobj[cl]! * size);
+      freeSlotBytes += free;
+      tailWasteBytes += tail;
+      byClass.push({
+        class: cl,
+        size,
+        spans: spans[cl]!,
+        objects: objects[cl]!,
+        capacity,
+        utilisation,
+        partialSpans: partial[cl]!,
+        freeSlotBytes: free,
+        tailWasteBytes: tail,
+      });
     }
   }
 
@@ -195,34 +435,32 @@ export function buildReport(o: ReplayOutcome): Report {
   const ratio = (a: number, b: number): number | null => (b > 0 ? a / b - 1 : null);
   const freeSpansByPages: Record<string, number> = {};
   for (const n of [...freeByPages.keys()].sort((a, b) => a - b)) freeSpansByPages[String(n)] = freeByPages.get(n)!;
-  const requested = o.requestedSizesKnown ? o.liveRequestedBytes : null;
   const fragmentation: Fragmentation = {
-    internal: {
-      requestedBytes: requested,
-      allocatedBytes: liveBytes,
-      wasteBytes: requested === null ? null : liveBytes - requested,
-      tinySlackBytes: o.requestedSizesKnown ? tinyBlocks * 16 - o.liveTinyRequestedBytes : 0,
-    },
-    span: { heapInuseMinusHeapAlloc: memstats.HeapInuse - memstats.HeapAlloc, byClass },
+    internal: internalFragmentation(o),
+    span: { heapInuseMinusHeapAlloc: memstats.HeapInuse - memstats.HeapAlloc, freeSlotBytes, tailWasteBytes, byClass },
     external: {
       freeSpansByPages,
       largestFreeRunPages: largestFree,
+      freeOutsideLargestRun: freePages === 0 ? null : 1 - largestFree / freePages,
       idleBytes: memstats.HeapIdle,
       releasedBytes: memstats.HeapReleased,
+      arenaHolePages: arenaPages - coveredPages,
     },
     johnstoneWilson: {
       allocatorMeasure: "HeapInuse",
-      jw1: jw.ratioEvents > 0 ? jw.ratioSum / jw.ratioEvents - 1 : null,
+      liveMeasure: o.requestedSizesKnown ? "requested bytes" : "logged bytes",
+      jw1: ratio(jw.allocatorSum, jw.liveSum),
       jw2: ratio(jw.allocatorAtMaxLive, jw.maxLive),
       jw3: ratio(jw.maxAllocator, jw.liveAtMaxAllocator),
       jw4: ratio(jw.maxAllocator, jw.maxLive),
     },
+    definitions: { ...FRAGMENTATION_DEFINITIONS },
   };
 
   const sites: ProfileSite[] = rt.prof
     .memProfile()
     .map((r) => ({
-      stack: r.stack < 0 ? [runtimeStackName(r.stack) ?? "?"] : o.stacks.frames(r.stack).map((f) => f.func),
+      stack: stackNames(o, r.stack),
       inuseObjects: r.allocObjects - r.freeObjects,
       inuseBytes: r.allocBytes - r.freeBytes,
       allocObjects: r.allocObjects,
@@ -230,11 +468,36 @@ export function buildReport(o: ReplayOutcome): Report {
     }))
     .sort((a, b) => b.inuseBytes - a.inuseBytes || b.allocBytes - a.allocBytes);
 
+  // Stacks that differ only in file:line read the same in a report: one site each.
+  const peakLive = (name: PeakName): PeakLive => {
+    const snap = o.liveSites.snapshot(PEAK_NAMES.indexOf(name));
+    const byNames = new Map<string, PeakSite>();
+    for (const t of snap.sites) {
+      const stack = stackNames(o, t.stack);
+      const key = stack.join("\n");
+      const known = byNames.get(key);
+      if (known === undefined) byNames.set(key, { stack, liveBytes: t.liveBytes, liveObjects: t.liveObjects });
+      else {
+        known.liveBytes += t.liveBytes;
+        known.liveObjects += t.liveObjects;
+      }
+    }
+    const sites = [...byNames.values()].sort((a, b) => b.liveBytes - a.liveBytes).slice(0, PEAK_SITES);
+    return { liveBytes: snap.liveBytes, liveObjects: snap.liveObjects, sites };
+  };
+  const peakSites: Record<PeakName, PeakLive> = {
+    HeapAlloc: peakLive("HeapAlloc"),
+    HeapInuse: peakLive("HeapInuse"),
+    HeapSys: peakLive("HeapSys"),
+    Sys: peakLive("Sys"),
+    HeapObjects: peakLive("HeapObjects"),
+  };
+
   const f: Fidelity | null = o.fidelity;
   const opts = o.options;
   return {
     goalloc: VERSION,
-    partial: o.error !== null,
+    partial: o.error !== null || o.interrupted,
     error: o.error,
     options: {
       arch: opts.arch,
@@ -270,6 +533,8 @@ export function buildReport(o: ReplayOutcome): Report {
     },
     memstats,
     peak: o.peaks,
+    peakSites,
+    timeline: o.timeline.timeline(),
     fragmentation,
     sizeClasses,
     profile: { rate: rt.prof.rate, samples: rt.prof.samples, sites },

@@ -1,8 +1,12 @@
 // The human report: plain-text tables (cli-table3), colour only when the caller allows it.
+// Sections that tests pin down to the character (peaks, the heap chart, fragmentation) are
+// separate functions returning their lines.
 
 import Table from "cli-table3";
 import { Chalk, type ChalkInstance } from "chalk";
 import type { SizeClassRow } from "../runtime/index.js";
+import { PEAK_NAMES, type PeakName } from "../replay/replay.js";
+import { timelineChart, type ChartRow } from "./chart.js";
 import type { Report } from "./report.js";
 
 export interface TextOptions {
@@ -18,11 +22,13 @@ function table(head: string[], c: ChalkInstance): Table.Table {
   });
 }
 
-function num(n: number): string {
+/** A count with thousands separators (the HTML report shares these formats). */
+export function num(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-function bytes(n: number): string {
+/** Bytes in binary units, one decimal past KiB. */
+export function bytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let v = n;
   let u = 0;
@@ -33,8 +39,90 @@ function bytes(n: number): string {
   return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
-function pct(x: number | null): string {
+/** A ratio as a percentage; n/a for null. */
+export function pct(x: number | null): string {
   return x === null ? "n/a" : `${(x * 100).toFixed(1)}%`;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
+/** The peaks, what the trace referenced at each, and the top live sites at the heap peaks. */
+export function peaksSection(r: Report, c: ChalkInstance, topSites = 5): string[] {
+  const out: string[] = [];
+  const pk = table(["measure", "peak", "event", "line", "referenced by the trace then"], c);
+  for (const name of PEAK_NAMES) {
+    const p = r.peak[name];
+    const live = r.peakSites[name];
+    pk.push([
+      name,
+      name === "HeapObjects" ? num(p.value) : bytes(p.value),
+      num(p.event),
+      num(p.line),
+      `${bytes(live.liveBytes)} in ${plural(live.liveObjects, "object", "objects")}`,
+    ]);
+  }
+  out.push(pk.toString());
+  // HeapAlloc and HeapInuse usually peak at one event: one table for both then.
+  const heapPeaks: PeakName[] = r.peak.HeapAlloc.event === r.peak.HeapInuse.event ? ["HeapAlloc"] : ["HeapAlloc", "HeapInuse"];
+  for (const name of heapPeaks) {
+    const p = r.peak[name];
+    const which = heapPeaks.length === 1 ? "HeapAlloc and HeapInuse peaks" : `${name} peak`;
+    const sites = r.peakSites[name].sites.slice(0, topSites);
+    out.push(`Live at the ${which} (event ${num(p.event)}, line ${num(p.line)}), by allocation site:`);
+    if (sites.length === 0) {
+      out.push("nothing the trace referenced");
+      continue;
+    }
+    const st = table(["live bytes", "objects", "site"], c);
+    for (const s of sites) st.push([bytes(s.liveBytes), num(s.liveObjects), s.stack.slice(0, 3).join(" < ")]);
+    out.push(st.toString());
+  }
+  return out;
+}
+
+/** The timeline as sparklines (see chart.ts). */
+export function timelineSection(r: Report): string[] {
+  const rows: ChartRow[] = [
+    { label: "HeapSys", field: (p) => p.HeapSys, scale: "bytes", format: bytes },
+    { label: "HeapInuse", field: (p) => p.HeapInuse, scale: "bytes", format: bytes },
+    { label: "HeapAlloc", field: (p) => p.HeapAlloc, scale: "bytes", format: bytes },
+    { label: "HeapObjects", field: (p) => p.HeapObjects, scale: "objects", format: (n) => plural(n, "object", "objects") },
+  ];
+  const lines = timelineChart(r.timeline.points, rows);
+  return lines.length === 0 ? ["no events"] : lines;
+}
+
+/** The fragmentation measures; `goalloc replay --help` and the README define each one. */
+export function fragmentationSection(r: Report, c: ChalkInstance): string[] {
+  const f = r.fragmentation;
+  const i = f.internal;
+  const unknown = "unknown (Go logs print rounded sizes)";
+  const orUnknown = (n: number | null): string => (n === null ? unknown : bytes(n));
+  const fr = table(["measure", "value"], c);
+  fr.push(["internal: live requested", orUnknown(i.requestedBytes)]);
+  fr.push(["internal: live rounded", bytes(i.allocatedBytes)]);
+  fr.push(["internal: size-class rounding", orUnknown(i.sizeClassWasteBytes)]);
+  fr.push(["internal: large-object pages", orUnknown(i.pageWasteBytes)]);
+  fr.push(["internal: tiny-block slack", i.requestedSizesKnown ? bytes(i.tinySlackBytes) : unknown]);
+  const sp = f.span;
+  fr.push(["span: HeapInuse − HeapAlloc", `${bytes(sp.heapInuseMinusHeapAlloc)} (free slots ${bytes(sp.freeSlotBytes)}, span tails ${bytes(sp.tailWasteBytes)})`]);
+  const spans = sp.byClass.reduce((n, u) => n + u.spans, 0);
+  const partial = sp.byClass.reduce((n, u) => n + u.partialSpans, 0);
+  fr.push(["span: partly filled small spans", `${num(partial)} of ${num(spans)}`]);
+  const e = f.external;
+  const lengths = Object.entries(e.freeSpansByPages).map(([pages, n]) => `${n}×${pages}`);
+  fr.push(["external: free spans × pages", lengths.length === 0 ? "none" : lengths.join(", ")]);
+  fr.push([
+    "external: largest free run",
+    `${plural(e.largestFreeRunPages, "page", "pages")}` + (e.freeOutsideLargestRun === null ? "" : ` (${pct(e.freeOutsideLargestRun)} of free pages outside it)`),
+  ]);
+  fr.push(["external: idle / released", `${bytes(e.idleBytes)} / ${bytes(e.releasedBytes)}`]);
+  fr.push(["external: arena holes", plural(e.arenaHolePages, "page", "pages")]);
+  const jw = f.johnstoneWilson;
+  fr.push(["Johnstone–Wilson #1–#4", [jw.jw1, jw.jw2, jw.jw3, jw.jw4].map(pct).join("  ") + ` (${jw.allocatorMeasure} over live ${jw.liveMeasure})`]);
+  return [fr.toString(), c.dim("definitions: goalloc replay --help, or fragmentation.definitions in --json")];
 }
 
 export function renderReport(r: Report, options: TextOptions): string {
@@ -98,24 +186,13 @@ export function renderReport(r: Report, options: TextOptions): string {
   out.push(ms.toString());
 
   section("Peaks");
-  const pk = table(["measure", "peak", "event", "line"], c);
-  for (const [name, p] of Object.entries(r.peak)) {
-    pk.push([name, name === "HeapObjects" ? num(p.value) : bytes(p.value), num(p.event), num(p.line)]);
-  }
-  out.push(pk.toString());
+  out.push(...peaksSection(r, c));
+
+  section("Heap over time");
+  out.push(...timelineSection(r));
 
   section("Fragmentation");
-  const f = r.fragmentation;
-  const fr = table(["measure", "value"], c);
-  fr.push(["internal: live requested", f.internal.requestedBytes === null ? "unknown (log sizes are rounded)" : bytes(f.internal.requestedBytes)]);
-  fr.push(["internal: live rounded", bytes(f.internal.allocatedBytes)]);
-  fr.push(["internal: rounding waste", f.internal.wasteBytes === null ? "unknown" : bytes(f.internal.wasteBytes)]);
-  fr.push(["span: HeapInuse − HeapAlloc", bytes(f.span.heapInuseMinusHeapAlloc)]);
-  fr.push(["external: idle / released", `${bytes(f.external.idleBytes)} / ${bytes(f.external.releasedBytes)}`]);
-  fr.push(["external: largest free run", `${f.external.largestFreeRunPages} pages`]);
-  const jw = f.johnstoneWilson;
-  fr.push(["Johnstone–Wilson #1–#4 (HeapInuse vs live)", [jw.jw1, jw.jw2, jw.jw3, jw.jw4].map(pct).join("  ")]);
-  out.push(fr.toString());
+  out.push(...fragmentationSection(r, c));
 
   section("Size classes in use");
   const sc = table(["class", "size", "spans", "objects", "capacity", "used", "mallocs", "frees"], c);
@@ -160,4 +237,11 @@ export function renderSizeClasses(rows: SizeClassRow[], arch: string, color: boo
     t.push([r.class, r.size, r.pages, r.objectsPerSpan, r.tailWaste, `${(r.maxWaste * 100).toFixed(2)}%`]);
   }
   return `size classes (${arch}; the table is the same on every arch)\n${t.toString()}\n`;
+}
+
+/** The fragmentation definitions as an aligned list (`goalloc replay --help`). */
+export function renderDefinitions(definitions: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(definitions);
+  const width = Math.max(...keys.map((k) => k.length));
+  return keys.map((k) => `  ${k.padEnd(width)}  ${definitions[k]}`).join("\n");
 }

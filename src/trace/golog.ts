@@ -15,9 +15,10 @@
 //   `MSpan_Sweep < MSpan_EnsureSwept < ... SetFinalizer` an EnsureSwept, and
 //   `runtime.free < shrinkstack < gc` an explicit free made during a collection.
 // tracefree records get no stack (-1): the sweeper's traceback says nothing about the object.
-// Lines are classified on their bytes; only the parts a record keeps are decoded.
+// Lines are classified on their bytes; only the parts a record keeps are decoded, and frame
+// function names and locations, which tracebacks repeat endlessly, through StringCaches.
 
-import { LineSplitter } from "./lines.js";
+import { LineSplitter, StringCache } from "./lines.js";
 import {
   FreeOrigin,
   RecordKind,
@@ -97,6 +98,11 @@ const ORIGIN_BY_FRAME: ReadonlyMap<string, FreeOrigin> = new Map([
   ["free", FreeOrigin.Explicit],
   ["go.free", FreeOrigin.Explicit],
 ]);
+
+/** Cache sizes for frame text: a log's distinct functions and call sites number in the thousands. */
+const FUNC_CACHE_SLOTS = 1 << 12;
+const LOCATION_CACHE_SLOTS = 1 << 14;
+const FRAME_TEXT_BYTES = 128;
 
 /** Sweep functions: a sweep on goroutine 0 with no other clue runs inside a collection. */
 const SWEEP_FRAMES: ReadonlySet<string> = new Set(["mspan.sweep", "sweepone", "sweeplocked.sweep"]);
@@ -209,13 +215,20 @@ export class GologParser implements TraceParser {
   private headers = 0;
   /** Frames are kept for the stack: tracealloc, and the first goroutine of tracegc. */
   private keepFrames = false;
-  /** Ids (in `frames`) of the kept frames, and the same joined: the stack's key in `stackIds`. */
-  private readonly stackFrameIds: number[] = [];
+  /**
+   * Ids (in `frames`) of the kept frames, as 32-bit words over `stackKeyBytes`, whose bytes
+   * read as latin1 are the stack's key in `stackIds`: one flat string per stack, made with one
+   * call (a key grown with `+=` per frame would stay a rope of one string per frame).
+   */
+  private stackKeyBytes = Buffer.alloc(256);
+  private stackFrameIds = new Uint32Array(this.stackKeyBytes.buffer, this.stackKeyBytes.byteOffset, 64);
   private frameCount = 0;
-  private stackKey = "";
   /** Every distinct frame once, so that stacks share Frame objects and strings. */
   private readonly frames: Frame[] = [];
   private readonly frameIds = new Map<string, Map<string, number>>();
+  /** Decoded function names and `file:line` locations of frame lines. */
+  private readonly funcNames = new StringCache(FUNC_CACHE_SLOTS, FRAME_TEXT_BYTES, "utf8");
+  private readonly locations = new StringCache(LOCATION_CACHE_SLOTS, FRAME_TEXT_BYTES, "utf8");
   /** Stack key → id in `stacks`, so a known stack costs one short lookup. */
   private readonly stackIds = new Map<string, number>();
   /** A function line waiting for its location line; its text when it is needed. */
@@ -319,7 +332,6 @@ export class GologParser implements TraceParser {
     this.goroutine = -1;
     this.headers = 0;
     this.frameCount = 0;
-    this.stackKey = "";
     this.funcPending = false;
     this.skipLocation = false;
     this.origin = FreeOrigin.Unknown;
@@ -409,7 +421,7 @@ export class GologParser implements TraceParser {
     }
     this.funcPending = true;
     if (this.keepFrames || (this.kind === RecordKind.Dead && this.classifying())) {
-      this.pendingFunc = bytes.toString("utf8", start, functionEnd(bytes, start, end));
+      this.pendingFunc = this.funcNames.get(bytes, start, functionEnd(bytes, start, end));
     }
   }
 
@@ -445,10 +457,10 @@ export class GologParser implements TraceParser {
     if (!this.funcPending) return;
     this.funcPending = false;
     if (this.keepFrames) {
-      const location = bytes.toString("utf8", start + 1, locationEnd(bytes, start + 1, end));
+      const location = this.locations.get(bytes, start + 1, locationEnd(bytes, start + 1, end));
       const id = this.frameId(this.pendingFunc, location === ":0" ? "" : location);
+      if (this.frameCount === this.stackFrameIds.length) this.growStackKey();
       this.stackFrameIds[this.frameCount++] = id;
-      this.stackKey += id + ",";
       if (this.kind === RecordKind.GC && isForcingFrame(this.pendingFunc)) this.forced = true;
     } else if (this.kind === RecordKind.Dead && this.classifying()) {
       this.classifyFreeFrame(this.pendingFunc);
@@ -530,13 +542,21 @@ export class GologParser implements TraceParser {
     return id;
   }
 
+  private growStackKey(): void {
+    const bytes = Buffer.alloc(this.stackKeyBytes.length * 2);
+    this.stackKeyBytes.copy(bytes);
+    this.stackKeyBytes = bytes;
+    this.stackFrameIds = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  }
+
   private internStack(): number {
-    const known = this.stackIds.get(this.stackKey);
+    const key = this.stackKeyBytes.toString("latin1", 0, 4 * this.frameCount);
+    const known = this.stackIds.get(key);
     if (known !== undefined) return known;
     const frames = new Array<Frame>(this.frameCount);
-    for (let i = 0; i < this.frameCount; i++) frames[i] = this.frames[this.stackFrameIds[i]];
+    for (let i = 0; i < this.frameCount; i++) frames[i] = this.frames[this.stackFrameIds[i]!]!;
     const id = this.stacks.intern(frames);
-    this.stackIds.set(this.stackKey, id);
+    this.stackIds.set(key, id);
     return id;
   }
 

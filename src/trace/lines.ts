@@ -1,4 +1,5 @@
-// Byte-level line splitter: turns a stream of Buffer chunks into lines without decoding them.
+// Byte-level line splitter: turns a stream of Buffer chunks into lines without decoding them;
+// and StringCache, which decodes the tokens a reader keeps without a new string per line.
 //
 // The readers work on the bytes of each line directly, so the splitter hands out a view
 // (`bytes`, `start`, `end`) instead of a string. A line that spans chunks is assembled in a
@@ -39,8 +40,32 @@ export class LineSplitter {
 
   constructor(
     private readonly file: string,
-    private readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
+    readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
   ) {}
+
+  /**
+   * For readers that split the lines of a chunk themselves (a fast path): when nothing is
+   * carried over from earlier chunks, the unread rest of the current chunk starts a line at
+   * `chunkPosition()` in `chunkBytes()`; `skipLine(next)` then consumes the line that ends just
+   * before `next` (its `\n` included) as next() would, without making it current. Such a reader
+   * must leave to next() any line longer than `maxLineBytes` or that it cannot end in the chunk.
+   */
+  inPlace(): boolean {
+    return this.carryLength === 0 && this.overflowLength === 0;
+  }
+
+  chunkBytes(): Buffer {
+    return this.chunk;
+  }
+
+  chunkPosition(): number {
+    return this.position;
+  }
+
+  skipLine(next: number): void {
+    this.lineNumber++;
+    this.position = next;
+  }
 
   /** Make `chunk` the input; any unread rest of the previous chunk is dropped. */
   push(chunk: Buffer): void {
@@ -121,5 +146,70 @@ export class LineSplitter {
 
   private tooLong(length: number): never {
     throw new TraceError(this.file, this.lineNumber, `line too long (${length} bytes)`);
+  }
+}
+
+/** FNV-1a over bytes: start from HashSeed, then `hash = hashByte(hash, byte)` per byte. */
+export const HashSeed = 0x811c9dc5;
+
+export function hashByte(hash: number, byte: number): number {
+  return Math.imul(hash ^ byte, 0x01000193);
+}
+
+/**
+ * Decodes byte ranges (tokens) to strings through a direct-mapped cache keyed by their bytes.
+ * A trace names the same few things over and over (object IDs that are reused, stack names,
+ * type names, frames): a token seen before then costs a hash and a compare instead of a
+ * Buffer.toString call, and comes back as the same string object, whose hash a Map has
+ * already computed. An entry is the token's 32-bit hash and its string; a hit compares the
+ * string's char codes with the bytes, so only tokens whose text has one char per byte (ASCII)
+ * are kept. Memory is fixed (`slots` entries); a token over `maxBytes` is decoded every time,
+ * and a colliding token simply replaces the entry.
+ */
+export class StringCache {
+  private readonly hashes: Int32Array;
+  /** Per slot: the cached text ("" = empty: empty tokens are never cached). */
+  private readonly strings: string[];
+  private readonly mask: number;
+
+  /** `slots` must be a power of two. */
+  constructor(
+    slots: number,
+    private readonly maxBytes: number,
+    private readonly encoding: "latin1" | "utf8",
+  ) {
+    this.hashes = new Int32Array(slots);
+    this.strings = new Array<string>(slots).fill("");
+    this.mask = slots - 1;
+  }
+
+  /** `bytes[start, end)` decoded. */
+  get(bytes: Buffer, start: number, end: number): string {
+    let hash = HashSeed;
+    for (let i = start; i < end; i++) hash = hashByte(hash, bytes[i]!);
+    return this.getHashed(bytes, start, end, hash);
+  }
+
+  /** `bytes[start, end)` decoded, when the caller has hashed them already (hashByte). */
+  getHashed(bytes: Buffer, start: number, end: number, hash: number): string {
+    const length = end - start;
+    if (length === 0 || length > this.maxBytes) return bytes.toString(this.encoding, start, end);
+    // Fold the high bits into the low ones, which pick the slot.
+    const slot = (hash ^ (hash >>> 15)) & this.mask;
+    const cached = this.strings[slot]!;
+    if (this.hashes[slot] === hash && cached.length === length) {
+      let i = 0;
+      while (i < length && cached.charCodeAt(i) === bytes[start + i]) i++;
+      if (i === length) return cached;
+    }
+    const text = bytes.toString(this.encoding, start, end);
+    // As many chars as bytes: each char decoded from one byte, the byte itself when ASCII (a
+    // multi-byte UTF-8 sequence makes the text shorter; an invalid byte becomes U+FFFD, which
+    // equals no byte), so a later hit on these bytes is exact.
+    if (text.length === length) {
+      this.hashes[slot] = hash;
+      this.strings[slot] = text;
+    }
+    return text;
   }
 }

@@ -1,9 +1,17 @@
 // Reader for goalloc's own trace format, `goalloc-trace 1` (trace-format.md §1).
 //
-// Lines are tokenised on their bytes: no regexes, no String.split, and strings are only made
-// for the tokens a record keeps (IDs, type names, stack frames).
+// Lines are read on their bytes: no regexes, no String.split, no Buffer.indexOf per field.
+// Keys, flags and kinds are matched on their bytes; strings are only made for the tokens a
+// record keeps (IDs, stack names, type names), through StringCaches, so an ID or type seen
+// before costs no new string. Decoding text for messages is left to the error paths.
+//
+// Two paths read a line. fastLine takes the well-formed `a`, `d` and `f` lines that make up
+// nearly all of a trace straight from the input chunk, in one pass. Everything else (other
+// records, comments, lines split across chunks, any line with an error) goes through the
+// LineSplitter and the general token-by-token parser, which alone reports errors. Both accept
+// exactly the same lines with the same records (test/unit/trace-native-fast.test.ts).
 
-import { LineSplitter } from "./lines.js";
+import { HashSeed, LineSplitter, StringCache, hashByte } from "./lines.js";
 import {
   FreeOrigin,
   MallocFlag,
@@ -26,43 +34,103 @@ export interface NativeParserOptions {
 const SPACE = 0x20;
 const TAB = 0x09;
 const HASH = 0x23;
+const LF = 0x0a;
+const CR = 0x0d;
 const EQUALS = 0x3d;
 const SEMICOLON = 0x3b;
 const COMMA = 0x2c;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const LOWER_A = 0x61;
+const LOWER_D = 0x64;
 const LOWER_F = 0x66;
+const LOWER_K = 0x6b;
+const LOWER_S = 0x73;
+const LOWER_T = 0x74;
 const LOWER_X = 0x78;
 const UPPER_A = 0x41;
 const UPPER_F = 0x46;
 
-/** Bits of the `a` keys already seen on a line, to reject duplicates. */
+/** Bits of the `a` keys already seen on a line, to reject duplicates (`type=` ends the line). */
 const enum AllocKey {
   Flags = 1,
   Stack = 2,
   Kind = 4,
+  Type = 8,
 }
 
-const ALLOC_KEYS: ReadonlyMap<string, AllocKey> = new Map([
-  ["flags", AllocKey.Flags],
-  ["stack", AllocKey.Stack],
-  ["kind", AllocKey.Kind],
-]);
+const KEY_FLAGS = Buffer.from("flags");
+const KEY_STACK = Buffer.from("stack");
+const KEY_KIND = Buffer.from("kind");
+const KEY_TYPE = Buffer.from("type");
 
-const FLAG_BITS: ReadonlyMap<string, number> = new Map([
-  ["noscan", MallocFlag.NoScan],
-  ["nozero", MallocFlag.NoZero],
-  ["nogc", MallocFlag.NoGC],
-  ["noprof", MallocFlag.NoProfiling],
-  ["noinvokegc", MallocFlag.NoInvokeGC],
-]);
+/** Flag names and their bits, matched on bytes. */
+const FLAG_NAMES: readonly Buffer[] = ["noscan", "nozero", "nogc", "noprof", "noinvokegc"].map((name) => Buffer.from(name));
+const FLAG_VALUES: readonly number[] = [
+  MallocFlag.NoScan,
+  MallocFlag.NoZero,
+  MallocFlag.NoGC,
+  MallocFlag.NoProfiling,
+  MallocFlag.NoInvokeGC,
+];
 
-const TYPE_KINDS: ReadonlyMap<string, TypeKind> = new Map([
-  ["single", TypeKind.Single],
-  ["array", TypeKind.Array],
-  ["chan", TypeKind.Chan],
-]);
+/** `kind=` values and their TypeKinds, matched on bytes. */
+const KIND_NAMES: readonly Buffer[] = ["single", "array", "chan"].map((name) => Buffer.from(name));
+const KIND_VALUES: readonly TypeKind[] = [TypeKind.Single, TypeKind.Array, TypeKind.Chan];
+
+/** STACK tokens below this number are kept in a table indexed by it (NativeParser.stackByNumber). */
+const NumberedStacks = 1 << 16;
+
+/** Cache sizes: IDs and stack names are short; type names longer and fewer. */
+const TOKEN_CACHE_SLOTS = 1 << 16;
+const TOKEN_CACHE_BYTES = 24;
+const TYPE_CACHE_SLOTS = 1 << 10;
+const TYPE_CACHE_BYTES = 128;
+
+/** True if `bytes[start, end)` is exactly `word`. */
+function bytesAre(bytes: Buffer, start: number, end: number, word: Buffer): boolean {
+  const length = word.length;
+  if (end - start !== length) return false;
+  for (let i = 0; i < length; i++) {
+    if (bytes[start + i] !== word[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * The `a` key that starts at `i`, `=` included: AllocKey.Flags (`flags=`), Stack (`stack=`),
+ * Kind (`kind=`) or Type (`type=`), or 0 for anything else. Unrolled byte compares: this runs
+ * for every field of every allocation.
+ */
+function allocKeyAt(bytes: Buffer, i: number, limit: number): number {
+  const room = limit - i;
+  switch (bytes[i]) {
+    case LOWER_F: // flags=
+      if (room > 5 && bytes[i + 1] === 0x6c && bytes[i + 2] === 0x61 && bytes[i + 3] === 0x67 && bytes[i + 4] === 0x73) {
+        return bytes[i + 5] === EQUALS ? AllocKey.Flags : 0;
+      }
+      return 0;
+    case LOWER_S: // stack=
+      if (room > 5 && bytes[i + 1] === 0x74 && bytes[i + 2] === 0x61 && bytes[i + 3] === 0x63 && bytes[i + 4] === 0x6b) {
+        return bytes[i + 5] === EQUALS ? AllocKey.Stack : 0;
+      }
+      return 0;
+    case LOWER_K: // kind=
+      return room > 4 && bytes[i + 1] === 0x69 && bytes[i + 2] === 0x6e && bytes[i + 3] === 0x64 && bytes[i + 4] === EQUALS ? AllocKey.Kind : 0;
+    case LOWER_T: // type=
+      return room > 4 && bytes[i + 1] === 0x79 && bytes[i + 2] === 0x70 && bytes[i + 3] === 0x65 && bytes[i + 4] === EQUALS ? AllocKey.Type : 0;
+    default:
+      return 0;
+  }
+}
+
+/** Index in `words` of the word `bytes[start, end)` is, or -1. */
+function indexOfWord(bytes: Buffer, start: number, end: number, words: readonly Buffer[]): number {
+  for (let i = 0; i < words.length; i++) {
+    if (bytesAre(bytes, start, end, words[i]!)) return i;
+  }
+  return -1;
+}
 
 function isBlank(byte: number): boolean {
   return byte === SPACE || byte === TAB;
@@ -79,6 +147,15 @@ export class NativeParser implements TraceParser {
   private readonly record: TraceRecord = newRecord();
   /** STACK token of `s` records → id in `stacks`. */
   private readonly stackIds = new Map<string, number>();
+  /**
+   * The same for STACK tokens that are plain decimal numbers (no leading zero) below
+   * NumberedStacks, indexed by that number (-1 = undefined): the fast path reads such a
+   * `stack=` value as a number and needs no string for it.
+   */
+  private stackByNumber = new Int32Array(0);
+  /** Decoded IDs and STACK tokens (one cache: the same bytes are the same string). */
+  private readonly tokens = new StringCache(TOKEN_CACHE_SLOTS, TOKEN_CACHE_BYTES, "utf8");
+  private readonly typeNames = new StringCache(TYPE_CACHE_SLOTS, TYPE_CACHE_BYTES, "utf8");
   private sawRecordLine = false;
   private clock = 0;
 
@@ -105,7 +182,20 @@ export class NativeParser implements TraceParser {
     if (this.stopped) return;
     const splitter = this.splitter;
     splitter.push(chunk);
-    while (splitter.next()) {
+    for (;;) {
+      // Lines the fast path reads straight from the chunk (see fastLine); the rest, and
+      // everything while an `until` text is watched for, go through the splitter.
+      if (this.until === null && splitter.inPlace()) {
+        const next = this.fastLine(splitter.chunkBytes(), splitter.chunkPosition(), splitter.maxLineBytes);
+        if (next >= 0) {
+          splitter.skipLine(next);
+          this.sawRecordLine = true;
+          this.record.line = splitter.lineNumber;
+          sink.record(this.record);
+          continue;
+        }
+      }
+      if (!splitter.next()) return;
       this.parseLine(sink);
       if (this.stopped) return;
     }
@@ -142,6 +232,129 @@ export class NativeParser implements TraceParser {
     this.parseRecord(sink);
   }
 
+  /**
+   * The fast path for the records that make up nearly all of a trace: `a` (decimal SIZE, any
+   * keys), `d` and `f`, well formed, on a line that starts at `i` and ends with `\n` in `bytes`.
+   * One pass over the line with local variables: the line end is found on the way, IDs, STACK
+   * names and the type name are hashed while they are scanned (StringCache.getHashed), keys and
+   * names are matched on bytes. It fills `this.record` and returns the index after the `\n`, or
+   * returns -1 at the first thing it does not expect (another record, a comment, hex, a `\r`,
+   * no `\n` before the chunk ends, a line over `maxLineBytes`, an error...), having changed
+   * nothing else: the general path then reads the line and reports its errors, so both paths
+   * accept exactly the same lines.
+   */
+  private fastLine(bytes: Buffer, i: number, maxLineBytes: number): number {
+    // A `\n` at `limit` or later ends a line of maxLineBytes or more: left to the splitter.
+    const limit = Math.min(bytes.length, i + maxLineBytes);
+    while (i < limit && isBlank(bytes[i])) i++;
+    if (i + 2 >= limit || !isBlank(bytes[i + 1])) return -1;
+    const letter = bytes[i];
+    if (letter !== LOWER_A && letter !== LOWER_D && letter !== LOWER_F) return -1;
+    i += 2;
+    while (i < limit && isBlank(bytes[i])) i++;
+    const idStart = i;
+    let hash = HashSeed;
+    for (; i < limit; i++) {
+      const byte = bytes[i];
+      if (isBlank(byte) || byte === LF || byte === CR) break;
+      hash = hashByte(hash, byte);
+    }
+    if (i === idStart) return -1;
+    const idEnd = i;
+    const r = this.record;
+    while (i < limit && isBlank(bytes[i])) i++;
+    if (letter !== LOWER_A) {
+      if (i >= limit || bytes[i] !== LF) return -1;
+      r.kind = letter === LOWER_D ? RecordKind.Dead : RecordKind.Free;
+      r.origin = letter === LOWER_D ? FreeOrigin.Unknown : FreeOrigin.Explicit;
+      r.id = this.tokens.getHashed(bytes, idStart, idEnd, hash);
+      return i + 1;
+    }
+    // SIZE: up to 15 decimal digits, always under 2^53.
+    const sizeStart = i;
+    let size = 0;
+    for (; i < limit; i++) {
+      const digit = bytes[i] - DIGIT_0;
+      if (digit < 0 || digit > 9) break;
+      size = size * 10 + digit;
+    }
+    if (i === sizeStart || i - sizeStart > 15 || i >= limit || !(isBlank(bytes[i]) || bytes[i] === LF)) return -1;
+    let flags = 0;
+    let stack = -1;
+    let typeKind = TypeKind.Single;
+    let typeName: string | null = null;
+    let seen = 0;
+    for (;;) {
+      while (i < limit && isBlank(bytes[i])) i++;
+      if (i >= limit) return -1;
+      if (bytes[i] === LF) break;
+      const bit = allocKeyAt(bytes, i, limit);
+      if (bit === 0) return -1;
+      if (bit === AllocKey.Type) {
+        // The rest of the line, trailing blanks dropped: hashed up to its last non-blank byte.
+        const from = i + 5;
+        let typeHash = HashSeed;
+        let trimmedHash = HashSeed;
+        let to = from;
+        for (i = from; i < limit; i++) {
+          const byte = bytes[i];
+          if (byte === LF || byte === CR) break;
+          typeHash = hashByte(typeHash, byte);
+          if (!isBlank(byte)) {
+            trimmedHash = typeHash;
+            to = i + 1;
+          }
+        }
+        if (i >= limit || bytes[i] !== LF || to === from) return -1;
+        typeName = this.typeNames.getHashed(bytes, from, to, trimmedHash);
+        break;
+      }
+      i += bit === AllocKey.Kind ? 5 : 6;
+      if ((seen & bit) !== 0) return -1;
+      seen |= bit;
+      const valueStart = i;
+      let valueHash = HashSeed;
+      // The value as a number while it is all digits (see stackByNumber), else -1.
+      let valueNumber = 0;
+      for (; i < limit; i++) {
+        const byte = bytes[i];
+        if (isBlank(byte) || byte === LF || byte === CR) break;
+        valueHash = hashByte(valueHash, byte);
+        const digit = byte - DIGIT_0;
+        valueNumber = digit >= 0 && digit <= 9 && valueNumber >= 0 && valueNumber < NumberedStacks ? valueNumber * 10 + digit : -1;
+      }
+      if (i === valueStart) return -1;
+      if (bit === AllocKey.Flags) {
+        for (let from = valueStart; from <= i; ) {
+          let to = from;
+          while (to < i && bytes[to] !== COMMA) to++;
+          const flag = indexOfWord(bytes, from, to, FLAG_NAMES);
+          if (flag < 0) return -1;
+          flags |= FLAG_VALUES[flag]!;
+          from = to + 1;
+        }
+      } else if (bit === AllocKey.Stack) {
+        const numbered = valueNumber >= 0 && valueNumber < NumberedStacks && (bytes[valueStart] !== DIGIT_0 || i - valueStart === 1);
+        const id = numbered ? this.numberedStack(valueNumber) : this.stackIds.get(this.tokens.getHashed(bytes, valueStart, i, valueHash));
+        if (id === undefined || id < 0) return -1;
+        stack = id;
+      } else {
+        const kind = indexOfWord(bytes, valueStart, i, KIND_NAMES);
+        if (kind < 0) return -1;
+        typeKind = KIND_VALUES[kind]!;
+      }
+    }
+    r.kind = RecordKind.Alloc;
+    r.id = this.tokens.getHashed(bytes, idStart, idEnd, hash);
+    r.size = size;
+    r.address = -1;
+    r.flags = flags;
+    r.stack = stack;
+    r.typeName = typeName;
+    r.typeKind = typeKind;
+    return i + 1;
+  }
+
   private parseHeader(): void {
     if (!this.nextToken()) this.fail('malformed header: expected "goalloc-trace 1"');
     const version = this.tokenText();
@@ -168,8 +381,7 @@ export class NativeParser implements TraceParser {
       this.expectLineEnd("d");
     } else if (this.tokenIs("t")) {
       r.kind = RecordKind.Clock;
-      this.expectToken("t", "NS");
-      const time = this.tokenNumber("t", "NS");
+      const time = this.expectNumber("t", "NS");
       if (time < this.clock) this.fail(`t: clock goes backwards (${time} < ${this.clock})`);
       this.clock = time;
       r.time = time;
@@ -199,60 +411,63 @@ export class NativeParser implements TraceParser {
   private parseAlloc(r: TraceRecord): void {
     r.kind = RecordKind.Alloc;
     r.id = this.expectToken("a", "ID");
-    this.expectToken("a", "SIZE");
-    r.size = this.tokenNumber("a", "SIZE");
+    r.size = this.expectNumber("a", "SIZE");
     r.address = -1;
     r.flags = 0;
     r.stack = -1;
     r.typeName = null;
     r.typeKind = TypeKind.Single;
     let seen = 0;
+    const bytes = this.bytes;
     while (this.nextToken()) {
-      const equals = this.bytes.indexOf(EQUALS, this.tokenStart);
-      if (equals < 0 || equals >= this.tokenEnd) {
-        this.fail(`a: unexpected field "${this.tokenText()}" (expected key=value)`);
-      }
-      const key = this.bytes.toString("latin1", this.tokenStart, equals);
+      const start = this.tokenStart;
+      const end = this.tokenEnd;
+      let equals = start;
+      while (equals < end && bytes[equals] !== EQUALS) equals++;
+      if (equals === end) this.fail(`a: unexpected field "${this.tokenText()}" (expected key=value)`);
       const valueStart = equals + 1;
-      if (key === "type") {
+      if (bytesAre(bytes, start, equals, KEY_TYPE)) {
         r.typeName = this.restOfLine(valueStart);
         if (r.typeName === "") this.fail("a: empty type=");
         return;
       }
-      const bit = ALLOC_KEYS.get(key);
-      if (bit === undefined) this.fail(`a: unknown key "${key}=" (expected flags=, stack=, kind= or type=)`);
-      if ((seen & bit) !== 0) this.fail(`a: duplicate ${key}=`);
+      const bit = bytesAre(bytes, start, equals, KEY_FLAGS)
+        ? AllocKey.Flags
+        : bytesAre(bytes, start, equals, KEY_STACK)
+          ? AllocKey.Stack
+          : bytesAre(bytes, start, equals, KEY_KIND)
+            ? AllocKey.Kind
+            : 0;
+      if (bit === 0) this.fail(`a: unknown key "${this.text(start, equals)}=" (expected flags=, stack=, kind= or type=)`);
+      if ((seen & bit) !== 0) this.fail(`a: duplicate ${this.text(start, equals)}=`);
       seen |= bit;
-      if (valueStart === this.tokenEnd) this.fail(`a: empty ${key}=`);
+      if (valueStart === end) this.fail(`a: empty ${this.text(start, equals)}=`);
       if (bit === AllocKey.Flags) {
         r.flags = this.parseFlags(valueStart);
-        continue;
-      }
-      const value = this.bytes.toString("utf8", valueStart, this.tokenEnd);
-      if (bit === AllocKey.Stack) {
+      } else if (bit === AllocKey.Stack) {
+        const value = this.tokens.get(bytes, valueStart, end);
         const id = this.stackIds.get(value);
         if (id === undefined) this.fail(`a: stack=${value} is not defined by an earlier "s" record`);
         r.stack = id;
       } else {
-        const kind = TYPE_KINDS.get(value);
-        if (kind === undefined) this.fail(`a: unknown kind=${value} (expected single, array or chan)`);
-        r.typeKind = kind;
+        const kind = indexOfWord(bytes, valueStart, end, KIND_NAMES);
+        if (kind < 0) this.fail(`a: unknown kind=${this.text(valueStart, end)} (expected single, array or chan)`);
+        r.typeKind = KIND_VALUES[kind]!;
       }
     }
   }
 
   /** The comma list of flag names from `from` to the end of the current token. */
   private parseFlags(from: number): number {
+    const bytes = this.bytes;
+    const end = this.tokenEnd;
     let flags = 0;
-    while (from <= this.tokenEnd) {
-      let to = this.bytes.indexOf(COMMA, from);
-      if (to < 0 || to > this.tokenEnd) to = this.tokenEnd;
-      const name = this.bytes.toString("latin1", from, to);
-      const bit = FLAG_BITS.get(name);
-      if (bit === undefined) {
-        this.fail(`a: unknown flag "${name}" (expected noscan, nozero, nogc, noprof or noinvokegc)`);
-      }
-      flags |= bit;
+    while (from <= end) {
+      let to = from;
+      while (to < end && bytes[to] !== COMMA) to++;
+      const flag = indexOfWord(bytes, from, to, FLAG_NAMES);
+      if (flag < 0) this.fail(`a: unknown flag "${this.text(from, to)}" (expected noscan, nozero, nogc, noprof or noinvokegc)`);
+      flags |= FLAG_VALUES[flag]!;
       from = to + 1;
     }
     return flags;
@@ -273,7 +488,22 @@ export class NativeParser implements TraceParser {
       from = to + 1;
     }
     this.expectLineEnd("s");
-    this.stackIds.set(token, this.stacks.intern(frames));
+    const id = this.stacks.intern(frames);
+    this.stackIds.set(token, id);
+    const number = Number(token);
+    if (Number.isInteger(number) && number < NumberedStacks && String(number) === token) {
+      if (number >= this.stackByNumber.length) {
+        const grown = new Int32Array(Math.max(number + 1, this.stackByNumber.length * 2)).fill(-1);
+        grown.set(this.stackByNumber);
+        this.stackByNumber = grown;
+      }
+      this.stackByNumber[number] = id;
+    }
+  }
+
+  /** Stack id of a numbered STACK token (see stackByNumber), -1 if undefined. */
+  private numberedStack(number: number): number {
+    return number < this.stackByNumber.length ? this.stackByNumber[number]! : -1;
   }
 
   /** Advance to the next blank-separated token of the line; false at the end of the line. */
@@ -293,17 +523,29 @@ export class NativeParser implements TraceParser {
     return true;
   }
 
+  /** The next token, decoded through the token cache (IDs and STACK names). */
   private expectToken(record: string, field: string): string {
     if (!this.nextToken()) this.fail(`${record}: missing ${field}`);
-    return this.tokenText();
+    return this.tokens.get(this.bytes, this.tokenStart, this.tokenEnd);
   }
 
   private expectLineEnd(record: string): void {
     if (this.nextToken()) this.fail(`${record}: unexpected field "${this.tokenText()}"`);
   }
 
+  /** The next token as a number (see tokenNumber). */
+  private expectNumber(record: string, field: string): number {
+    if (!this.nextToken()) this.fail(`${record}: missing ${field}`);
+    return this.tokenNumber(record, field);
+  }
+
   private tokenText(): string {
-    return this.bytes.toString("utf8", this.tokenStart, this.tokenEnd);
+    return this.text(this.tokenStart, this.tokenEnd);
+  }
+
+  /** Bytes of the current line decoded, uncached: for messages. */
+  private text(start: number, end: number): string {
+    return this.bytes.toString("utf8", start, end);
   }
 
   private tokenIs(word: string): boolean {
@@ -320,7 +562,7 @@ export class NativeParser implements TraceParser {
     let to = this.lineEnd;
     while (to > from && isBlank(this.bytes[to - 1])) to--;
     this.cursor = this.lineEnd;
-    return this.bytes.toString("utf8", from, to);
+    return this.typeNames.get(this.bytes, from, to);
   }
 
   /** The current token as a decimal or 0x-hex safe integer ≥ 0. */

@@ -135,16 +135,18 @@ export class StackTable {
   private readonly stacks: Frame[][] = [];
 
   intern(frames: Frame[]): number {
-    let key = "";
-    for (const f of frames) {
-      const text = f.func + "\u0000" + f.location;
+    const ids = new Array<number>(frames.length);
+    for (let i = 0; i < frames.length; i++) {
+      const text = frames[i]!.func + "\u0000" + frames[i]!.location;
       let id = this.frameIds.get(text);
       if (id === undefined) {
         id = this.frameIds.size;
         this.frameIds.set(text, id);
       }
-      key += id.toString(36) + ",";
+      ids[i] = id;
     }
+    // join makes one flat string; `key += ...` per frame would keep a rope node per frame.
+    const key = ids.join(",");
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
     const id = this.stacks.length;
@@ -184,14 +186,36 @@ export interface TraceParser {
   readonly stopped: boolean;
 }
 
-/** A malformed trace: FILE:LINE: message, exit code 2. */
+/** The most of a detail a message shows: details quote the input, and a line can be 1 MiB. */
+const MAX_DETAIL_CHARS = 400;
+
+/**
+ * Text from the input as one printable line: control characters (and bidirectional
+ * overrides) escaped, so that a trace's bytes cannot move the cursor, clear the screen or
+ * reorder what a terminal shows of the message.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+  });
+}
+
+function shortened(detail: string): string {
+  if (detail.length <= MAX_DETAIL_CHARS) return detail;
+  // Do not cut a surrogate pair in two.
+  const end = /[\ud800-\udbff]/.test(detail[MAX_DETAIL_CHARS - 1]!) ? MAX_DETAIL_CHARS - 1 : MAX_DETAIL_CHARS;
+  return `${detail.slice(0, end)}... (${detail.length - end} more characters)`;
+}
+
+/** A malformed trace: FILE:LINE: message (one printable line), exit code 2. `detail` is kept as given. */
 export class TraceError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly detail: string,
   ) {
-    super(`${file}:${line}: ${detail}`);
+    super(printable(`${file}:${line}: ${shortened(detail)}`));
     this.name = "TraceError";
   }
 }

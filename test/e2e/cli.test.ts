@@ -529,16 +529,16 @@ describe("goalloc replay when the emulated runtime throws", () => {
 // Known bugs, each reported to the owner of the file named; `it.fails` keeps the suite green
 // until the fix, after which vitest reports the test as unexpectedly passing.
 describe("known bugs", () => {
-  // src/cli/output.ts + src/cli/main.ts: a write error is not mapped to an exit code.
-  it.fails("an unwritable --json FILE is an input/output error (exit 2, one line), not an internal error", () => {
+  // Fixed: outputs are opened before the replay, and a write error is a UsageError.
+  it("an unwritable --json FILE is an input/output error (exit 2, one line), not an internal error", () => {
     const run = goalloc(["replay", "traces/tiny.trace", "--json", path.join(tmp, "no-such-dir", "out.json")]);
     expect(run.stderr).not.toContain("internal error");
     expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(run.status).toBe(2);
   });
 
-  // src/cli/commands/replay.ts: `--json -` writes the text report and then the JSON.
-  it.fails("--json - writes only the JSON report to stdout", () => {
+  // Fixed: `--json -` is bare --json.
+  it("--json - writes only the JSON report to stdout", () => {
     const run = goalloc(["replay", "traces/tiny.trace", "--json", "-"]);
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual(replayJson(["traces/tiny.trace"]).json);

@@ -1,51 +1,23 @@
 // goalloc replay TRACE: replay through the emulated allocator and report.
 
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { Command, Option } from "commander";
 import { allocFreeTrace, heapProfile, HEAP_PROFILE_FORMATS, replay, type HeapProfileFormat } from "../../index.js";
-import { renderReport } from "../../report/table.js";
+import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
+import { ProgressBar } from "../../report/progress.js";
+import { renderDefinitions, renderReport } from "../../report/table.js";
+import { DEFAULT_TIMELINE_INTERVAL } from "../../report/timeline.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
-import { stdoutColor, writeOutput } from "../output.js";
-import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-options.js";
+import { Interrupt } from "../interrupt.js";
+import { OutputSet, stdoutColor } from "../output.js";
+import { addReplayOptions, parseInteger, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 interface ReplayCommandFlags extends ReplayFlags {
   json?: string | true;
   allocfreetrace?: string;
   memprofile?: string;
   memprofileFormat: HeapProfileFormat;
-}
-
-/** An output written piece by piece: `-` is stdout, a file is a temporary renamed into place at commit. */
-interface StreamOutput {
-  write(data: string | Uint8Array): void;
-  commit(): void;
-  abort(): void;
-}
-
-function openStreamOutput(path: string): StreamOutput {
-  if (path === "-") return { write: (data) => void process.stdout.write(data), commit: () => {}, abort: () => {} };
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  let fd: number;
-  try {
-    fd = openSync(tmp, "w");
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return {
-    write: (data) => {
-      const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
-    },
-    commit: () => {
-      closeSync(fd);
-      renameSync(tmp, path);
-    },
-    abort: () => {
-      closeSync(fd);
-      unlinkSync(tmp);
-    },
-  };
+  html?: string;
+  timelineInterval: number;
 }
 
 export function replayCommand(): Command {
@@ -68,37 +40,74 @@ export function replayCommand(): Command {
       )
         .choices(HEAP_PROFILE_FORMATS)
         .default("proto"),
-    );
+    )
+    .addOption(new Option("--html <file>", "write a self-contained HTML report with charts: heap over time, size classes, fragmentation, arena map"))
+    .addOption(
+      new Option("--timeline-interval <events>", "timeline sample every N events, besides every collection (0: collections only); at most 2048 points, merged as needed")
+        .argParser(parseInteger)
+        .default(DEFAULT_TIMELINE_INTERVAL),
+    )
+    .addHelpText("after", `\nFragmentation measures (report, --html, and fragmentation.definitions in --json):\n${renderDefinitions(FRAGMENTATION_DEFINITIONS)}\n`);
   return cmd.action(async (trace: string, flags: ReplayCommandFlags) => {
-    const toStdout = [flags.json === true, flags.allocfreetrace === "-", flags.memprofile === "-"].filter(Boolean).length;
-    if (toStdout > 1) throw new UsageError("only one of --json (without a file), --allocfreetrace - and --memprofile - can write to standard output");
-    const traceOut = flags.allocfreetrace === undefined ? null : openStreamOutput(flags.allocfreetrace);
-    const { report, outcome } = await replay(trace, toReplayOptions(flags, process.env), traceOut ? allocFreeTrace(traceOut.write) : undefined).catch(
-      (e: unknown) => {
-        traceOut?.abort();
-        throw e;
-      },
-    );
-    traceOut?.commit();
-    const json = JSON.stringify(report, null, 2) + "\n";
-    if (flags.json === true) process.stdout.write(json);
-    else {
-      if (toStdout === 0) process.stdout.write(renderReport(report, { color: stdoutColor() }));
-      if (typeof flags.json === "string") writeOutput(flags.json, json);
-    }
-    if (flags.memprofile !== undefined) {
-      const out = openStreamOutput(flags.memprofile);
-      out.write(heapProfile(outcome, report.memstats, flags.memprofileFormat));
-      out.commit();
-    }
-    if (report.error) {
-      const e = report.error;
-      if (e.kind === "trace") {
-        process.stderr.write(`goalloc: ${e.message}\n`);
-        throw new ExitStatus(ExitCode.Usage);
+    // `--json -` is bare `--json`: the JSON report on standard output, instead of the text one.
+    const jsonToStdout = flags.json === true || flags.json === "-";
+    const toStdout = [jsonToStdout, flags.allocfreetrace === "-", flags.memprofile === "-", flags.html === "-"].filter(Boolean).length;
+    if (toStdout > 1) throw new UsageError("only one of --json (without a file), --allocfreetrace -, --memprofile - and --html - can write to standard output");
+    const outputs = new OutputSet();
+    const interrupt = new Interrupt(() => outputs.abortAll());
+    try {
+      const traceOut = outputs.open(flags.allocfreetrace);
+      const jsonOut = typeof flags.json === "string" && !jsonToStdout ? outputs.open(flags.json) : null;
+      const htmlOut = outputs.open(flags.html);
+      const profileOut = outputs.open(flags.memprofile);
+      // The bar costs one clock read per chunk of input, and shows only on a terminal.
+      const bar = process.stderr.isTTY === true ? new ProgressBar(process.stderr) : null;
+      const monitor = {
+        timelineInterval: flags.timelineInterval,
+        signal: interrupt.signal,
+        ...(bar === null ? {} : { progress: bar.update.bind(bar) }),
+      };
+      const { report, outcome } = await replay(trace, toReplayOptions(flags, process.env), traceOut ? allocFreeTrace(traceOut.write) : undefined, monitor).finally(() =>
+        bar?.done(),
+      );
+      const json = JSON.stringify(report, null, 2) + "\n";
+      if (jsonToStdout) process.stdout.write(json);
+      else if (toStdout === 0) process.stdout.write(renderReport(report, { color: stdoutColor() }));
+      if (interrupt.signal.aborted) {
+        // Ctrl-C: the report of what was replayed is printed; no output file is half-done.
+        outputs.abortAll();
+        process.stderr.write(`goalloc: interrupted at ${report.trace.file}:${report.trace.lines}: partial report, no output file written\n`);
+        throw new ExitStatus(ExitCode.Interrupted);
       }
-      process.stderr.write(`${e.message}\ngoalloc: the emulated runtime threw at ${report.trace.file}:${e.line}\n`);
-      throw new ExitStatus(ExitCode.RuntimeThrow);
+      traceOut?.commit();
+      if (jsonOut !== null) {
+        jsonOut.write(json);
+        jsonOut.commit();
+      }
+      if (htmlOut !== null) {
+        // The HTML writer is loaded only when asked for.
+        const { htmlReport } = await import("../../report/html.js");
+        htmlOut.write(htmlReport(report, outcome));
+        htmlOut.commit();
+      }
+      if (profileOut !== null) {
+        profileOut.write(heapProfile(outcome, report.memstats, flags.memprofileFormat));
+        profileOut.commit();
+      }
+      if (report.error) {
+        const e = report.error;
+        if (e.kind === "trace") {
+          process.stderr.write(`goalloc: ${e.message}\n`);
+          throw new ExitStatus(ExitCode.Usage);
+        }
+        process.stderr.write(`${e.message}\ngoalloc: the emulated runtime threw at ${report.trace.file}:${e.line}\n`);
+        throw new ExitStatus(ExitCode.RuntimeThrow);
+      }
+    } catch (e) {
+      outputs.abortAll();
+      throw e;
+    } finally {
+      interrupt.dispose();
     }
   });
 }

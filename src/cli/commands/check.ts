@@ -1,0 +1,126 @@
+// goalloc check TRACE --baseline FILE: replay and compare with a stored baseline; a field past
+// its tolerance is a regression (exit 1, mapped by main.ts), not an error.
+
+import { appendFileSync, readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { BaselineError, check, formatBaseline, parseBaseline, parseTolerance, ToleranceError, type Baseline, type Report, type Tolerance } from "../../index.js";
+import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
+import { renderCheckFailures } from "../../check/render.js";
+import { baselineUpdatedMarkdown, checkMarkdown, type CheckSummaryContext } from "../../report/markdown.js";
+import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { writeOutput } from "../output.js";
+import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-options.js";
+
+interface CheckFlags extends ReplayFlags {
+  baseline: string;
+  tolerance: string[];
+  update?: boolean;
+  markdown?: string;
+  benchFormat?: boolean;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function readBaseline(file: string, trace: string): Baseline {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new UsageError(`baseline ${file} does not exist; make it with: goalloc check ${trace} --baseline ${file} --update`);
+    }
+    throw new UsageError(`cannot read baseline ${file}: ${message(e)}`);
+  }
+  try {
+    return parseBaseline(text, file);
+  } catch (e) {
+    if (e instanceof BaselineError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Append, not replace: GitHub's step summary file collects what every command of a step
+ * writes, so a second `goalloc check` in the same step must not erase the first one's table.
+ */
+function appendMarkdown(file: string, text: string): void {
+  if (file === "-") {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    appendFileSync(file, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${file}: ${message(e)}`);
+  }
+}
+
+/** Report a replay that stopped early the way `replay` does: exit 2 for the trace, 3 for a throw. */
+function failReplay(report: Report): never {
+  const e = report.error!;
+  if (e.kind === "trace") {
+    process.stderr.write(`goalloc: ${e.message}\n`);
+    throw new ExitStatus(ExitCode.Usage);
+  }
+  process.stderr.write(`${e.message}\ngoalloc: the emulated runtime threw at ${report.trace.file}:${e.line}; nothing was compared\n`);
+  throw new ExitStatus(ExitCode.RuntimeThrow);
+}
+
+export function checkCommand(): Command {
+  const cmd = new Command("check")
+    .description("replay a trace and compare the result with a stored baseline: exit 1 when a field moved past its tolerance")
+    .argument("<trace>", "trace file; - for standard input; gzip is detected");
+  addReplayOptions(cmd)
+    .addOption(new Option("--baseline <file>", "the baseline JSON (made with --update)").makeOptionMandatory())
+    .addOption(
+      new Option("--tolerance <spec>", "per-field limits, e.g. HeapSys=+5%,NumGC=0,Sys=1MiB,peak.*=off (repeatable; default: counts exact, bytes ±1%, ratios ±0.01)")
+        .argParser((value: string, previous: string[]) => [...previous, value])
+        .default([]),
+    )
+    .addOption(new Option("--update", "write the baseline from this run (atomically) instead of comparing"))
+    .addOption(new Option("--markdown <file>", 'append a markdown summary, e.g. "$GITHUB_STEP_SUMMARY" (- for stdout)'))
+    .addOption(new Option("--bench-format", "print this run as Go benchmark lines for benchstat on stdout (failed fields go to stderr)"));
+  return cmd.action(async (trace: string, flags: CheckFlags) => {
+    let tolerance: Tolerance;
+    try {
+      tolerance = parseTolerance(flags.tolerance);
+    } catch (e) {
+      if (e instanceof ToleranceError) throw new UsageError(e.message);
+      throw e;
+    }
+    const baseline = flags.update ? null : readBaseline(flags.baseline, trace);
+    const run = await check(trace, baseline, toReplayOptions(flags, process.env), tolerance, flags.baseline).catch((e: unknown) => {
+      throw e instanceof BaselineError ? new UsageError(e.message) : e;
+    });
+    if (run.current === null) failReplay(run.report);
+    const o = run.report.options;
+    const ctx: CheckSummaryContext = { trace: run.report.trace.file, baselineFile: flags.baseline, arch: o.arch, gogc: o.gogc };
+    const setting = `${o.arch}, GOGC=${o.gogc}`;
+    const human = flags.benchFormat ? process.stderr : process.stdout;
+    if (flags.benchFormat) process.stdout.write([...benchUnitLines(), benchLine(benchmarkName(trace), run.current.values)].join("\n") + "\n");
+
+    if (run.verdict === null) {
+      // Atomic (temporary + rename): an interrupted write leaves the old baseline as it was.
+      writeOutput(flags.baseline, formatBaseline(run.current));
+      human.write(`goalloc check: wrote baseline ${flags.baseline} (${Object.keys(run.current.values).length} fields, ${setting})\n`);
+      if (flags.markdown !== undefined) appendMarkdown(flags.markdown, baselineUpdatedMarkdown(run.current, ctx));
+      return;
+    }
+
+    const v = run.verdict;
+    if (v.traceChanged) {
+      const digests = `SHA-256 ${baseline!.trace.sha256!.slice(0, 12)}… → ${run.sha256!.slice(0, 12)}…`;
+      process.stderr.write(`goalloc check: note: ${run.report.trace.file} differs from the trace ${flags.baseline} was made from (${digests})\n`);
+    }
+    human.write(renderCheckFailures(v));
+    human.write(
+      v.ok
+        ? `goalloc check: ok, ${v.fields.length} fields within tolerance of ${flags.baseline} (${setting})\n`
+        : `goalloc check: ${v.failures.length} of ${v.fields.length} fields past tolerance of ${flags.baseline} (${setting})\n`,
+    );
+    if (flags.markdown !== undefined) appendMarkdown(flags.markdown, checkMarkdown(v, ctx));
+    if (!v.ok) throw new ExitStatus(ExitCode.Regression);
+  });
+}

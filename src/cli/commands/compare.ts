@@ -1,0 +1,65 @@
+// goalloc compare TRACE --arch amd64,386,...: one trace under several arena layouts, side by side.
+
+import { Command, InvalidArgumentError, Option } from "commander";
+import { ARCH_NAMES, type ArchName } from "../../runtime/index.js";
+import { compare, VERSION } from "../../index.js";
+import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
+import { errorCell, renderComparison } from "../../check/render.js";
+import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { stdoutColor, writeOutput } from "../output.js";
+import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-options.js";
+
+interface CompareFlags extends Omit<ReplayFlags, "arch"> {
+  arch: ArchName[];
+  json?: string | true;
+  benchFormat?: boolean;
+}
+
+function parseArchList(value: string): ArchName[] {
+  const arches = value.split(",").map((a) => a.trim());
+  for (const a of arches) {
+    if (!(ARCH_NAMES as readonly string[]).includes(a)) throw new InvalidArgumentError(`"${a}" is not an arch (${ARCH_NAMES.join(", ")})`);
+  }
+  if (new Set(arches).size !== arches.length) throw new InvalidArgumentError("an arch is listed twice");
+  return arches as ArchName[];
+}
+
+export function compareCommand(): Command {
+  const cmd = new Command("compare")
+    .description("replay one trace under several arena layouts and print them side by side, relative to the first")
+    .argument("<trace>", "trace file (not standard input: it is read once per layout); gzip is detected")
+    .addOption(new Option("--arch <list>", "comma-separated layouts, the first one is the reference").argParser(parseArchList).default([...ARCH_NAMES], ARCH_NAMES.join(",")));
+  // Every shared replay option but --arch, which is a list here: take them from the shared
+  // declaration (replay-options.ts) rather than declaring them a second time.
+  for (const option of addReplayOptions(new Command()).options) if (option.long !== "--arch") cmd.addOption(option);
+  cmd
+    .addOption(new Option("--json [file]", "write the comparison as JSON (stdout when no file)"))
+    .addOption(new Option("--bench-format", "print one Go benchmark line per layout (BenchmarkReplay/NAME/arch=ARCH) for benchstat"));
+  return cmd.action(async (trace: string, flags: CompareFlags) => {
+    if (trace === "-") throw new UsageError("compare replays the trace once per layout: give it a file, not standard input");
+    if (flags.json === true && flags.benchFormat) throw new UsageError("--json without a file and --bench-format would both write to standard output");
+    // compare() sets each layout's arch; the first stands in for the shared flags' single one.
+    const options = toReplayOptions({ ...flags, arch: flags.arch[0]! }, process.env);
+    const { comparison } = await compare(trace, flags.arch, options);
+    if (flags.json !== undefined) {
+      const json = JSON.stringify({ goalloc: VERSION, ...comparison }, null, 2) + "\n";
+      if (flags.json === true) process.stdout.write(json);
+      else writeOutput(flags.json, json);
+    }
+    if (flags.benchFormat) {
+      const name = benchmarkName(trace);
+      const lines = benchUnitLines();
+      for (const col of comparison.columns) {
+        // benchstat ignores lines that are not results: a failed layout leaves a comment.
+        lines.push(col.error === null ? benchLine(`${name}/arch=${col.arch}`, col.values) : `# ${name}/arch=${col.arch}: ${errorCell(col.error)}`);
+      }
+      process.stdout.write(lines.join("\n") + "\n");
+    } else if (flags.json !== true) process.stdout.write(renderComparison(comparison, stdoutColor()));
+    // A layout that throws is a result shown in its column; a malformed trace is the input's fault.
+    const traceError = comparison.columns.find((c) => c.error?.kind === "trace")?.error;
+    if (traceError) {
+      process.stderr.write(`goalloc: ${traceError.message}\n`);
+      throw new ExitStatus(ExitCode.Usage);
+    }
+  });
+}

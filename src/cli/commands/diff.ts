@@ -1,0 +1,103 @@
+// goalloc diff A [B]: two traces, or one trace under two option sets (--a-gogc 100 --b-gogc 200),
+// field by field and allocation site by allocation site.
+
+import { Command, Option } from "commander";
+import { diff, VERSION, type Report } from "../../index.js";
+import { renderDiff } from "../../check/render.js";
+import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { stdoutColor, writeOutput } from "../output.js";
+import { addReplayOptions, parseInteger, toReplayOptions, type ReplayFlags } from "../replay-options.js";
+
+/** The shared replay options that can also be set for one side only, as --a-NAME / --b-NAME. */
+const SIDE_OPTIONS = ["arch", "data-end", "gogc", "memprofilerate", "seed", "efence", "gc", "until"];
+
+interface DiffFlags extends ReplayFlags {
+  json?: string | true;
+  top: number;
+  failOnDiff?: boolean;
+}
+
+/** A side's flag (e.g. aGogc) and the shared flag it overrides (gogc). */
+interface SideFlag {
+  side: "a" | "b";
+  attribute: string;
+  overrides: string;
+}
+
+/**
+ * --a-NAME and --b-NAME options built from the shared declaration of --NAME, so that they parse
+ * and validate exactly as it does (same argument, parser and choices; no default, so that an
+ * absent side option leaves the shared value).
+ */
+function sideOptions(shared: readonly Option[]): { options: Option[]; flags: SideFlag[] } {
+  const options: Option[] = [];
+  const flags: SideFlag[] = [];
+  for (const name of SIDE_OPTIONS) {
+    const base = shared.find((o) => o.long === `--${name}`);
+    if (base === undefined) throw new Error(`diff: no shared option --${name}`);
+    for (const side of ["a", "b"] as const) {
+      const option = new Option(base.flags.replace(`--${name}`, `--${side}-${name}`), `${side.toUpperCase()} only: ${base.description}`);
+      if (base.parseArg) option.argParser(base.parseArg);
+      if (base.argChoices) option.choices(base.argChoices);
+      options.push(option);
+      flags.push({ side, attribute: option.attributeName(), overrides: base.attributeName() });
+    }
+  }
+  return { options, flags };
+}
+
+function sideFlags(flags: DiffFlags, side: "a" | "b", sides: readonly SideFlag[]): ReplayFlags {
+  // Flags are keyed by commander's attribute names, which are only known as strings here.
+  const all = flags as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...all };
+  for (const f of sides) if (f.side === side && all[f.attribute] !== undefined) out[f.overrides] = all[f.attribute];
+  return out as unknown as ReplayFlags;
+}
+
+function failedSide(label: string, report: Report): string {
+  const e = report.error!;
+  return e.kind === "trace" ? `goalloc: ${e.message}\n` : `${e.message}\ngoalloc: ${label}: the emulated runtime threw at ${report.trace.file}:${e.line}\n`;
+}
+
+export function diffCommand(): Command {
+  const cmd = new Command("diff")
+    .description("diff two replays: two traces, or one trace under two option sets (--a-gogc 100 --b-gogc 200)")
+    .argument("<a>", "trace A (a file)")
+    .argument("[b]", "trace B (default: trace A again, with the --b-* options)");
+  const shared = addReplayOptions(cmd).options.slice();
+  const sides = sideOptions(shared);
+  for (const option of sides.options) cmd.addOption(option);
+  cmd
+    .addOption(new Option("--top <n>", "allocation sites to list").argParser(parseInteger).default(10))
+    .addOption(new Option("--json [file]", "write the diff as JSON (stdout when no file)"))
+    .addOption(new Option("--fail-on-diff", "exit 1 when any field differs"));
+  return cmd.action(async (a: string, b: string | undefined, flags: DiffFlags) => {
+    const traceB = b ?? a;
+    if (a === "-" || traceB === "-") throw new UsageError("diff replays each side from its file: give files, not standard input");
+    const given = sides.flags.filter((f) => (flags as unknown as Record<string, unknown>)[f.attribute] !== undefined);
+    if (b === undefined && given.length === 0) {
+      throw new UsageError("diff of a trace with itself: give a second trace, or options for one side (e.g. --a-gogc 100 --b-gogc 200)");
+    }
+    const { diff: d, reports } = await diff(
+      { trace: a, options: toReplayOptions(sideFlags(flags, "a", sides.flags), process.env) },
+      { trace: traceB, options: toReplayOptions(sideFlags(flags, "b", sides.flags), process.env) },
+      flags.top,
+    );
+    const traceFailure = reports.find((r) => r.error?.kind === "trace");
+    if (traceFailure) {
+      process.stderr.write(failedSide("", traceFailure));
+      throw new ExitStatus(ExitCode.Usage);
+    }
+    const json = JSON.stringify({ goalloc: VERSION, ...d }, null, 2) + "\n";
+    if (flags.json === true) process.stdout.write(json);
+    else {
+      process.stdout.write(renderDiff(d, stdoutColor()));
+      if (typeof flags.json === "string") writeOutput(flags.json, json);
+    }
+    // As `replay` does: the partial figures are printed, then the throw decides the exit code.
+    const thrown = reports.map((r, i) => [i === 0 ? "A" : "B", r] as const).filter(([, r]) => r.error !== null);
+    for (const [label, r] of thrown) process.stderr.write(failedSide(label, r));
+    if (thrown.length > 0) throw new ExitStatus(ExitCode.RuntimeThrow);
+    if (flags.failOnDiff && d.changed > 0) throw new ExitStatus(ExitCode.Regression);
+  });
+}

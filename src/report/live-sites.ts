@@ -1,0 +1,127 @@
+// Live allocation sites at each peak: per-stack live bytes and objects, with an O(1) snapshot.
+//
+// The replay engine adds an object to its stack's counters when the trace allocates it and
+// removes it when the trace frees it or lets it die (the trace's view of "live": referenced
+// by the program; garbage awaiting a sweep is not). The report wants the counters as they
+// were at the event where each peak was last raised. Copying every counter at each new peak
+// would cost O(stacks) per event while a heap grows, so the snapshot is copy-on-write:
+//
+//   mark(k)      a peak k was raised: the current counters become snapshot k (epoch[k]++);
+//   add/remove   before a counter changes, its value is saved for every snapshot that has
+//                not saved it since its epoch began (savedEpoch[k][i] !== epoch[k]);
+//   snapshot k   saved value where savedEpoch[k][i] === epoch[k], else the current one.
+//
+// A change costs one comparison when no peak moved since that stack last changed (a global
+// generation, bumped by every mark, says so), else one per peak; a new peak costs two
+// increments; memory grows with the number of distinct stacks, never with events or objects.
+
+/** Stack ids below 0 name the runtime's own callers (RuntimeStack, down to -4) or "no stack" (-1). */
+const StackOffset = 4;
+
+/** One site at a peak (JSON `peakSites.NAME.sites[i]`, with its stack's frames). */
+export interface LiveSite {
+  /** Stack id in the trace's stack table (negative: runtime or none, see runtimeStackName). */
+  stack: number;
+  liveBytes: number;
+  liveObjects: number;
+}
+
+export interface LiveSnapshot {
+  /** Bytes and objects the trace referenced at that moment (requested sizes; logged sizes for Go logs). */
+  liveBytes: number;
+  liveObjects: number;
+  /** Every site with live objects, most bytes first (ties: lower stack id first). */
+  sites: LiveSite[];
+}
+
+export class LiveSites {
+  private capacity = 0;
+  private bytes = new Float64Array(0);
+  private objects = new Float64Array(0);
+  /** Bumped by every mark; savedGeneration[i] === generation: stack i saved for every peak. */
+  private generation = 1;
+  private savedGeneration = new Float64Array(0);
+  private readonly epoch: Float64Array;
+  private savedEpoch: Float64Array[];
+  private savedBytes: Float64Array[];
+  private savedObjects: Float64Array[];
+
+  /** `snapshots`: how many peaks keep a snapshot (indices 0 … snapshots−1). */
+  constructor(readonly snapshots: number) {
+    // Epochs start at 1 so that a zeroed savedEpoch means "not saved".
+    this.epoch = new Float64Array(snapshots).fill(1);
+    this.savedEpoch = Array.from({ length: snapshots }, () => new Float64Array(0));
+    this.savedBytes = Array.from({ length: snapshots }, () => new Float64Array(0));
+    this.savedObjects = Array.from({ length: snapshots }, () => new Float64Array(0));
+  }
+
+  add(stack: number, size: number): void {
+    const i = stack + StackOffset;
+    if (i >= this.capacity) this.grow(i);
+    this.save(i);
+    this.bytes[i] = this.bytes[i]! + size;
+    this.objects[i] = this.objects[i]! + 1;
+  }
+
+  remove(stack: number, size: number): void {
+    const i = stack + StackOffset;
+    this.save(i);
+    this.bytes[i] = this.bytes[i]! - size;
+    this.objects[i] = this.objects[i]! - 1;
+  }
+
+  /** Peak k was raised by the event just applied. */
+  mark(k: number): void {
+    this.epoch[k] = this.epoch[k]! + 1;
+    this.generation++;
+  }
+
+  private save(i: number): void {
+    if (this.savedGeneration[i] === this.generation) return;
+    this.savedGeneration[i] = this.generation;
+    for (let k = 0; k < this.snapshots; k++) {
+      const e = this.epoch[k]!;
+      const seen = this.savedEpoch[k]!;
+      if (seen[i] === e) continue;
+      seen[i] = e;
+      this.savedBytes[k]![i] = this.bytes[i]!;
+      this.savedObjects[k]![i] = this.objects[i]!;
+    }
+  }
+
+  private grow(i: number): void {
+    const cap = Math.max(64, this.capacity * 2, i + 1);
+    const grown = (a: Float64Array): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.bytes = grown(this.bytes);
+    this.objects = grown(this.objects);
+    this.savedGeneration = grown(this.savedGeneration);
+    this.savedEpoch = this.savedEpoch.map(grown);
+    this.savedBytes = this.savedBytes.map(grown);
+    this.savedObjects = this.savedObjects.map(grown);
+    this.capacity = cap;
+  }
+
+  /** Snapshot k: the totals and the sites, as they were at the event that last raised peak k. */
+  snapshot(k: number): LiveSnapshot {
+    const e = this.epoch[k]!;
+    const seen = this.savedEpoch[k]!;
+    let liveBytes = 0;
+    let liveObjects = 0;
+    const sites: LiveSite[] = [];
+    for (let i = 0; i < this.capacity; i++) {
+      const saved = seen[i] === e;
+      const bytes = saved ? this.savedBytes[k]![i]! : this.bytes[i]!;
+      const objects = saved ? this.savedObjects[k]![i]! : this.objects[i]!;
+      if (objects === 0) continue;
+      liveBytes += bytes;
+      liveObjects += objects;
+      sites.push({ stack: i - StackOffset, liveBytes: bytes, liveObjects: objects });
+    }
+    sites.sort((a, b) => b.liveBytes - a.liveBytes || a.stack - b.stack);
+    return { liveBytes, liveObjects, sites };
+  }
+}

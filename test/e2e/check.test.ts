@@ -1,0 +1,273 @@
+// End-to-end tests of `goalloc check`, `compare` and `diff`: the built bin is spawned (through
+// test/e2e/goalloc.ts) on shipped traces and on traces written to a temporary directory, and
+// its exit code, stdout, stderr and written files are checked.
+
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt, goalloc, repoRoot } from "./goalloc.js";
+
+const MiB = 1 << 20;
+let tmp = "";
+
+beforeAll(() => {
+  ensureBuilt();
+  tmp = mkdtempSync(path.join(tmpdir(), "goalloc-e2e-check-"));
+}, 120_000);
+
+afterAll(() => {
+  if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A fresh copy of traces/gc.trace in the temporary directory (and a baseline path beside it). */
+function gcCopy(name: string): { trace: string; baseline: string } {
+  const trace = path.join(tmp, `${name}.trace`);
+  copyFileSync(path.join(repoRoot, "traces/gc.trace"), trace);
+  return { trace, baseline: path.join(tmp, `${name}.baseline.json`) };
+}
+
+/** The cells of a cli-table3 row (`│ a │ b │`), trimmed. */
+function cells(line: string): string[] {
+  return line
+    .split("│")
+    .slice(1, -1)
+    .map((cell) => cell.trim());
+}
+
+function row(stdout: string, name: string): string[] {
+  const line = stdout.split("\n").find((l) => l.startsWith(`│ ${name} `));
+  if (line === undefined) throw new Error(`no row ${name} in:\n${stdout}`);
+  return cells(line);
+}
+
+describe("goalloc check", () => {
+  it("without a baseline file: exit 2 and how to make one", () => {
+    const { trace, baseline } = gcCopy("missing");
+    const run = goalloc(["check", trace, "--baseline", baseline]);
+    expect(run).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: baseline ${baseline} does not exist; make it with: goalloc check ${trace} --baseline ${baseline} --update\n`,
+    });
+  });
+
+  it("--update writes the baseline; the unchanged trace then passes with exit 0", () => {
+    const { trace, baseline } = gcCopy("same");
+    const made = goalloc(["check", trace, "--baseline", baseline, "--update"]);
+    expect(made).toEqual({ status: 0, stdout: `goalloc check: wrote baseline ${baseline} (32 fields, amd64, GOGC=100)\n`, stderr: "" });
+    const b = JSON.parse(readFileSync(baseline, "utf8")) as {
+      "goalloc-baseline": number;
+      arch: string;
+      options: { gogc: number };
+      trace: { sha256: string };
+      values: Record<string, number>;
+    };
+    expect(b["goalloc-baseline"]).toBe(1);
+    expect(b.arch).toBe("amd64");
+    expect(b.options.gogc).toBe(100);
+    expect(b.trace.sha256).toBe(createHash("sha256").update(readFileSync(trace)).digest("hex"));
+    // gc.trace allocates 15 objects (plus the runtime's 16-byte self-test object, freed) and
+    // kills 3 before a collection (see traces/README.md for the runtime's own allocations).
+    expect(b.values.Frees).toBe(4);
+
+    const again = goalloc(["check", trace, "--baseline", baseline]);
+    expect(again).toEqual({ status: 0, stdout: `goalloc check: ok, 32 fields within tolerance of ${baseline} (amd64, GOGC=100)\n`, stderr: "" });
+  });
+
+  it("a changed trace fails: exit 1, one line per field past its limit, a note that the trace changed", () => {
+    const { trace, baseline } = gcCopy("changed");
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update"]).status).toBe(0);
+    writeFileSync(trace, readFileSync(trace, "utf8") + "a extra 144 flags=noscan stack=1\n");
+    const run = goalloc(["check", trace, "--baseline", baseline]);
+    expect(run.status).toBe(1);
+    // One more object: the counts move by 1 (exact by default); the byte fields by 144,
+    // within their 1%; the Johnstone–Wilson ratios of so small a heap move past 0.01.
+    expect(run.stdout.split("\n")).toEqual([
+      "Mallocs: 16 → 17 (+1, +6.25%, limit exact)",
+      "HeapObjects: 12 → 13 (+1, +8.33%, limit exact)",
+      "peak.HeapObjects: 12 → 13 (+1, +8.33%, limit exact)",
+      expect.stringMatching(/^frag\.jw1: [\d.]+ → [\d.]+ \(-[\d.]+, limit ±0\.01\)$/),
+      expect.stringMatching(/^frag\.jw2: [\d.]+ → [\d.]+ \(\+[\d.]+, limit ±0\.01\)$/),
+      `goalloc check: 5 of 32 fields past tolerance of ${baseline} (amd64, GOGC=100)`,
+      "",
+    ]);
+    const digest = (file: string): string => createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 12);
+    const madeFrom = (JSON.parse(readFileSync(baseline, "utf8")) as { trace: { sha256: string } }).trace.sha256.slice(0, 12);
+    expect(madeFrom).not.toBe(digest(trace));
+    expect(run.stderr).toBe(`goalloc check: note: ${trace} differs from the trace ${baseline} was made from (SHA-256 ${madeFrom}… → ${digest(trace)}…)\n`);
+
+    // Tolerances that admit the change pass it; a misspelt field is a usage error.
+    const lenient = goalloc(["check", trace, "--baseline", baseline, "--tolerance", "Mallocs=+1,*HeapObjects=+1", "--tolerance", "frag.jw*=off"]);
+    expect(lenient.status).toBe(0);
+    expect(lenient.stdout).toBe(`goalloc check: ok, 32 fields within tolerance of ${baseline} (amd64, GOGC=100)\n`);
+    const typo = goalloc(["check", trace, "--baseline", baseline, "--tolerance", "Malocs=+1"]);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/^goalloc: tolerance "Malocs=\+1": no field is called Malocs \(fields: TotalAlloc, /);
+  });
+
+  it("another option or arch than the baseline's is an error naming the differences (exit 2), never a pass", () => {
+    const { trace, baseline } = gcCopy("options");
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update"]).status).toBe(0);
+    const hint = "run with the baseline's options, use a baseline made with these, or --update to replace it\n";
+    expect(goalloc(["check", trace, "--baseline", baseline, "--gogc", "200"])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: ${baseline} was made with other options than this run:\n  gogc: 100 in the baseline, 200 now\n${hint}`,
+    });
+    // GOGC from the environment counts as much as --gogc.
+    const env = goalloc(["check", trace, "--baseline", baseline], { env: { GOGC: "off" } });
+    expect(env.status).toBe(2);
+    expect(env.stderr).toContain('  gogc: 100 in the baseline, "off" now\n');
+    const arch = goalloc(["check", trace, "--baseline", baseline, "--arch", "386"]);
+    expect(arch.status).toBe(2);
+    expect(arch.stderr).toContain('  arch: "amd64" in the baseline, "386" now\n');
+    expect(arch.stderr).toMatch(/ {2}dataEnd: null in the baseline, "0x[0-9a-f]+" now\n/);
+  });
+
+  it("a runtime throw compares nothing: the runtime's message and exit 3", () => {
+    const trace = path.join(tmp, "oom386.trace");
+    writeFileSync(trace, ["goalloc-trace 1", ...Array.from({ length: 6 }, (_, i) => `a m${i} ${256 * MiB} flags=noscan`)].join("\n") + "\n");
+    const baseline = path.join(tmp, "oom386.json");
+    const run = goalloc(["check", trace, "--baseline", baseline, "--update", "--arch", "386", "--gogc", "off"]);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain("fatal error: out of memory\n");
+    expect(run.stderr.endsWith(`goalloc: the emulated runtime threw at ${trace}:7; nothing was compared\n`)).toBe(true);
+    expect(existsSync(baseline)).toBe(false);
+  });
+
+  it("--markdown appends a summary table; --bench-format prints benchmark lines, failures on stderr", () => {
+    const { trace, baseline } = gcCopy("ci");
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update"]).status).toBe(0);
+    writeFileSync(trace, readFileSync(trace, "utf8") + "a extra 144 flags=noscan stack=1\n");
+    const summary = path.join(tmp, "step-summary.md");
+    writeFileSync(summary, "## earlier step output\n");
+    const run = goalloc(["check", trace, "--baseline", baseline, "--markdown", summary, "--bench-format"]);
+    expect(run.status).toBe(1);
+    const md = readFileSync(summary, "utf8");
+    expect(md.startsWith("## earlier step output\n### goalloc check: ")).toBe(true);
+    expect(md).toContain(" ❌ 5 fields past tolerance\n");
+    expect(md).toContain("| ❌ Mallocs | 16 | 17 | +1 (+6.25%) | exact | **regression** |\n");
+    expect(md).toContain("| HeapAlloc | 178,288 | 178,432 | +144 (+0.08%) | ±1% | within tolerance |\n");
+
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines.filter((l) => l.startsWith("Unit ")).length).toBe(33);
+    const bench = lines.filter((l) => l.startsWith("Benchmark"));
+    expect(bench).toHaveLength(1);
+    expect(bench[0]).toMatch(/^BenchmarkReplay\/ci 1( -?[\d.e+-]+ \S+)+$/);
+    expect(bench[0]).toContain(" 17 Mallocs ");
+    expect(bench[0]).toContain(" 178432 HeapAlloc-B ");
+    expect(run.stderr).toContain("Mallocs: 16 → 17 (+1, +6.25%, limit exact)\n");
+  });
+});
+
+describe("goalloc compare", () => {
+  let trace = "";
+  beforeAll(() => {
+    // Eight 256 MiB objects with GOGC off (2 GiB live): the 64-bit arenas (128 GiB) hold them,
+    // the 32-bit ones (2 GiB from arena_start) five, and the sixth, on line 7, throws.
+    trace = path.join(tmp, "arena-2g.trace");
+    writeFileSync(trace, ["goalloc-trace 1", ...Array.from({ length: 8 }, (_, i) => `a big${i} ${256 * MiB} flags=noscan`)].join("\n") + "\n");
+  });
+
+  it("prints the layouts side by side: numbers for amd64 and arm64, line and message where 386 and arm run out", () => {
+    const run = goalloc(["compare", trace, "--arch", "amd64,386,arm64,arm", "--gogc", "off"]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(run.stdout.split("\n")[0]).toBe(`goalloc compare of ${trace} (native, 8 events); changes relative to amd64`);
+    expect(row(run.stdout, "")).toEqual(["", "amd64", "386", "arm64", "arm"]);
+    const threw = "threw at line 7: fatal error: out of memory";
+    expect(row(run.stdout, "result")).toEqual(["result", "ok", threw, "ok", threw]);
+    expect(row(run.stdout, "HeapAlloc")).toEqual(["HeapAlloc", "2,147,483,648", "—", "2,147,483,648 (=)", "—"]);
+    expect(row(run.stdout, "HeapObjects")).toEqual(["HeapObjects", "8", "—", "8 (=)", "—"]);
+    expect(row(run.stdout, "NumGC")).toEqual(["NumGC", "0", "—", "0 (=)", "—"]);
+    // amd64 and arm64 put the arena at their hints 0x00c0<<32 and 0x40<<32 (+ spans and bitmap).
+    expect(row(run.stdout, "arena_start")[1]).toMatch(/^0xc2/);
+    expect(row(run.stdout, "arena_start")[3]).toMatch(/^0x42/);
+    // Five 256 MiB objects and the 1 MiB first chunk were in use when the sixth failed.
+    expect(run.stdout).toContain(`386: the emulated runtime threw at ${trace}:7:\n`);
+    expect(run.stdout).toContain(`  runtime: out of memory: cannot allocate ${256 * MiB}-byte block (${5 * 256 * MiB + MiB} in use)\n  fatal error: out of memory\n`);
+  });
+
+  it("--json keeps every column, the failed ones with their error and partial values", () => {
+    const run = goalloc(["compare", trace, "--arch", "386,amd64", "--gogc", "off", "--json"]);
+    expect(run.status).toBe(0);
+    const json = JSON.parse(run.stdout) as {
+      base: number;
+      columns: { arch: string; partial: boolean; error: { kind: string; line: number } | null; values: Record<string, number> }[];
+    };
+    expect(json.base).toBe(1);
+    expect(json.columns.map((c) => [c.arch, c.partial, c.error?.kind ?? null, c.error?.line ?? null])).toEqual([
+      ["386", true, "runtime", 7],
+      ["amd64", false, null, null],
+    ]);
+    expect(json.columns[0]!.values.HeapObjects).toBe(5);
+    expect(json.columns[1]!.values.HeapAlloc).toBe(8 * 256 * MiB);
+  });
+
+  it("--bench-format prints a line per layout that completed and a comment for one that failed", () => {
+    const run = goalloc(["compare", trace, "--arch", "amd64,arm", "--gogc", "off", "--bench-format"]);
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trimEnd().split("\n").filter((l) => !l.startsWith("Unit "));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^BenchmarkReplay\/arena-2g\/arch=amd64 1 .* 2147483648 HeapAlloc-B .* 0 NumGC /);
+    expect(lines[1]).toBe("# arena-2g/arch=arm: threw at line 7: fatal error: out of memory");
+  });
+
+  it("rejects an unknown arch and standard input (exit 2)", () => {
+    const bad = goalloc(["compare", trace, "--arch", "amd64,sparc"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`option '--arch <list>' argument 'amd64,sparc' is invalid. "sparc" is not an arch (amd64, arm64, 386, arm)`);
+    const stdin = goalloc(["compare", "-"]);
+    expect(stdin).toEqual({ status: 2, stdout: "", stderr: "goalloc: compare replays the trace once per layout: give it a file, not standard input\n" });
+  });
+});
+
+describe("goalloc diff", () => {
+  const gc = "traces/gc.trace";
+
+  it("of one trace under GOGC 100 and 200 shows NumGC changing", () => {
+    const run = goalloc(["diff", gc, "--a-gogc", "100", "--b-gogc", "200"]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe("");
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).toBe(`goalloc diff: A = ${gc} (amd64, GOGC=100), B = ${gc} (amd64, GOGC=200)`);
+    expect(lines[1]).toBe("options that differ: gogc 100 → 200");
+    // At GOGC=200 the pacer waits for the heap to triple, not double: one collection fewer.
+    expect(row(run.stdout, "NumGC")).toEqual(["NumGC", "4", "3", "-1", "-25.00%"]);
+    expect(row(run.stdout, "HeapAlloc")).toEqual(["HeapAlloc", "178,288", "178,288", "", ""]);
+    expect(run.stdout).toMatch(/\n\d+ of 32 fields differ\n/);
+    expect(row(run.stdout, "main.work < main.main")).toEqual(["main.work < main.main", "4,096", "4,096", "0", "4,096", "4,096", "0"]);
+  });
+
+  it("--json and --fail-on-diff (exit 1 when a field differs)", () => {
+    const run = goalloc(["diff", gc, "--a-gogc", "100", "--b-gogc", "200", "--json", "--fail-on-diff"]);
+    expect(run.status).toBe(1);
+    const json = JSON.parse(run.stdout) as { optionChanges: unknown; fields: { field: string; a: number; b: number; delta: number }[] };
+    expect(json.optionChanges).toEqual([{ option: "gogc", a: 100, b: 200 }]);
+    expect(json.fields.find((f) => f.field === "NumGC")).toMatchObject({ a: 4, b: 3, delta: -1 });
+    const same = goalloc(["diff", gc, gc, "--fail-on-diff"]);
+    expect(same.status).toBe(0);
+    expect(same.stdout).toContain("\n0 of 32 fields differ\n");
+  });
+
+  it("of two traces compares their sites; one trace without side options is a usage error", () => {
+    const run = goalloc(["diff", gc, "traces/profile.trace", "--b-arch", "386"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout.split("\n")[1]).toBe("options that differ: arch amd64 → 386, dataEnd null → 0x812f3a4");
+    // profile.trace's biggest site is not in gc.trace: it leads the site table, with no A side.
+    const site = row(run.stdout, "image.NewRGBA < main.decode < main.main");
+    expect(site.slice(1, 2)).toEqual(["—"]);
+    expect(site[3]).toBe(`+${site[2]}`);
+    expect(run.stdout.indexOf("image.NewRGBA")).toBeLessThan(run.stdout.indexOf("main.work < main.main"));
+    expect(goalloc(["diff", gc])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: "goalloc: diff of a trace with itself: give a second trace, or options for one side (e.g. --a-gogc 100 --b-gogc 200)\n",
+    });
+    const bad = goalloc(["diff", gc, "--a-arch", "sparc"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("option '--a-arch <arch>' argument 'sparc' is invalid. Allowed choices are amd64, arm64, 386, arm.");
+  });
+});

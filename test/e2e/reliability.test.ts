@@ -1,0 +1,422 @@
+// Bad input at the level of the emulated runtime, extremely long lines, unwritable outputs and
+// Ctrl-C, through the real bin. What the existing e2e suite (cli.test.ts) already covers is
+// not repeated here: finalizer set twice or at an interior pointer, freeing a finalized object,
+// freeing a class-1 block, the 386 arena running out with large objects.
+
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Report } from "../../src/report/report.js";
+import { cleanEnv, ensureBuilt, goalloc, repoRoot, type Run } from "./goalloc.js";
+
+const BIN = path.join(repoRoot, "bin/goalloc.js");
+const MiB = 1024 * 1024;
+
+let tmp = "";
+
+beforeAll(() => {
+  ensureBuilt();
+  tmp = mkdtempSync(path.join(tmpdir(), "goalloc-reliability-"));
+}, 120_000);
+
+afterAll(() => {
+  if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Write a trace under the scratch directory; returns its path. */
+function traceFile(name: string, text: string | Buffer): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Replay with `--json FILE`: the run and the report it wrote (partial or not). */
+function replayWithJson(file: string, extra: string[] = []): { run: Run; report: Report } {
+  const out = `${file}.json`;
+  const run = goalloc(["replay", file, ...extra, "--json", out]);
+  return { run, report: JSON.parse(readFileSync(out, "utf8")) as Report };
+}
+
+/** Files in dir whose names look like goalloc's temporaries (`.NAME.PID.tmp`). */
+function temporaries(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.endsWith(".tmp"));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+describe("sizes beyond MaxMem: the runtime's panic or out-of-memory, exit 3, the report of what came before", () => {
+  // MaxMem is 2^37 - 1 on 64-bit (128 GiB arena) and 2^32 - 1 on 32-bit; cnew panics past it.
+  it.each([
+    { arch: "amd64", size: 2 ** 37 + 1 },
+    { arch: "arm64", size: 2 ** 53 - 1 },
+    { arch: "386", size: 2 ** 32 },
+    { arch: "arm", size: 2 ** 32 + 8192 },
+  ])("$arch: a $size-byte request panics with allocation size out of range", ({ arch, size }) => {
+    const file = traceFile(`maxmem-${arch}.trace`, `goalloc-trace 1\na x 64\na big ${size}\na y 64\n`);
+    const { run, report } = replayWithJson(file, ["--arch", arch]);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toBe(`panic: runtime error: runtime: allocation size out of range\ngoalloc: the emulated runtime threw at ${file}:3\n`);
+    expect(run.stdout.split("\n")[0]).toContain("[partial]");
+    expect(report).toMatchObject({ partial: true, error: { kind: "runtime", line: 3 }, trace: { allocs: 1 } });
+  });
+
+  it("amd64: a request of exactly 2^37 bytes passes the size check and runs the heap out of memory", () => {
+    const file = traceFile("maxmem-exact.trace", `goalloc-trace 1\na x 64\na big ${2 ** 37}\n`);
+    const { run, report } = replayWithJson(file);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toBe(
+      `runtime: out of memory: cannot allocate ${2 ** 37}-byte block (1048576 in use)\nfatal error: out of memory\n` +
+        `goalloc: the emulated runtime threw at ${file}:3\n`,
+    );
+    expect(report).toMatchObject({ partial: true, error: { kind: "runtime", line: 3 }, trace: { allocs: 1 }, memstats: { HeapSys: 1048576 } });
+  });
+});
+
+describe("explicit frees the runtime does not check", () => {
+  it("a double free is caught by the trace's object names: exit 2 at the second free", () => {
+    const file = traceFile("double-free.trace", "goalloc-trace 1\na x 64\nf x\nf x\n");
+    const { run, report } = replayWithJson(file);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: ${file}:4: unknown object x (never allocated, or already freed or dead)\n`);
+    // The first free happened: x's 64-byte block is back (Frees: the start-up self-test and x).
+    expect(report).toMatchObject({ partial: true, trace: { allocs: 1, frees: 1 }, memstats: { Frees: 2 } });
+  });
+
+  // `pre` takes the first allocation's collection, so x and y share a live tiny block.
+  const TINY = "goalloc-trace 1\na pre 64\na x 4 flags=noscan\na y 4 flags=noscan\n";
+  /** BySize entry of the 16-byte class: tiny blocks. */
+  const tinyClass = (report: Report): { Mallocs: number; Frees: number } => report.memstats.BySize.find((row) => row.Size === 16)!;
+
+  it("freeing a tiny sub-object frees its whole 16-byte block, as runtime.free would", () => {
+    const file = traceFile("tiny-free.trace", `${TINY}f x\n`);
+    const { run, report } = replayWithJson(file);
+    expect(run.status).toBe(0);
+    // The start-up self-test's block and x and y's block, both freed.
+    expect(tinyClass(report)).toMatchObject({ Mallocs: 2, Frees: 2 });
+  });
+
+  it("a sub-object of a freed tiny block can be neither freed nor die: exit 2 naming it", () => {
+    for (const [record, line] of [
+      ["d y", 6],
+      ["f y", 6],
+    ] as const) {
+      const file = traceFile("tiny-after-free.trace", `${TINY}f x\n${record}\n`);
+      const { run, report } = replayWithJson(file);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toBe(`goalloc: ${file}:${line}: object y: its tiny block was already freed\n`);
+      expect(report).toMatchObject({ partial: true, error: { kind: "trace", line } });
+    }
+  });
+
+  it("an interior pointer (y, 4 bytes into the block) frees the object containing it", () => {
+    const file = traceFile("interior-free.trace", `${TINY}f y\nd x\n`);
+    const { run, report } = replayWithJson(file);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: ${file}:6: object x: its tiny block was already freed\n`);
+    expect(tinyClass(report)).toMatchObject({ Frees: 2 });
+  });
+});
+
+describe("SetFinalizer misuse the e2e suite does not cover", () => {
+  it("a finalizer at an interior byte of a tiny object is allowed, but only once", () => {
+    const ok = traceFile("fin-tiny.trace", "goalloc-trace 1\na x 4 flags=noscan\nfin x 2\n");
+    expect(goalloc(["replay", ok]).status).toBe(0);
+    const twice = traceFile("fin-tiny-twice.trace", "goalloc-trace 1\na x 4 flags=noscan\nfin x 2\nfin x 2\n");
+    const { run, report } = replayWithJson(twice);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toBe(`runtime.SetFinalizer: finalizer already set\nfatal error: runtime.SetFinalizer\ngoalloc: the emulated runtime threw at ${twice}:4\n`);
+    expect(report).toMatchObject({ partial: true, error: { kind: "runtime", line: 4 } });
+  });
+
+  it("a finalizer inside a large object is not at the beginning of its block", () => {
+    const file = traceFile("fin-large.trace", "goalloc-trace 1\na big 40000 type=main.T\nfin big 8192\n");
+    const { run } = replayWithJson(file);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toBe(
+      `runtime.SetFinalizer: pointer not at beginning of allocated block\nfatal error: runtime.SetFinalizer\ngoalloc: the emulated runtime threw at ${file}:3\n`,
+    );
+  });
+
+  it("removing a finalizer that was never set is fine", () => {
+    const file = traceFile("unfin.trace", "goalloc-trace 1\na x 64 type=main.T\nunfin x\nf x\n");
+    expect(goalloc(["replay", file])).toMatchObject({ status: 0, stderr: "" });
+  });
+});
+
+describe("32-bit arena exhaustion", () => {
+  it("arm: small-object spans fill the 2 GiB arena; out of memory with the runtime's lines, the report up to there", () => {
+    // 32 KiB objects, one per 4-page span, GC off: the 57,344th span no longer fits.
+    const lines = ["goalloc-trace 1"];
+    for (let i = 0; i < 60_000; i++) lines.push(`a o${i} 32768 flags=noscan`);
+    const file = traceFile("oom-arm.trace", lines.join("\n") + "\n");
+    const { run, report } = replayWithJson(file, ["--arch", "arm", "--gogc", "off"]);
+    expect(run.status).toBe(3);
+    const message = new RegExp(
+      "^(runtime: memory allocated by OS \\(0x[0-9a-f]+\\) not in usable range \\[0x10300000,0x90300000\\)\n)*" +
+        "runtime: out of memory: cannot allocate \\d+-byte block \\((\\d+) in use\\)\nfatal error: out of memory\n" +
+        `goalloc: the emulated runtime threw at ${escapeRegExp(file)}:57345\n$`,
+    ).exec(run.stderr);
+    expect(message).not.toBeNull();
+    expect(report).toMatchObject({ partial: true, error: { kind: "runtime", line: 57345 }, trace: { allocs: 57343 } });
+    expect(report.memstats.HeapSys).toBe(Number(message![2]));
+  });
+});
+
+describe("extremely long lines are rejected with FILE:LINE, not read into memory", () => {
+  const over = 1024 * 1024 + 1;
+
+  it("a line of 1 MiB + 1 byte: exit 2, `line too long`, the report of the lines before", () => {
+    const file = traceFile("long-line.trace", `goalloc-trace 1\na x 8\n#${"x".repeat(over - 1)}\na y 8\n`);
+    const { run, report } = replayWithJson(file);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: ${file}:3: line too long (${over} bytes)\n`);
+    expect(report).toMatchObject({ partial: true, error: { kind: "trace", line: 3 }, trace: { allocs: 1 } });
+  });
+
+  it("a line of exactly 1 MiB is still read", () => {
+    const file = traceFile("long-ok.trace", `goalloc-trace 1\na x 8\n#${"x".repeat(MiB - 1)}\na y 8\n`);
+    const { run, report } = replayWithJson(file);
+    expect(run.status).toBe(0);
+    expect(report.trace.allocs).toBe(2);
+  });
+
+  it("a Go log record with a 2 MiB type name", () => {
+    // The log's first record (lines 1-11), then a tracealloc line of 2 MiB + 32 bytes.
+    const log = readFileSync(path.join(repoRoot, "traces/go1.3.3-p0.log"), "utf8").split("\n").slice(0, 11);
+    log.push(`tracealloc(0xc208001000, 0x10, ${"T".repeat(2 * MiB)})`);
+    const file = traceFile("long-golog.log", log.join("\n") + "\n");
+    const run = goalloc(["replay", file]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: ${file}:12: line too long (${2 * MiB + 32} bytes)\n`);
+  });
+
+  it("64 MiB without a newline, gzipped on standard input: counted, not kept", () => {
+    const huge = Buffer.alloc(64 * MiB, "7");
+    const run = goalloc(["replay", "-"], { input: gzipSync(Buffer.concat([Buffer.from("goalloc-trace 1\na x 8\n"), huge])) });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: <stdin>:3: line too long (${64 * MiB} bytes)\n`);
+  });
+});
+
+describe("error messages are one printable line", () => {
+  it("control characters from the input are escaped: a trace cannot clear the screen or rewrite the line", () => {
+    const file = traceFile("control.trace", "goalloc-trace 1\na x 8\nzap\u001b[2J\rgoalloc: all good\n");
+    const run = goalloc(["replay", file]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: ${file}:3: unknown record "zap\\x1b[2J\\x0dgoalloc:"\n`);
+  });
+
+  it("a long offending line is quoted in part", () => {
+    const file = traceFile("long-malformed.log", `tracealloc(0xc208000000, 0x10${"x".repeat(300_000)}\n`);
+    const run = goalloc(["replay", file]);
+    expect(run.status).toBe(2);
+    expect(run.stderr.length).toBeLessThan(600);
+    expect(run.stderr).toMatch(new RegExp(`^goalloc: ${escapeRegExp(file)}:1: malformed tracealloc line: tracealloc\\(0xc208000000, 0x10x+\\.\\.\\. \\(\\d+ more characters\\)\n$`));
+  });
+});
+
+describe("outputs are never half-written", () => {
+  it("an unwritable output fails before the replay: one line, exit 2, nothing else written", () => {
+    const dir = path.join(tmp, "outputs-unwritable");
+    mkdirSync(dir);
+    for (const option of ["--allocfreetrace", "--memprofile", "--html", "--json"]) {
+      const target = path.join(dir, "no-such-dir", "out");
+      const others = option === "--json" ? [] : ["--json", path.join(dir, "ok.json")];
+      const run = goalloc(["replay", "traces/tiny.trace", ...others, option, target]);
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe(`goalloc: cannot write ${target}: ENOENT: no such file or directory\n`);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+  });
+
+  it("two outputs naming one file is a usage error", () => {
+    const out = path.join(tmp, "same.out");
+    const run = goalloc(["replay", "traces/tiny.trace", "--json", out, "--memprofile", out]);
+    expect(run).toMatchObject({ status: 2, stdout: "", stderr: `goalloc: ${out} is named by two outputs\n` });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a named pipe is written in place, not replaced by a regular file (nor would /dev/null be)", async () => {
+    const fifo = path.join(tmp, "report.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const child = spawn(process.execPath, [BIN, "replay", "traces/tiny.trace", "--json", fifo], { cwd: repoRoot, env: cleanEnv(), stdio: "ignore" });
+    const exited = once(child, "exit");
+    // Opening a FIFO for reading waits for its writer: goalloc must open the FIFO itself.
+    const json = await Promise.race([
+      readFile(fifo, "utf8"),
+      new Promise<string>((_, reject) => setTimeout(() => reject(new Error("goalloc never opened the FIFO")), 20_000)),
+    ]);
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    expect((JSON.parse(json) as Report).memstats.Mallocs).toBeGreaterThan(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it("a symbolic link to a file stays a link: its target is replaced", () => {
+    const target = path.join(tmp, "link-target.json");
+    const link = path.join(tmp, "link.json");
+    writeFileSync(target, "old\n");
+    symlinkSync(target, link);
+    expect(goalloc(["replay", "traces/tiny.trace", "--json", link]).status).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect((JSON.parse(readFileSync(target, "utf8")) as Report).partial).toBe(false);
+  });
+
+  it("exit 2 and 3 still write every output in full, and leave no temporary", () => {
+    const dir = path.join(tmp, "outputs-on-error");
+    mkdirSync(dir);
+    for (const fixture of ["reused-id", "free-class1"]) {
+      const files = ["json", "trace", "pprof"].map((ext) => path.join(dir, `${fixture}.${ext}`));
+      const run = goalloc(["replay", `test/e2e/fixtures/${fixture}.trace`, "--json", files[0]!, "--allocfreetrace", files[1]!, "--memprofile", files[2]!]);
+      expect([2, 3]).toContain(run.status);
+      expect((JSON.parse(readFileSync(files[0]!, "utf8")) as Report).partial).toBe(true);
+      for (const file of files) expect(statSync(file).size).toBeGreaterThan(0);
+    }
+    expect(temporaries(dir)).toEqual([]);
+  });
+});
+
+describe("Ctrl-C during a replay: the partial report, exit 130, no output file written", () => {
+  /** Spawn goalloc with pipes (cwd: dir); collects stdout and stderr as they come. */
+  function start(args: string[], cwd: string): { child: ChildProcess; out: { stdout: string; stderr: string } } {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
+    const out = { stdout: "", stderr: "" };
+    child.stdout!.on("data", (data: Buffer) => (out.stdout += data.toString("utf8")));
+    child.stderr!.on("data", (data: Buffer) => (out.stderr += data.toString("utf8")));
+    return { child, out };
+  }
+
+  /** Resolves once test() holds, polling every 10 ms (rejects after 20 s). */
+  async function until(test: () => boolean, what: string): Promise<void> {
+    for (const deadline = Date.now() + 20_000; !test(); await new Promise((resolve) => setTimeout(resolve, 10))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    }
+  }
+
+  /** Size of the allocfreetrace temporary (-1 before it exists): outputs open before the replay starts. */
+  function traceTemporarySize(dir: string): number {
+    const tmpTrace = readdirSync(dir).find((name) => name.startsWith(".trace.txt."));
+    return tmpTrace === undefined ? -1 : statSync(path.join(dir, tmpTrace)).size;
+  }
+
+  const records = (from: number, count: number): string => Array.from({ length: count }, (_, i) => `a o${from + i} 64\n`).join("");
+
+  it("standard input: stops at the next chunk after Ctrl-C, prints the report of the lines before", async () => {
+    const dir = path.join(tmp, "sigint-stdin");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "out.json"), "the previous report\n");
+    const { child, out } = start(["replay", "-", "--format", "native", "--json", "out.json", "--allocfreetrace", "trace.txt", "--memprofile", "heap.pb"], dir);
+    const exited = once(child, "exit");
+    // Under PIPE_BUF (4 KiB): one atomic write, so the replay reads it as one chunk.
+    child.stdin!.write(`goalloc-trace 1\n${records(0, 300)}`);
+    await until(() => traceTemporarySize(dir) >= 0, "the outputs to open");
+    // Time to read and replay the first chunk (it would not change the outcome, only the count).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill("SIGINT");
+    await until(() => out.stderr.includes("interrupted"), "the interrupt notice");
+    // The replay only looks at the signal between chunks: give it one more.
+    child.stdin!.end(records(300, 300));
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(out.stdout.split("\n")[0]).toBe(`goalloc ${readVersion()} replay of <stdin> (native) on amd64, GOGC=100 [partial]`);
+    // What was read before Ctrl-C (all of the first write, unless the machine is very slow), none of the second.
+    const counts = /\n(\d+) lines, (\d+) events: (\d+) allocs, /.exec(out.stdout);
+    expect(counts).not.toBeNull();
+    const lines = Number(counts![1]);
+    expect(lines).toBeLessThanOrEqual(301);
+    expect(Number(counts![3])).toBe(Math.max(0, lines - 1));
+    expect(out.stderr).toBe(`goalloc: interrupted, stopping (Ctrl-C again to quit at once)\ngoalloc: interrupted at <stdin>:${lines}: partial report, no output file written\n`);
+    expect(readdirSync(dir)).toEqual(["out.json"]);
+    expect(readFileSync(path.join(dir, "out.json"), "utf8")).toBe("the previous report\n");
+  });
+
+  it("a large trace file with --json on stdout: a partial JSON report, no temporaries left", async () => {
+    const dir = path.join(tmp, "sigint-file");
+    mkdirSync(dir);
+    const total = 1_000_000;
+    const file = traceFile("sigint-large.trace", `goalloc-trace 1\n${records(0, total)}`);
+    const { child, out } = start(["replay", file, "--json", "--allocfreetrace", "trace.txt", "--memprofile", "heap.pb", "--html", "report.html"], dir);
+    const exited = once(child, "exit");
+    await until(() => traceTemporarySize(dir) > 0, "the replay to start");
+    child.kill("SIGINT");
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(130);
+    const report = JSON.parse(out.stdout) as Report;
+    expect(report).toMatchObject({ partial: true, error: null });
+    expect(report.trace.lines).toBeGreaterThan(1);
+    expect(report.trace.lines).toBeLessThan(total + 1);
+    expect(report.trace.allocs).toBe(report.trace.lines - 1);
+    expect(out.stderr).toMatch(new RegExp(`goalloc: interrupted at ${escapeRegExp(file)}:${report.trace.lines}: partial report, no output file written\n$`));
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("--check-invariants: the heap invariants hold after every event", () => {
+  const oracleDir = path.resolve(repoRoot, "../shared/oracle");
+  /** gc Go 1.3.3's logs: the runtime goalloc emulates, one directory per arch. */
+  const ORACLE_ARCHES = [
+    ["go1.3.3-amd64", "amd64"],
+    ["go1.3.3-386", "386"],
+  ] as const;
+
+  /** Run goalloc once per argument list, two at a time (one per core): exit codes and stderr. */
+  async function runAll(argLists: string[][]): Promise<Array<{ args: string[]; status: number | null; stderr: string }>> {
+    const results: Array<{ args: string[]; status: number | null; stderr: string }> = [];
+    const queue = [...argLists];
+    const lane = async (): Promise<void> => {
+      for (let args = queue.shift(); args !== undefined; args = queue.shift()) {
+        const child = spawn(process.execPath, [BIN, ...args], { cwd: repoRoot, env: cleanEnv(), stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (data: Buffer) => (stderr += data.toString("utf8")));
+        const [status] = (await once(child, "close")) as [number | null];
+        results.push({ args, status, stderr });
+      }
+    };
+    await Promise.all([lane(), lane()]);
+    return results;
+  }
+
+  it("every shipped trace (the Go log with --gc log too)", async () => {
+    const names = readdirSync(path.join(repoRoot, "traces")).filter((name) => name.endsWith(".trace") || name.endsWith(".log"));
+    const argLists = names.map((name) => ["replay", `traces/${name}`, "--check-invariants"]);
+    for (const name of names.filter((n) => n.endsWith(".log"))) argLists.push(["replay", `traces/${name}`, "--gc", "log", "--check-invariants"]);
+    for (const result of await runAll(argLists)) expect(result, result.args.join(" ")).toMatchObject({ status: 0, stderr: "" });
+  });
+
+  it.skipIf(!existsSync(oracleDir))("every go1.3.3 oracle log, whole, with --gc log", async () => {
+    const argLists: string[][] = [];
+    for (const [dir, arch] of ORACLE_ARCHES) {
+      for (const name of readdirSync(path.join(oracleDir, dir)).filter((n) => n.endsWith(".allocfreetrace.txt.xz"))) {
+        const log = path.join(tmp, `${dir}-${name.slice(0, -".xz".length)}`);
+        writeFileSync(log, execFileSync("xz", ["-dc", path.join(oracleDir, dir, name)], { maxBuffer: 1 << 28 }));
+        argLists.push(["replay", log, "--arch", arch, "--gc", "log", "--check-invariants"]);
+      }
+    }
+    expect(argLists.length).toBeGreaterThan(0);
+    for (const result of await runAll(argLists)) expect(result, result.args.join(" ")).toMatchObject({ status: 0, stderr: "" });
+  });
+});
+
+function readVersion(): string {
+  return (JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
+}
+
+// Known bugs found while writing these tests, each reported to the owner of the file named;
+// `it.fails` keeps the suite green until the fix, after which vitest reports it as passing.
+describe("known bugs", () => {
+  // src/runtime/arena.ts: OSMemory.mmapAnywhere hands out addresses below 0 instead of failing.
+  it.fails("386: a 4 GiB - 1 request prints no negative address", () => {
+    const file = traceFile("oom-386-negative.trace", "goalloc-trace 1\na big 4294967295\n");
+    const run = goalloc(["replay", file, "--arch", "386"]);
+    expect(run.status).toBe(3);
+    expect(run.stderr).not.toContain("0x-");
+  });
+});
