@@ -39,6 +39,7 @@ import {
   type TraceParser,
   type TraceRecord,
 } from "../trace/record.js";
+import { hashId, LiveTable, type LiveObject } from "./live-table.js";
 import { GologSequencer, type HeldRecord, type SequencerTarget } from "./golog-sequencer.js";
 import type { ReplayOptions } from "./options.js";
 import { inferDataEnd, runPrologue, startUpCandidates, type StartUp } from "./prologue.js";
@@ -60,16 +61,7 @@ export interface ReplayObserver extends RuntimeObserver {
 /** Makes the observer of one replay; `replay.rt` is the runtime its hooks come from. */
 export type ObserverFactory = (replay: { readonly rt: Runtime }, stacks: StackTable, format: TraceFormat) => ReplayObserver;
 
-/** A live object of the trace. */
-export interface LiveObject {
-  addr: number;
-  /** Requested (native) or logged (golog) size. */
-  size: number;
-  /** Pointer-free and under 16 bytes: SetFinalizer may name an interior byte of it. */
-  tiny: boolean;
-  /** Stack id of its allocation (-1 = none; RuntimeStack.StartUp for the untraced start-up). */
-  stack: number;
-}
+export type { LiveObject } from "./live-table.js";
 
 export interface PeakPoint {
   value: number;
@@ -190,7 +182,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** Line of the record being applied (for runtime throws). */
   line = 0;
   stoppedAt: { line: number; text: string } | null = null;
-  private readonly objects = new Map<string, LiveObject>();
+  private readonly objects = new LiveTable();
   private readonly golog: boolean;
   private readonly sequencer: GologSequencer | null;
   private observer: ReplayObserver | null = null;
@@ -302,26 +294,35 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     throw new TraceError(this.file, this.line, message);
   }
 
-  private live(id: string): LiveObject {
-    const o = this.objects.get(id);
-    if (o === undefined) this.fail(`unknown object ${id} (never allocated, or already freed or dead)`);
-    return o;
+  /** The slot of a live object of the trace (a trace error if there is none). */
+  private live(id: string): number {
+    const slot = this.objects.find(id);
+    if (slot < 0) this.fail(`unknown object ${id} (never allocated, or already freed or dead)`);
+    return slot;
   }
 
-  /** The trace names o from now on. */
+  /** The trace names o from now on (start-up objects and split stacks; allocations use insertAt). */
   private remember(id: string, o: LiveObject): void {
     this.objects.set(id, o);
-    this.liveRequestedBytes += o.size;
-    if (o.tiny) this.liveTinyRequestedBytes += o.size;
-    this.liveSites.add(o.stack, o.size);
+    this.counted(o.size, o.tiny, o.stack);
   }
 
-  /** The trace no longer names o. */
-  private forget(id: string, o: LiveObject): void {
-    this.objects.delete(id);
-    this.liveRequestedBytes -= o.size;
-    if (o.tiny) this.liveTinyRequestedBytes -= o.size;
-    this.liveSites.remove(o.stack, o.size);
+  private counted(size: number, tiny: boolean, stack: number): void {
+    this.liveRequestedBytes += size;
+    if (tiny) this.liveTinyRequestedBytes += size;
+    this.liveSites.add(stack, size);
+  }
+
+  /** The trace no longer names the object at slot; returns its emulated address. */
+  private forget(slot: number): number {
+    const t = this.objects;
+    const size = t.size[slot]!;
+    this.liveRequestedBytes -= size;
+    if (t.tiny[slot] === 1) this.liveTinyRequestedBytes -= size;
+    this.liveSites.remove(t.stack[slot]!, size);
+    const addr = t.addr[slot]!;
+    t.removeAt(slot);
+    return addr;
   }
 
   record(r: TraceRecord): void {
@@ -345,11 +346,10 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         this.alloc(r);
         break;
       case RecordKind.Free: {
-        const o = this.live(r.id);
-        this.forget(r.id, o);
+        const addr = this.forget(this.live(r.id));
         this.counts.frees++;
-        if (!rt.isAllocated(o.addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
-        rt.free(o.addr);
+        if (!rt.isAllocated(addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
+        rt.free(addr);
         break;
       }
       case RecordKind.Dead:
@@ -360,12 +360,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         rt.gc.collect(GCForce.Eager);
         break;
       case RecordKind.Finalizer: {
-        const o = this.live(r.id);
-        rt.setFinalizer(o.addr + r.offset, o.tiny);
+        const slot = this.live(r.id);
+        rt.setFinalizer(this.objects.addr[slot]! + r.offset, this.objects.tiny[slot] === 1);
         break;
       }
       case RecordKind.Unfinalizer:
-        rt.removeFinalizer(this.live(r.id).addr);
+        rt.removeFinalizer(this.objects.addr[this.live(r.id)]!);
         break;
       case RecordKind.Clock:
         if (r.time < rt.clock) this.fail(`the clock goes backwards (${r.time} < ${rt.clock})`);
@@ -421,11 +421,11 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   allocLogged(r: HeldRecord): void {
     const rt = this.rt;
-    const stale = this.objects.get(r.id);
-    if (stale !== undefined) {
+    const stale = this.objects.find(r.id);
+    if (stale >= 0) {
       // The log reuses an address it never showed freed: the earlier object went untraced
       // (start-up) or the emulation diverged. Forget it; it stays allocated in the emulation.
-      this.forget(r.id, stale);
+      this.forget(stale);
       this.counts.untracedReuse++;
     }
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
@@ -437,35 +437,37 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   freeLogged(id: string, explicit: boolean, line: number): void {
     this.line = line;
-    const o = this.objects.get(id);
-    if (o === undefined) {
+    const slot = this.objects.find(id);
+    if (slot < 0) {
       this.counts.unknownFrees++;
       return;
     }
-    this.forget(id, o);
-    if (explicit) this.rt.free(o.addr);
-    else this.rt.release(o.addr, false);
+    const addr = this.forget(slot);
+    if (explicit) this.rt.free(addr);
+    else this.rt.release(addr, false);
   }
 
   shrinkStackLogged(id: string, line: number): void {
     this.line = line;
-    const o = this.objects.get(id);
-    if (o === undefined) {
+    const slot = this.objects.find(id);
+    if (slot < 0) {
       this.counts.unknownFrees++;
       return;
     }
     const rt = this.rt;
-    const upper = rt.mheap.splitSpan(rt.mheap.lookup(o.addr));
-    const half = upper - o.addr;
-    this.forget(id, o);
+    const { size, stack } = this.objects.object(slot);
+    const addr = this.forget(slot);
+    const upper = rt.mheap.splitSpan(rt.mheap.lookup(addr));
+    const half = upper - addr;
     // The upper half stays the goroutine's stack: a log names it by its logged address.
     const loggedUpper = Number.parseInt(id, 16) + half;
-    this.remember("0x" + loggedUpper.toString(16), { addr: upper, size: o.size - half, tiny: false, stack: o.stack });
-    rt.free(o.addr);
+    this.remember("0x" + loggedUpper.toString(16), { addr: upper, size: size - half, tiny: false, stack });
+    rt.free(addr);
   }
 
   addressOf(id: string): number {
-    return this.objects.get(id)?.addr ?? -1;
+    const slot = this.objects.find(id);
+    return slot < 0 ? -1 : this.objects.addr[slot]!;
   }
 
   checkAddress(line: number, logged: number, emulated: number): void {
@@ -478,22 +480,26 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   private alloc(r: TraceRecord): void {
     const rt = this.rt;
-    if (this.objects.has(r.id)) this.fail(`object ${r.id} is already live`);
+    const objects = this.objects;
+    const h = hashId(r.id);
+    objects.reserve();
+    const empty = objects.probe(r.id, h);
+    if (empty >= 0) this.fail(`object ${r.id} is already live`);
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
     this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
     const flags = r.flags;
     const tiny = !this.options.efence && (flags & (FlagNoScan | FlagNoGC)) === FlagNoScan && r.size > 0 && r.size < 16;
     const addr = rt.mallocgc(r.size, typ, flags, r.stack);
-    this.remember(r.id, { addr, size: r.size, tiny, stack: r.stack });
+    objects.insertAt(~empty, r.id, h, addr, r.size, tiny, r.stack);
+    this.counted(r.size, tiny, r.stack);
     this.counts.allocs++;
   }
 
   private dead(r: TraceRecord): void {
-    const o = this.live(r.id);
-    this.forget(r.id, o);
+    const addr = this.forget(this.live(r.id));
     this.counts.deaths++;
-    if (!this.rt.isAllocated(o.addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
-    this.rt.release(o.addr);
+    if (!this.rt.isAllocated(addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
+    this.rt.release(addr);
   }
 
   /** Running figures after each event: peaks (with their live sites), the timeline and the Johnstone–Wilson sums. */
@@ -538,7 +544,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   /** The objects the trace references now (each iteration walks the current set afresh). */
   liveObjects(): Iterable<LiveObject> {
-    return { [Symbol.iterator]: () => this.objects.values() };
+    return { [Symbol.iterator]: () => this.objects.objects() };
   }
 }
 
