@@ -498,8 +498,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private dead(r: TraceRecord): void {
     const addr = this.forget(this.live(r.id));
     this.counts.deaths++;
-    if (!this.rt.isAllocated(addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
-    this.rt.release(addr);
+    if (!this.rt.release(addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
   }
 
   /** Running figures after each event: peaks (with their live sites), the timeline and the Johnstone–Wilson sums. */

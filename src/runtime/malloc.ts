@@ -403,27 +403,27 @@ export class Runtime {
    * The object (or tiny sub-object) at v became unreachable. A death after the last
    * collection's mark (`afterMark`, the default) means that collection saw it alive: if it
    * has not swept the span yet, the object survives that sweep. A death known to predate the
-   * mark (a log's tracefree) makes it garbage for the pending sweep.
+   * mark (a log's tracefree) makes it garbage for the pending sweep. False (and nothing
+   * changes) when v is not in a live object, e.g. a tiny block freed explicitly.
    */
-  release(v: number, afterMark = true): void {
+  release(v: number, afterMark = true): boolean {
     const heap = this.mheap;
     const sp = heap.spans;
     const s = heap.lookup(v);
-    if (s === -1 || sp.state[s] !== MSpanState.InUse) throw new Error(`release of ${hex(v)}: not in the heap`);
+    if (s === -1 || sp.state[s] !== MSpanState.InUse) return false;
     const i = this.objectIndex(s, v);
     const pins = sp.objPins[s]!;
-    if (pins[i] === 0 || (sp.objFlags[s]![i]! & ObjFlag.Allocated) === 0) {
-      throw new Error(`release of ${hex(v)}: not a live object`);
-    }
+    if (pins[i] === 0 || (sp.objFlags[s]![i]! & ObjFlag.Allocated) === 0) return false;
     pins[i] = pins[i]! - 1;
     if (afterMark && pins[i] === 0 && sp.sweepgen[s] === ((heap.sweepgen - 2) >>> 0)) {
       sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Keep;
     }
+    return true;
   }
 
   /** A runtime-internal block (type table) is no longer referenced. */
   releaseInternal(v: number): void {
-    this.release(v);
+    if (!this.release(v)) throw new Error(`runtime-internal block ${hex(v)} is not live`);
   }
 
   /** True if the object at v is allocated (not freed, not swept). */
