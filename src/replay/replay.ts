@@ -359,14 +359,18 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         this.counts.gcs++;
         rt.gc.collect(GCForce.Eager);
         break;
+      // runtime.SetFinalizer returns at once for zero-sized objects (all at runtime.zerobase).
       case RecordKind.Finalizer: {
         const slot = this.live(r.id);
-        rt.setFinalizer(this.objects.addr[slot]! + r.offset, this.objects.tiny[slot] === 1);
+        const addr = this.objects.addr[slot]!;
+        if (addr !== rt.zerobase) rt.setFinalizer(addr + r.offset, this.objects.tiny[slot] === 1);
         break;
       }
-      case RecordKind.Unfinalizer:
-        rt.removeFinalizer(this.objects.addr[this.live(r.id)]!);
+      case RecordKind.Unfinalizer: {
+        const addr = this.objects.addr[this.live(r.id)]!;
+        if (addr !== rt.zerobase) rt.removeFinalizer(addr);
         break;
+      }
       case RecordKind.Clock:
         if (r.time < rt.clock) this.fail(`the clock goes backwards (${r.time} < ${rt.clock})`);
         // The program was idle until r.time: the background sweeper and the finalizer
@@ -498,6 +502,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private dead(r: TraceRecord): void {
     const addr = this.forget(this.live(r.id));
     this.counts.deaths++;
+    // A zero-size object is runtime.zerobase, outside the heap: nothing to collect.
+    if (addr === this.rt.zerobase) return;
     if (!this.rt.release(addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
   }
 

@@ -84,6 +84,8 @@ export class GC {
   finalizersRun = 0;
   private lastScavengeTick = 0;
   private scavengeRound = 0;
+  /** Account repeated idle collections in bulk (see advanceClock); tests turn it off to compare. */
+  repeatIdle = true;
   /** Lines the scavenger would print with gctrace, each after the gctrace line of GC `afterGC`. */
   readonly scavengerLog: { afterGC: number; text: string }[] = [];
 
@@ -196,20 +198,75 @@ export class GC {
   /**
    * Move the emulated clock to `now` (ns since start), running the scavenger's 60 s ticks
    * that fall on the way, each at its own time.
+   *
+   * A long idle stretch forces a collection every 3 ticks. Once two of them in a row leave
+   * the heap exactly as it was, every later one would too (nothing left to free, nothing
+   * allocated): those are accounted without walking the heap (repeatIdleCollection), so that
+   * a clock jump of months costs time in proportion to its ticks, not ticks × spans.
    */
   advanceClock(now: number): void {
     const rt = this.rt;
+    let previous = "";
+    let steady: GCRecord | null = null;
+    let repeated = false;
     while (this.lastScavengeTick + ScavengeTickNs <= now) {
       this.lastScavengeTick += ScavengeTickNs;
       const k = this.scavengeRound++;
       const tick = this.lastScavengeTick;
       rt.clock = tick;
       if (rt.unixnanotime() - rt.mstats.last_gc > ForceGCPeriodNs) {
-        if (this.collect(GCForce.Always)) this.scvg(`scvg${k}: GC forced`);
+        if (steady !== null && this.repeatIdle) {
+          this.repeatIdleCollection(steady, tick);
+          repeated = true;
+          this.scvg(`scvg${k}: GC forced`);
+        } else if (this.collect(GCForce.Always)) {
+          this.scvg(`scvg${k}: GC forced`);
+          const now = this.idleSignature();
+          if (now === previous) steady = this.records[this.records.length - 1]!;
+          previous = now;
+        }
       }
-      this.scavenge(k, tick, ScavengeLimitNs);
+      if (this.scavenge(k, tick, ScavengeLimitNs) > 0) {
+        steady = null;
+        previous = "";
+      }
     }
+    if (repeated) this.afterRepeatedCollections();
     rt.clock = now;
+  }
+
+  /** What an idle collection could change: equal before and after means a fixed point. */
+  private idleSignature(): string {
+    const st = this.rt.mstats;
+    const h = this.rt.mheap;
+    return [st.heap_alloc, st.heap_inuse, st.heap_idle, st.heap_released, st.next_gc, this.rt.liveObjects, h.nspan, this.finq].join(",");
+  }
+
+  /** One more collection identical to `steady` but for its number and time. */
+  private repeatIdleCollection(steady: GCRecord, tick: number): void {
+    const rt = this.rt;
+    const stats = rt.mstats;
+    rt.observer?.tracegc(false);
+    stats.last_gc = rt.unixnanotime();
+    stats.pause_ns[stats.numgc % 256] = 0;
+    stats.pause_end[stats.numgc % 256] = stats.last_gc;
+    stats.numgc++;
+    rt.mheap.sweepgen = (rt.mheap.sweepgen + 2) >>> 0;
+    this.records.push({ ...steady, numgc: stats.numgc, time: tick });
+    rt.prof.gc();
+  }
+
+  /** Leave the heap as the last repeated collection would: every span swept before it. */
+  private afterRepeatedCollections(): void {
+    const heap = this.rt.mheap;
+    const sp = heap.spans;
+    const unswept = (heap.sweepgen - 2) >>> 0;
+    for (let i = 0; i < heap.nspan; i++) {
+      const s = heap.spanId(i);
+      if (sp.state[s] === MSpanState.InUse) sp.sweepgen[s] = unswept;
+    }
+    heap.sweepSpanidx = 0;
+    heap.sweepdone = false;
   }
 
   private scvg(text: string): void {

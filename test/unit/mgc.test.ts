@@ -143,3 +143,27 @@ describe("scavenger (spec §5.9)", () => {
     checkInvariants(rt);
   });
 });
+
+describe("long idle stretches (advanceClock)", () => {
+  function idleRun(repeatIdle: boolean) {
+    const rt = createRuntime();
+    rt.gc.repeatIdle = repeatIdle;
+    const objs = Array.from({ length: 50 }, (_, i) => rt.mallocgc(1000 + 40000 * (i % 3), 0, FlagNoScan, -1));
+    for (const v of objs.slice(0, 20)) rt.release(v);
+    rt.gc.advanceClock(6 * 3600e9); // six idle hours: 120 forced collections
+    const after = Array.from({ length: 30 }, () => rt.mallocgc(40000, 0, FlagNoScan, -1));
+    checkInvariants(rt);
+    return { rt, stats: rt.readMemStats(), after };
+  }
+
+  it("accounts repeated idle collections in bulk with exactly the same result", () => {
+    const bulk = idleRun(true);
+    const slow = idleRun(false);
+    expect(bulk.stats).toEqual(slow.stats);
+    expect(bulk.stats.NumGC).toBeGreaterThan(120); // 120 idle ones, and those the allocations started
+    expect(bulk.after).toEqual(slow.after);
+    expect(bulk.rt.gc.records).toEqual(slow.rt.gc.records);
+    expect(bulk.rt.gc.scavengerLog).toEqual(slow.rt.gc.scavengerLog);
+    expect(bulk.rt.mheap.sweepgen).toBe(slow.rt.mheap.sweepgen);
+  });
+});
