@@ -102,8 +102,11 @@ export class OSMemory {
   constructor(arch: Arch) {
     this.top = arch.mmapTop;
   }
+  /** The address of a new mapping of n bytes, or -1 when the address space below is too small. */
   mmapAnywhere(n: number): number {
-    this.top -= roundUp(n, OSPageSize);
+    const size = roundUp(n, OSPageSize);
+    if (size > this.top) return -1;
+    this.top -= size;
     return this.top;
   }
 }
@@ -195,6 +198,7 @@ export class Arena {
     // 32-bit last resort: any mapping the kernel gives, if it lies in the usable range.
     const pSize = roundUp(n, PageSize) + PageSize;
     let p = this.os.mmapAnywhere(pSize);
+    if (p < 0) return null;
     this.stats.heap_sys += pSize;
     if (p < this.arena_start || p + pSize - this.arena_start >= MaxArena32) {
       this.printed.push(

@@ -10,6 +10,7 @@
 
 import { roundUp, type OSMemory } from "./arena.js";
 import type { MStats, SysStat } from "./mstats.js";
+import { RuntimeThrow } from "./throw.js";
 
 const PersistentAllocChunk = 256 * 1024;
 const PersistentAllocMaxBlock = 64 * 1024;
@@ -27,8 +28,10 @@ export class PersistentAlloc {
 
   /** SysAlloc(n, stat): a fresh mapping outside the arena. */
   sysAlloc(n: number, stat: SysStat): number {
+    const p = this.os.mmapAnywhere(n);
+    if (p < 0) throw new RuntimeThrow("runtime: cannot allocate memory");
     this.stats[stat] += n;
-    return this.os.mmapAnywhere(n);
+    return p;
   }
 
   alloc(size: number, align: number, stat: SysStat): number {

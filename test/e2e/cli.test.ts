@@ -526,10 +526,9 @@ describe("goalloc replay when the emulated runtime throws", () => {
   });
 });
 
-// Known bugs, each reported to the owner of the file named; `it.fails` keeps the suite green
-// until the fix, after which vitest reports the test as unexpectedly passing.
-describe("known bugs", () => {
-  // Fixed: outputs are opened before the replay, and a write error is a UsageError.
+// Bugs found while writing these tests, now fixed: each stays as a regression test.
+describe("regressions", () => {
+  // Outputs are opened before the replay, and a write error is a UsageError.
   it("an unwritable --json FILE is an input/output error (exit 2, one line), not an internal error", () => {
     const run = goalloc(["replay", "traces/tiny.trace", "--json", path.join(tmp, "no-such-dir", "out.json")]);
     expect(run.stderr).not.toContain("internal error");
@@ -537,7 +536,7 @@ describe("known bugs", () => {
     expect(run.status).toBe(2);
   });
 
-  // Fixed: `--json -` is bare --json.
+  // `--json -` is bare --json.
   it("--json - writes only the JSON report to stdout", () => {
     const run = goalloc(["replay", "traces/tiny.trace", "--json", "-"]);
     expect(run.status).toBe(0);
