@@ -22,7 +22,7 @@ import {
   type GCRecord,
   type MemStats,
 } from "../runtime/index.js";
-import { PEAK_NAMES, type Fidelity, type PeakName, type PeakPoint, type ReplayError, type ReplayOutcome } from "../replay/replay.js";
+import { PEAK_NAMES, type Fidelity, type PeakName, type PeakPoint, type ReplayError, type ReplayOutcome, type TraceCounts } from "../replay/replay.js";
 import { VERSION } from "../version.js";
 import type { Timeline } from "./timeline.js";
 
@@ -164,21 +164,13 @@ export interface Report {
     seed: number;
     dataEnd: string | null;
     gc: string;
+    bgsweep: string;
     format: string;
     until: string | null;
   };
-  trace: {
+  trace: TraceCounts & {
     file: string;
     format: string;
-    lines: number;
-    events: number;
-    allocs: number;
-    frees: number;
-    deaths: number;
-    gcs: number;
-    skippedLines: number;
-    unknownFrees: number;
-    untracedReuse: number;
     stoppedAt: { line: number; text: string } | null;
   };
   arena: { spansStart: string; bitmapStart: string; arenaStart: string; arenaUsed: string; arenaEnd: string };
@@ -507,23 +499,11 @@ export function buildReport(o: ReplayOutcome): Report {
       seed: opts.seed,
       dataEnd: rt.arch.ptrSize === 4 ? hexAddr(o.startUp?.dataEnd ?? opts.dataEnd ?? rt.arch.defaultDataEnd) : null,
       gc: opts.gc,
+      bgsweep: opts.bgsweep,
       format: opts.format,
       until: opts.until,
     },
-    trace: {
-      file: o.file,
-      format: o.format,
-      lines: o.counts.lines,
-      events: o.counts.events,
-      allocs: o.counts.allocs,
-      frees: o.counts.frees,
-      deaths: o.counts.deaths,
-      gcs: o.counts.gcs,
-      skippedLines: o.counts.skippedLines,
-      unknownFrees: o.counts.unknownFrees,
-      untracedReuse: o.counts.untracedReuse,
-      stoppedAt: o.stoppedAt,
-    },
+    trace: { file: o.file, format: o.format, ...o.counts, stoppedAt: o.stoppedAt },
     arena: {
       spansStart: hexAddr(rt.arena.spans),
       bitmapStart: hexAddr(rt.arena.bitmap),
