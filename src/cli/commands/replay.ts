@@ -2,6 +2,7 @@
 
 import { Command, Option } from "commander";
 import { allocFreeTrace, heapProfile, HEAP_PROFILE_FORMATS, replay, type HeapProfileFormat } from "../../index.js";
+import { renderGctrace } from "../../report/gctrace.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
 import { ProgressBar } from "../../report/progress.js";
 import { renderDefinitions, renderReport } from "../../report/table.js";
@@ -17,6 +18,7 @@ interface ReplayCommandFlags extends ReplayFlags {
   memprofile?: string;
   memprofileFormat: HeapProfileFormat;
   html?: string;
+  gctrace?: string;
   timelineInterval: number;
 }
 
@@ -41,6 +43,7 @@ export function replayCommand(): Command {
         .choices(HEAP_PROFILE_FORMATS)
         .default("proto"),
     )
+    .addOption(new Option("--gctrace <file>", "write what the emulated runtime prints with GODEBUG=gctrace=1: one Go 1.3 line per collection, the scavenger's lines (- for stdout)"))
     .addOption(new Option("--html <file>", "write a self-contained HTML report with charts: heap over time, size classes, fragmentation, arena map"))
     .addOption(
       new Option("--timeline-interval <events>", "timeline sample every N events, besides every collection (0: collections only); at most 2048 points, merged as needed")
@@ -51,8 +54,10 @@ export function replayCommand(): Command {
   return cmd.action(async (trace: string, flags: ReplayCommandFlags) => {
     // `--json -` is bare `--json`: the JSON report on standard output, instead of the text one.
     const jsonToStdout = flags.json === true || flags.json === "-";
-    const toStdout = [jsonToStdout, flags.allocfreetrace === "-", flags.memprofile === "-", flags.html === "-"].filter(Boolean).length;
-    if (toStdout > 1) throw new UsageError("only one of --json (without a file), --allocfreetrace -, --memprofile - and --html - can write to standard output");
+    const toStdout = [jsonToStdout, flags.allocfreetrace === "-", flags.memprofile === "-", flags.html === "-", flags.gctrace === "-"].filter(Boolean).length;
+    if (toStdout > 1) {
+      throw new UsageError("only one of --json (without a file), --allocfreetrace -, --memprofile -, --gctrace - and --html - can write to standard output");
+    }
     const outputs = new OutputSet();
     const interrupt = new Interrupt(() => outputs.abortAll());
     try {
@@ -60,6 +65,7 @@ export function replayCommand(): Command {
       const jsonOut = typeof flags.json === "string" && !jsonToStdout ? outputs.open(flags.json) : null;
       const htmlOut = outputs.open(flags.html);
       const profileOut = outputs.open(flags.memprofile);
+      const gctraceOut = outputs.open(flags.gctrace);
       // The bar costs one clock read per chunk of input, and shows only on a terminal.
       const bar = process.stderr.isTTY === true ? new ProgressBar(process.stderr) : null;
       const monitor = {
@@ -93,6 +99,10 @@ export function replayCommand(): Command {
       if (profileOut !== null) {
         profileOut.write(heapProfile(outcome, report.memstats, flags.memprofileFormat));
         profileOut.commit();
+      }
+      if (gctraceOut !== null) {
+        gctraceOut.write(renderGctrace(outcome.runtime.gc.records, outcome.runtime.gc.scavengerLog));
+        gctraceOut.commit();
       }
       if (report.error) {
         const e = report.error;
