@@ -336,7 +336,12 @@ const anySizeArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0, 8, 15, 16, 17, 32768, 32769, 2 ** 31, 2 ** 32, 2 ** 36, 2 ** 37, 2 ** 37 + 1, 2 ** 53 - 1) },
 );
 /** Tiny blocks and their neighbours, where sub-objects share blocks and freed blocks are reused. */
-const smallSizeArb = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 16 }) }, { weight: 1, arbitrary: fc.integer({ min: 17, max: 48 }) });
+const smallSizeArb = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 8 }) },
+  { weight: 2, arbitrary: fc.integer({ min: 9, max: 15 }) },
+  { weight: 3, arbitrary: fc.constant(16) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 48 }) },
+);
 const FRAMES = ["main.main", "main.parse", "bytes.(*Buffer).grow", "runtime.makeslice", "fmt.Sprintf", "main.ünïcode"];
 
 /** One operation of a generated trace; `pick` chooses among the objects live at that point. */
@@ -347,7 +352,11 @@ type NativeOp =
   | { op: "gc" }
   | { op: "t"; dt: number };
 
-function opsArb(sizeArb: fc.Arbitrary<number>, maxLength: number): fc.Arbitrary<NativeOp[]> {
+const anyFlagsArb = fc.subarray(["noscan", "noscan", "nozero", "nogc", "noprof", "noinvokegc"], { minLength: 0 });
+/** Mostly plain `noscan`: what makes a small object a tiny sub-object. */
+const tinyFlagsArb = fc.oneof({ weight: 3, arbitrary: fc.constant<string[]>(["noscan"]) }, { weight: 1, arbitrary: anyFlagsArb });
+
+function opsArb(sizeArb: fc.Arbitrary<number>, flagsArb: fc.Arbitrary<string[]>, maxLength: number): fc.Arbitrary<NativeOp[]> {
   const pick = fc.nat();
   const op: fc.Arbitrary<NativeOp> = fc.oneof(
     {
@@ -355,7 +364,7 @@ function opsArb(sizeArb: fc.Arbitrary<number>, maxLength: number): fc.Arbitrary<
       arbitrary: fc.record({
         op: fc.constant("a" as const),
         size: sizeArb,
-        flags: fc.subarray(["noscan", "noscan", "nozero", "nogc", "noprof", "noinvokegc"], { minLength: 0 }),
+        flags: flagsArb,
         stack: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
         kind: fc.option(fc.constantFrom("single", "array", "chan"), { nil: null }),
         type: fc.option(fc.constantFrom("main.T", "[]byte", "*int", "string", "map[string]*main.node", "struct { x int }"), { nil: null }),
@@ -372,7 +381,7 @@ function opsArb(sizeArb: fc.Arbitrary<number>, maxLength: number): fc.Arbitrary<
 }
 
 /** Two flavours: every size over long traces, or small sizes where tiny blocks interact. */
-const nativeOpsArbs = [opsArb(anySizeArb, 300), opsArb(smallSizeArb, 200)] as const;
+const nativeOpsArbs = [opsArb(anySizeArb, anyFlagsArb, 300), opsArb(smallSizeArb, tinyFlagsArb, 200)] as const;
 
 /**
  * A generated native trace, valid by construction: `f`, `d` and `fin` name live objects and

@@ -118,8 +118,7 @@ describe("MaxMem on 32-bit layouts", () => {
   });
 });
 
-// Crashes the fuzzer found (npm run fuzz), minimised. Each is reported to the owner of the
-// file to fix; `it.fails` keeps the suite green until then, when vitest reports it as passing.
+// What the fuzzer (npm run fuzz) and these tests found, minimised, kept as regression tests.
 describe("fuzz findings, fixed", () => {
   /** The replay ends with exit 0, 2 or 3 (an error or none), never an exception. */
   async function settles(text: string): Promise<ReplayResult["report"]["error"]> {
