@@ -7,7 +7,13 @@ import { Chalk, type ChalkInstance } from "chalk";
 import type { SizeClassRow } from "../runtime/index.js";
 import { PEAK_NAMES, type PeakName } from "../replay/replay.js";
 import { timelineChart, type ChartRow } from "./chart.js";
+import { printable } from "../trace/record.js";
 import type { Report } from "./report.js";
+
+/** An allocation site as its three innermost frames; the names come from the trace, so escaped. */
+function site(stack: readonly string[]): string {
+  return printable(stack.slice(0, 3).join(" < "));
+}
 
 export interface TextOptions {
   color: boolean;
@@ -76,7 +82,7 @@ export function peaksSection(r: Report, c: ChalkInstance, topSites = 5): string[
       continue;
     }
     const st = table(["live bytes", "objects", "site"], c);
-    for (const s of sites) st.push([bytes(s.liveBytes), num(s.liveObjects), s.stack.slice(0, 3).join(" < ")]);
+    for (const s of sites) st.push([bytes(s.liveBytes), num(s.liveObjects), site(s.stack)]);
     out.push(st.toString());
   }
   return out;
@@ -135,7 +141,7 @@ export function renderReport(r: Report, options: TextOptions): string {
   const t = r.trace;
   out.push(
     c.bold(`goalloc ${r.goalloc}`) +
-      ` replay of ${t.file} (${t.format}) on ${r.options.arch}, GOGC=${r.options.gogc}` +
+      ` replay of ${printable(t.file)} (${t.format}) on ${r.options.arch}, GOGC=${r.options.gogc}` +
       (r.partial ? c.red(" [partial]") : ""),
   );
   out.push(
@@ -143,7 +149,7 @@ export function renderReport(r: Report, options: TextOptions): string {
       `${num(t.deaths)} deaths, ${num(t.gcs)} GC records, ${num(t.skippedLines)} other lines skipped` +
       (t.unknownFrees > 0 ? `, ${num(t.unknownFrees)} frees of untraced objects` : ""),
   );
-  if (t.stoppedAt) out.push(`stopped at line ${t.stoppedAt.line}: ${t.stoppedAt.text}`);
+  if (t.stoppedAt) out.push(`stopped at line ${t.stoppedAt.line}: ${printable(t.stoppedAt.text)}`);
 
   section("Arena");
   const a = table(["region", "address"], c);
@@ -207,7 +213,7 @@ export function renderReport(r: Report, options: TextOptions): string {
   else {
     const st = table(["in-use bytes", "in-use objs", "alloc bytes", "alloc objs", "site"], c);
     for (const s of top) {
-      st.push([bytes(s.inuseBytes), num(s.inuseObjects), bytes(s.allocBytes), num(s.allocObjects), s.stack.slice(0, 3).join(" < ")]);
+      st.push([bytes(s.inuseBytes), num(s.inuseObjects), bytes(s.allocBytes), num(s.allocObjects), site(s.stack)]);
     }
     out.push(st.toString());
   }

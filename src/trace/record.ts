@@ -194,7 +194,7 @@ const MAX_DETAIL_CHARS = 400;
  * overrides) escaped, so that a trace's bytes cannot move the cursor, clear the screen or
  * reorder what a terminal shows of the message.
  */
-function printable(text: string): string {
+export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const code = c.charCodeAt(0);
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;

@@ -161,3 +161,15 @@ describe("fuzz findings, fixed", () => {
     expect(await settles("goalloc-trace 1\na z 0 type=struct{}\nfin z\nunfin z\n")).toBeNull();
   });
 });
+
+describe("the text report never passes a trace's control characters to the terminal", () => {
+  it("escapes them in stack frames and the --until line", async () => {
+    const { renderReport } = await import("../../src/report/table.js");
+    const file = traceFile("evil.trace", "goalloc-trace 1\ns 1 main.\u001b[7mEVIL;main.main\na x 600000 stack=1\n# stop \u001b[2J here\n");
+    const { report } = await replay(file, { until: "stop" });
+    const text = renderReport(report, { color: false });
+    expect(text).not.toMatch(/\u001b/);
+    expect(text).toContain("main.\\x1b[7mEVIL < main.main");
+    expect(text).toContain("stopped at line 4: # stop \\x1b[2J here");
+  });
+});
