@@ -1,5 +1,5 @@
 // The goalloc command line: builds the program, runs it, and maps every outcome to an exit
-// code in one place (0 ok, 1 regression, 2 usage/input, 3 runtime throw).
+// code in one place (0 ok, 1 regression, 2 usage/input, 3 runtime throw, 130 interrupted).
 
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
