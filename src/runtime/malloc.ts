@@ -261,7 +261,7 @@ export class Runtime {
       }
       c.local_cachealloc += size;
     } else {
-      s = this.largealloc(flags, size);
+      s = this.largealloc(size);
       v = sp.base(s);
       size = sp.npages[s]! * PageSize;
     }
@@ -291,9 +291,9 @@ export class Runtime {
   }
 
   /** largealloc: a span of its own for one object. */
-  private largealloc(flags: number, size: number): number {
+  private largealloc(size: number): number {
     const npages = Math.ceil(size / PageSize);
-    const s = this.mheap.alloc(npages, 0, true, (flags & FlagNoZero) === 0);
+    const s = this.mheap.alloc(npages, 0, true);
     if (s === -1) throw new RuntimeThrow("out of memory", this.takePrinted());
     const sp = this.mheap.spans;
     sp.limit[s] = sp.base(s) + size;

@@ -183,7 +183,7 @@ export class MCentral {
     const npages = class_to_allocnpages[cl]!;
     const size = class_to_size[cl]!;
     const n = class_to_nobj[cl]!;
-    const s = this.heap.alloc(npages, cl, false, true);
+    const s = this.heap.alloc(npages, cl, false);
     if (s === -1) return false;
     const sp = this.heap.spans;
     sp.carveObjects(s, n);

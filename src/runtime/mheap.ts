@@ -363,8 +363,12 @@ export class MHeap {
 
   // --- allocation ------------------------------------------------------------------------
 
-  /** MHeap_Alloc: npage pages for a span of sizeclass (0 = large object), or -1. */
-  alloc(npage: number, sizeclass: number, large: boolean, needzero: boolean): number {
+  /**
+   * MHeap_Alloc: npage pages for a span of sizeclass (0 = large object), or -1. The runtime
+   * also clears the span when the caller asks and needzero is set; memory contents are not
+   * emulated, so only the flag's lifecycle is kept.
+   */
+  alloc(npage: number, sizeclass: number, large: boolean): number {
     const stats = this.rt.mstats;
     const c = this.rt.mcache();
     stats.heap_alloc += c.local_cachealloc;
@@ -378,8 +382,6 @@ export class MHeap {
         const n = this.spans.npages[s]!;
         this.spans.insertBack(n < MaxMHeapList ? this.busy[n]! : this.busylarge, s);
       }
-      // Clearing memory is not emulated; the flag's lifecycle is.
-      void needzero;
       this.spans.needzero[s] = 0;
     }
     return s;
