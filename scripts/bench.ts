@@ -12,16 +12,14 @@
 // in a child under `/usr/bin/time -v`, which gives the child's peak RSS; the report goes to
 // stdout (discarded) and the JSON report to a scratch file, read back for the counts.
 
-import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { generateTrace } from "../src/index.js";
+import { buildIfStale, repoRoot } from "./build-if-stale.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(repoRoot, "bin/goalloc.js");
-const DIST_MAIN = path.join(repoRoot, "dist/cli/main.js");
 const TIME = "/usr/bin/time";
 const GOFMT_LOG = path.resolve(repoRoot, "../shared/oracle/large/gofmt-go1.3.3-amd64.allocfreetrace.txt.zst");
 
@@ -53,24 +51,11 @@ interface ReportJson {
   fidelity: { allocs: number; addressMatches: number } | null;
 }
 
-function newestMtime(target: string): number {
-  const stat = statSync(target);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = 0;
-  for (const entry of readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, entry)));
-  return newest;
-}
-
-/** Compile src/ into dist/ when it is older than the sources: the benchmark measures the built CLI. */
+/** The benchmark measures the built CLI: build it first if stale (tsc errors only warn). */
 function ensureBuilt(): void {
-  const inputs = ["src", "tsconfig.json", "tsconfig.build.json"].map((p) => newestMtime(path.join(repoRoot, p)));
-  if (existsSync(DIST_MAIN) && statSync(DIST_MAIN).mtimeMs >= Math.max(...inputs)) return;
-  process.stdout.write("building dist/ ...\n");
-  const tsc = path.join(repoRoot, "node_modules/typescript/bin/tsc");
-  const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: repoRoot, encoding: "utf8" });
-  // tsc still emits on type errors; only a missing entry point stops the benchmark.
-  if (build.status !== 0) process.stdout.write(`warning: tsc reported errors:\n${build.stdout}${build.stderr}`);
-  if (!existsSync(DIST_MAIN)) throw new Error("the build produced no dist/cli/main.js");
+  process.stdout.write("checking dist/ ...\n");
+  const errors = buildIfStale();
+  if (errors !== null) process.stdout.write(`warning: tsc reported errors:\n${errors}`);
 }
 
 /** Write the generated trace to `file`; returns its size in bytes and the generation time. */

@@ -2,34 +2,18 @@
 // spawn `node bin/goalloc.js ...` and capture exit code, stdout and stderr.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { buildIfStale, repoRoot } from "../../scripts/build-if-stale.js";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export { repoRoot };
 
 const BIN = path.join(repoRoot, "bin/goalloc.js");
-const DIST_MAIN = path.join(repoRoot, "dist/cli/main.js");
 
-/** Newest modification time (ms) of a file or of the files under a directory. */
-function newestMtime(target: string): number {
-  const stat = statSync(target);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = 0;
-  for (const entry of readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, entry)));
-  return newest;
-}
-
-/**
- * Compile src/ into dist/ unless dist/ is already newer than every source and build config.
- * tsc is run directly (not through npx or npm) to spare the process start-ups.
- */
+/** Build dist/ when src/ is newer; a type error in the build fails the tests. */
 export function ensureBuilt(): void {
-  const inputs = ["src", "tsconfig.json", "tsconfig.build.json"].map((p) => newestMtime(path.join(repoRoot, p)));
-  if (existsSync(DIST_MAIN) && statSync(DIST_MAIN).mtimeMs >= Math.max(...inputs)) return;
-  const tsc = path.join(repoRoot, "node_modules/typescript/bin/tsc");
-  const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: repoRoot, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`the build failed (exit ${build.status}):\n${build.stdout}${build.stderr}`);
+  const errors = buildIfStale();
+  if (errors !== null) throw new Error(`the build failed:\n${errors}`);
 }
 
 export interface Run {
