@@ -19,6 +19,7 @@ export type { Report } from "./report/report.js";
 export { allocFreeTrace, AllocFreeTraceWriter, type TextSink } from "./report/allocfreetrace.js";
 export { heapProfile, heapProfileProto, heapProfileText, HEAP_PROFILE_FORMATS, type HeapProfileFormat, type HeapProfileInput } from "./report/pprof.js";
 export { TraceError } from "./trace/record.js";
+export { READER_THREAD_BYTES, type ReaderThread } from "./trace/source.js";
 export { generateTrace, type GenerateOptions } from "./gen/generator.js";
 export { VERSION } from "./version.js";
 export { BaselineError, BaselineVersion, baselineFromReport, evaluateCheck, formatBaseline, optionDifferences, parseBaseline } from "./check/baseline.js";

@@ -1,9 +1,11 @@
-// The replay's table of live trace objects: ID → emulated address, size, stack, tiny flag.
+// The replay's tables of live trace objects: emulated address, size, stack and tiny flag of
+// each, in typed arrays indexed by slot (no object per allocation).
 //
-// It is probed once or twice per event, so it avoids a Map and an object per allocation:
-// open addressing with linear probing over a power-of-two table kept at most half full, the
-// fields in typed arrays indexed by slot, deletion by shifting later entries back (no
-// tombstones, so probe chains never grow with churn). Memory follows the live set.
+// A native trace's reader gives each live ID a dense handle (trace/ids.ts), so HandleTable's
+// slot is that handle. A golog's objects are named by address text and looked up here:
+// LiveTable is open addressing with linear probing over a power-of-two table kept at most
+// half full, deletion by shifting later entries back (no tombstones, so probe chains never
+// grow with churn). Memory follows the live set in both.
 
 /** A live object of the trace, as reports see it. */
 export interface LiveObject {
@@ -17,23 +19,84 @@ export interface LiveObject {
 }
 
 /** FNV-1a over UTF-16 code units, with the high bits folded into the low ones for masking. */
-export function hashId(id: string): number {
+function hashId(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
   return (h ^ (h >>> 15)) | 0;
 }
 
-export class LiveTable {
-  private mask = 0;
-  private keys: (string | null)[] = [];
-  private hashes = new Int32Array(0);
+/** The fields of live objects, by slot. */
+export abstract class ObjectSlots {
   addr = new Float64Array(0);
   size = new Float64Array(0);
   stack = new Int32Array(0);
   tiny = new Uint8Array(0);
   count = 0;
 
+  /** The object at slot i is no longer live. */
+  abstract removeAt(i: number): void;
+
+  /** Every live object (reports only). */
+  abstract objects(): IterableIterator<LiveObject>;
+
+  /** The entry at slot i as an object (reports only). */
+  object(i: number): LiveObject {
+    return { addr: this.addr[i]!, size: this.size[i]!, tiny: this.tiny[i] === 1, stack: this.stack[i]! };
+  }
+}
+
+/** Objects of a native trace, by the handle of their ID. */
+export class HandleTable extends ObjectSlots {
+  private live = new Uint8Array(0);
+
+  /** Put an object at `handle` (not live). */
+  put(handle: number, addr: number, size: number, tiny: boolean, stack: number): void {
+    if (handle >= this.live.length) this.grow(handle + 1);
+    this.addr[handle] = addr;
+    this.size[handle] = size;
+    this.tiny[handle] = tiny ? 1 : 0;
+    this.stack[handle] = stack;
+    this.live[handle] = 1;
+    this.count++;
+  }
+
+  removeAt(i: number): void {
+    this.live[i] = 0;
+    this.count--;
+  }
+
+  *objects(): IterableIterator<LiveObject> {
+    for (let i = 0; i < this.live.length; i++) if (this.live[i] === 1) yield this.object(i);
+  }
+
+  private grow(needed: number): void {
+    const capacity = Math.max(needed, this.live.length * 2, 1024);
+    const live = new Uint8Array(capacity);
+    live.set(this.live);
+    this.live = live;
+    const addr = new Float64Array(capacity);
+    addr.set(this.addr);
+    this.addr = addr;
+    const size = new Float64Array(capacity);
+    size.set(this.size);
+    this.size = size;
+    const stack = new Int32Array(capacity);
+    stack.set(this.stack);
+    this.stack = stack;
+    const tiny = new Uint8Array(capacity);
+    tiny.set(this.tiny);
+    this.tiny = tiny;
+  }
+}
+
+/** Objects of a golog, by the address text that names them. */
+export class LiveTable extends ObjectSlots {
+  private mask = 0;
+  private keys: (string | null)[] = [];
+  private hashes = new Int32Array(0);
+
   constructor() {
+    super();
     this.allocate(1024);
   }
 
@@ -48,7 +111,7 @@ export class LiveTable {
   }
 
   /** The slot holding id (hash h), or the bitwise complement of the empty slot where it would go. */
-  probe(id: string, h: number): number {
+  private probe(id: string, h: number): number {
     const keys = this.keys;
     const hashes = this.hashes;
     const mask = this.mask;
@@ -66,7 +129,7 @@ export class LiveTable {
   }
 
   /** Make room for one more entry; call before probing for an insert. */
-  reserve(): void {
+  private reserve(): void {
     if ((this.count + 1) * 2 <= this.mask + 1) return;
     const old = { keys: this.keys, hashes: this.hashes, addr: this.addr, size: this.size, stack: this.stack, tiny: this.tiny };
     this.allocate((this.mask + 1) * 2);
@@ -78,19 +141,14 @@ export class LiveTable {
     }
   }
 
-  /** Put id at the empty slot a probe returned (as ~slot), after reserve(). */
-  insertAt(slot: number, id: string, h: number, addr: number, size: number, tiny: boolean, stack: number): void {
-    this.fill(slot, id, h, addr, size, tiny, stack);
-    this.count++;
-  }
-
-  /** Insert or replace, for the rare paths (start-up objects, split stacks). */
+  /** Insert or replace. */
   set(id: string, o: LiveObject): void {
     const existing = this.find(id);
     if (existing >= 0) this.removeAt(existing);
     this.reserve();
     const h = hashId(id);
-    this.insertAt(~this.probe(id, h), id, h, o.addr, o.size, o.tiny, o.stack);
+    this.fill(~this.probe(id, h), id, h, o.addr, o.size, o.tiny, o.stack);
+    this.count++;
   }
 
   private fill(i: number, id: string, h: number, addr: number, size: number, tiny: boolean, stack: number): void {
@@ -117,11 +175,6 @@ export class LiveTable {
       }
     }
     keys[i] = null;
-  }
-
-  /** The entry at slot i as an object (reports only). */
-  object(i: number): LiveObject {
-    return { addr: this.addr[i]!, size: this.size[i]!, tiny: this.tiny[i] === 1, stack: this.stack[i]! };
   }
 
   /** Every live object, in slot order (reports only). */

@@ -28,7 +28,7 @@ import {
 } from "../runtime/index.js";
 import { LiveSites } from "../report/live-sites.js";
 import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "../report/timeline.js";
-import { openTrace } from "../trace/detect.js";
+import { openRecordSource, type ReaderThread } from "../trace/source.js";
 import {
   FreeOrigin,
   RecordKind,
@@ -36,10 +36,9 @@ import {
   type RecordSink,
   type StackTable,
   type TraceFormat,
-  type TraceParser,
   type TraceRecord,
 } from "../trace/record.js";
-import { hashId, LiveTable, type LiveObject } from "./live-table.js";
+import { HandleTable, LiveTable, type LiveObject, type ObjectSlots } from "./live-table.js";
 import { GologSequencer, type HeldRecord, type SequencerTarget } from "./golog-sequencer.js";
 import type { ReplayOptions } from "./options.js";
 import { inferDataEnd, runPrologue, startUpCandidates, type StartUp } from "./prologue.js";
@@ -139,6 +138,8 @@ export interface ReplayMonitor {
   progress?: (bytesRead: number, totalBytes: number | null, events: number) => void;
   /** Once aborted (Ctrl-C), the replay stops before the next chunk of input: outcome.interrupted. */
   signal?: AbortSignal;
+  /** Which thread parses the trace (default "auto"); the outcome is the same. */
+  readerThread?: ReaderThread;
 }
 
 export interface JWSums {
@@ -182,7 +183,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** Line of the record being applied (for runtime throws). */
   line = 0;
   stoppedAt: { line: number; text: string } | null = null;
-  private readonly objects = new LiveTable();
+  /** A native trace's objects, by the handle the reader gave their ID (null for a golog). */
+  private readonly handles: HandleTable | null;
+  /** A golog's objects, by address text (null for a native trace). */
+  private readonly named: LiveTable | null;
+  /** A native trace's start-up objects: live, but no ID names them. */
+  private readonly unnamed: LiveObject[] = [];
   private readonly golog: boolean;
   private readonly sequencer: GologSequencer | null;
   private observer: ReplayObserver | null = null;
@@ -196,6 +202,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   ) {
     this.timeline = new TimelineRecorder(timelineInterval);
     this.golog = format === "golog";
+    this.handles = this.golog ? null : new HandleTable();
+    this.named = this.golog ? new LiveTable() : null;
     this.makeRuntime = (dataEnd) =>
       createRuntime({
         arch: options.arch,
@@ -279,7 +287,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private runStartUp(): void {
     const s = this.startUp!;
     for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
-      this.remember("0x" + o.addr.toString(16), { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp });
+      const object = { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp };
+      if (this.named !== null) this.remember("0x" + o.addr.toString(16), object);
+      else {
+        this.unnamed.push(object);
+        this.counted(object.size, object.tiny, object.stack);
+      }
     }
     this.runtime.observer = this.observer;
   }
@@ -294,16 +307,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     throw new TraceError(this.file, this.line, message);
   }
 
-  /** The slot of a live object of the trace (a trace error if there is none). */
-  private live(id: string): number {
-    const slot = this.objects.find(id);
-    if (slot < 0) this.fail(`unknown object ${id} (never allocated, or already freed or dead)`);
-    return slot;
-  }
-
-  /** The trace names o from now on (start-up objects and split stacks; allocations use insertAt). */
+  /** A golog names o by `id` from now on. */
   private remember(id: string, o: LiveObject): void {
-    this.objects.set(id, o);
+    this.named!.set(id, o);
     this.counted(o.size, o.tiny, o.stack);
   }
 
@@ -313,9 +319,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.liveSites.add(stack, size);
   }
 
-  /** The trace no longer names the object at slot; returns its emulated address. */
-  private forget(slot: number): number {
-    const t = this.objects;
+  /** The trace no longer names the object at slot of t; returns its emulated address. */
+  private forget(t: ObjectSlots, slot: number): number {
     const size = t.size[slot]!;
     this.liveRequestedBytes -= size;
     if (t.tiny[slot] === 1) this.liveTinyRequestedBytes -= size;
@@ -346,7 +351,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         this.alloc(r);
         break;
       case RecordKind.Free: {
-        const addr = this.forget(this.live(r.id));
+        const addr = this.forget(this.handles!, r.handle);
         this.counts.frees++;
         if (!rt.isAllocated(addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
         rt.free(addr);
@@ -361,13 +366,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         break;
       // runtime.SetFinalizer returns at once for zero-sized objects (all at runtime.zerobase).
       case RecordKind.Finalizer: {
-        const slot = this.live(r.id);
-        const addr = this.objects.addr[slot]!;
-        if (addr !== rt.zerobase) rt.setFinalizer(addr + r.offset, this.objects.tiny[slot] === 1);
+        const addr = this.handles!.addr[r.handle]!;
+        if (addr !== rt.zerobase) rt.setFinalizer(addr + r.offset, this.handles!.tiny[r.handle] === 1);
         break;
       }
       case RecordKind.Unfinalizer: {
-        const addr = this.objects.addr[this.live(r.id)]!;
+        const addr = this.handles!.addr[r.handle]!;
         if (addr !== rt.zerobase) rt.removeFinalizer(addr);
         break;
       }
@@ -425,11 +429,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   allocLogged(r: HeldRecord): void {
     const rt = this.rt;
-    const stale = this.objects.find(r.id);
+    const named = this.named!;
+    const stale = named.find(r.id);
     if (stale >= 0) {
       // The log reuses an address it never showed freed: the earlier object went untraced
       // (start-up) or the emulation diverged. Forget it; it stays allocated in the emulation.
-      this.forget(stale);
+      this.forget(named, stale);
       this.counts.untracedReuse++;
     }
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
@@ -441,26 +446,28 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   freeLogged(id: string, explicit: boolean, line: number): void {
     this.line = line;
-    const slot = this.objects.find(id);
+    const named = this.named!;
+    const slot = named.find(id);
     if (slot < 0) {
       this.counts.unknownFrees++;
       return;
     }
-    const addr = this.forget(slot);
+    const addr = this.forget(named, slot);
     if (explicit) this.rt.free(addr);
     else this.rt.release(addr, false);
   }
 
   shrinkStackLogged(id: string, line: number): void {
     this.line = line;
-    const slot = this.objects.find(id);
+    const named = this.named!;
+    const slot = named.find(id);
     if (slot < 0) {
       this.counts.unknownFrees++;
       return;
     }
     const rt = this.rt;
-    const { size, stack } = this.objects.object(slot);
-    const addr = this.forget(slot);
+    const { size, stack } = named.object(slot);
+    const addr = this.forget(named, slot);
     const upper = rt.mheap.splitSpan(rt.mheap.lookup(addr));
     const half = upper - addr;
     // The upper half stays the goroutine's stack: a log names it by its logged address.
@@ -470,8 +477,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   }
 
   addressOf(id: string): number {
-    const slot = this.objects.find(id);
-    return slot < 0 ? -1 : this.objects.addr[slot]!;
+    const named = this.named!;
+    const slot = named.find(id);
+    return slot < 0 ? -1 : named.addr[slot]!;
   }
 
   checkAddress(line: number, logged: number, emulated: number): void {
@@ -482,25 +490,21 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     else if (f.firstDivergence === null) f.firstDivergence = { line, expected: logged, got: emulated };
   }
 
+  /** A native allocation: its reader has checked that its ID was not live. */
   private alloc(r: TraceRecord): void {
     const rt = this.rt;
-    const objects = this.objects;
-    const h = hashId(r.id);
-    objects.reserve();
-    const empty = objects.probe(r.id, h);
-    if (empty >= 0) this.fail(`object ${r.id} is already live`);
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
     this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
     const flags = r.flags;
     const tiny = !this.options.efence && (flags & (FlagNoScan | FlagNoGC)) === FlagNoScan && r.size > 0 && r.size < 16;
     const addr = rt.mallocgc(r.size, typ, flags, r.stack);
-    objects.insertAt(~empty, r.id, h, addr, r.size, tiny, r.stack);
+    this.handles!.put(r.handle, addr, r.size, tiny, r.stack);
     this.counted(r.size, tiny, r.stack);
     this.counts.allocs++;
   }
 
   private dead(r: TraceRecord): void {
-    const addr = this.forget(this.live(r.id));
+    const addr = this.forget(this.handles!, r.handle);
     this.counts.deaths++;
     // A zero-size object is runtime.zerobase, outside the heap: nothing to collect.
     if (addr === this.rt.zerobase) return;
@@ -549,7 +553,14 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   /** The objects the trace references now (each iteration walks the current set afresh). */
   liveObjects(): Iterable<LiveObject> {
-    return { [Symbol.iterator]: () => this.objects.objects() };
+    const table: ObjectSlots = this.handles ?? this.named!;
+    const unnamed = this.unnamed;
+    return {
+      *[Symbol.iterator]() {
+        yield* unnamed;
+        yield* table.objects();
+      },
+    };
   }
 }
 
@@ -558,57 +569,51 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
  * `observe` makes an observer of the runtime (allocfreetrace output).
  */
 export async function replayFile(path: string, options: ReplayOptions, observe?: ObserverFactory, monitor: ReplayMonitor = {}): Promise<ReplayOutcome> {
-  const opened = await openTrace(path, {
+  const source = await openRecordSource(path, {
     format: options.format,
-    ...(options.until !== null ? { until: options.until } : {}),
+    until: options.until,
+    ...(monitor.readerThread !== undefined ? { thread: monitor.readerThread } : {}),
   });
-  const parser: TraceParser = opened.parser;
   const file = path === "-" ? "<stdin>" : path;
-  const engine = new ReplayEngine(file, parser.format, options, parser.stacks, monitor.timelineInterval);
+  const engine = new ReplayEngine(file, source.format, options, source.stacks, monitor.timelineInterval);
   const progress = monitor.progress;
-  const input = progress === undefined || opened.gzip || path === "-" ? null : await stat(path);
+  const input = progress === undefined || source.gzip || path === "-" ? null : await stat(path);
   const totalBytes = input?.isFile() ? input.size : null;
-  let bytesRead = 0;
-  const observer = observe ? observe(engine, parser.stacks, parser.format) : null;
+  const observer = observe ? observe(engine, source.stacks, source.format) : null;
   if (observer !== null) engine.observe(observer);
   let error: ReplayError | null = null;
   let interrupted = false;
   try {
-    for await (const chunk of opened.stream) {
-      if (monitor.signal?.aborted === true) {
-        interrupted = true;
-        break;
-      }
-      parser.push(chunk, engine);
-      if (progress !== undefined) {
-        bytesRead += chunk.length;
-        progress(bytesRead, totalBytes, engine.counts.events);
-      }
-      if (parser.stopped) break;
+    // Ctrl-C is looked at before each chunk (or batch) of input.
+    for await (const bytesRead of source.feed(engine, monitor.signal)) {
+      progress?.(bytesRead, totalBytes, engine.counts.events);
     }
-    // An interrupted parser may hold half a line: only a complete input has a last line.
-    if (!interrupted) parser.end(engine);
+    interrupted = source.interrupted;
+    // An interrupted reader may hold half a line: only a complete input has a last line.
+    if (!interrupted && !source.stopped) source.end(engine);
     engine.finish();
   } catch (e) {
     if (e instanceof TraceError) error = { kind: "trace", line: e.line, message: e.message };
     else if (e instanceof RuntimeThrow) error = { kind: "runtime", line: engine.line, message: e.message };
     else throw e;
+  } finally {
+    await source.close();
   }
   observer?.end();
-  engine.counts.lines = parser.lines;
-  engine.counts.skippedLines = parser.skippedLines;
+  engine.counts.lines = source.lines;
+  engine.counts.skippedLines = source.skippedLines;
   return {
     file,
-    format: parser.format,
+    format: source.format,
     options,
     runtime: engine.rt,
-    stacks: parser.stacks,
+    stacks: source.stacks,
     counts: engine.counts,
     peaks: engine.peaks,
     jw: engine.jw,
     liveRequestedBytes: engine.liveRequestedBytes,
     liveTinyRequestedBytes: engine.liveTinyRequestedBytes,
-    requestedSizesKnown: parser.format === "native",
+    requestedSizesKnown: source.format === "native",
     fidelity: engine.fidelity,
     error,
     stoppedAt: engine.stoppedAt,

@@ -11,6 +11,8 @@ import { TraceError, type RecordSink, type TraceFormat, type TraceParser } from 
 /** How much of the (decompressed) input the format sniffer looks at. */
 export const SNIFF_BYTES = 64 * 1024;
 
+const READ_CHUNK_BYTES = 256 * 1024;
+
 /** The name used in messages for standard input (the path `-`). */
 export const STDIN_NAME = "<stdin>";
 
@@ -29,6 +31,8 @@ export interface OpenedTrace {
   stream: AsyncIterable<Buffer>;
   /** The input was gzip-compressed. */
   gzip: boolean;
+  /** Stop reading without consuming `stream` (closes the file). */
+  close(): void;
 }
 
 const LF = 0x0a;
@@ -133,7 +137,8 @@ async function* withReadErrors(
  */
 export async function openTrace(path: string, options: OpenTraceOptions = {}): Promise<OpenedTrace> {
   const file = path === "-" ? STDIN_NAME : path;
-  const raw: Readable = path === "-" ? process.stdin : createReadStream(path);
+  // Large reads: fewer chunks to hand through the stream machinery, fewer lines split across them.
+  const raw: Readable = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   const rawChunks: AsyncIterator<Buffer> = raw[Symbol.asyncIterator]();
   let magic: Buffer[];
   try {
@@ -164,7 +169,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     format = detectFormat(Buffer.concat(sniffed));
   }
   const parser = createParser(format, file, { until: options.until });
-  return { parser, stream: withReadErrors(prepend(sniffed, data), file, gzip), gzip };
+  const close = (): void => {
+    if (path !== "-") raw.destroy();
+  };
+  return { parser, stream: withReadErrors(prepend(sniffed, data), file, gzip), gzip, close };
 }
 
 /** Stream a whole trace into `sink` (stopping early once the parser has stopped); returns the parser. */

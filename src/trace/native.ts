@@ -11,6 +11,7 @@
 // LineSplitter and the general token-by-token parser, which alone reports errors. Both accept
 // exactly the same lines with the same records (test/unit/trace-native-fast.test.ts).
 
+import { LiveIds } from "./ids.js";
 import { HashSeed, LineSplitter, StringCache, hashByte } from "./lines.js";
 import {
   FreeOrigin,
@@ -19,7 +20,6 @@ import {
   StackTable,
   TraceError,
   TypeKind,
-  newRecord,
   type Frame,
   type RecordSink,
   type TraceParser,
@@ -124,6 +124,16 @@ function allocKeyAt(bytes: Buffer, i: number, limit: number): number {
   }
 }
 
+/** The TypeKind `bytes[start, end)` names (single, array, chan), or -1: unrolled, it runs per `kind=`. */
+function kindAt(bytes: Buffer, start: number, end: number): number {
+  const length = end - start;
+  const c = bytes[start];
+  if (length === 6 && c === 0x73) return bytesAre(bytes, start, end, KIND_NAMES[0]!) ? TypeKind.Single : -1;
+  if (length === 5 && c === 0x61) return bytesAre(bytes, start, end, KIND_NAMES[1]!) ? TypeKind.Array : -1;
+  if (length === 4 && c === 0x63) return bytesAre(bytes, start, end, KIND_NAMES[2]!) ? TypeKind.Chan : -1;
+  return -1;
+}
+
 /** Index in `words` of the word `bytes[start, end)` is, or -1. */
 function indexOfWord(bytes: Buffer, start: number, end: number, words: readonly Buffer[]): number {
   for (let i = 0; i < words.length; i++) {
@@ -136,6 +146,34 @@ function isBlank(byte: number): boolean {
   return byte === SPACE || byte === TAB;
 }
 
+/** A record of this reader: its ID text is made from its handle only when read (messages). */
+class NativeRecord implements TraceRecord {
+  kind = RecordKind.Alloc;
+  line = 0;
+  handle = -1;
+  address = -1;
+  size = 0;
+  flags = 0;
+  stack = -1;
+  typeName: string | null = null;
+  typeKind = TypeKind.Single;
+  offset = 0;
+  time = 0;
+  origin = FreeOrigin.Unknown;
+  forced = false;
+  goroutine = -1;
+  text = "";
+  readonly #ids: LiveIds;
+
+  constructor(ids: LiveIds) {
+    this.#ids = ids;
+  }
+
+  get id(): string {
+    return this.handle < 0 ? "" : this.#ids.name(this.handle);
+  }
+}
+
 export class NativeParser implements TraceParser {
   readonly format = "native" as const;
   readonly stacks = new StackTable();
@@ -144,7 +182,9 @@ export class NativeParser implements TraceParser {
 
   private readonly splitter: LineSplitter;
   private readonly until: Buffer | null;
-  private readonly record: TraceRecord = newRecord();
+  /** The live IDs and their handles: this reader checks that each record names its objects right. */
+  private readonly ids = new LiveIds();
+  private readonly record: TraceRecord = new NativeRecord(this.ids);
   /** STACK token of `s` records → id in `stacks`. */
   private readonly stackIds = new Map<string, number>();
   /**
@@ -165,6 +205,8 @@ export class NativeParser implements TraceParser {
   private lineEnd = 0;
   private tokenStart = 0;
   private tokenEnd = 0;
+  private idStart = 0;
+  private idEnd = 0;
 
   constructor(
     readonly file: string,
@@ -176,6 +218,11 @@ export class NativeParser implements TraceParser {
 
   get lines(): number {
     return this.splitter.lineNumber;
+  }
+
+  /** The numeric key of a handle's ID (trace/ids.ts), NaN when the ID is text. */
+  idKey(handle: number): number {
+    return this.ids.numericKey(handle);
   }
 
   push(chunk: Buffer, sink: RecordSink): void {
@@ -253,21 +300,28 @@ export class NativeParser implements TraceParser {
     i += 2;
     while (i < limit && isBlank(bytes[i])) i++;
     const idStart = i;
-    let hash = HashSeed;
+    // The ID's value while it is all digits (most IDs are counters: see LiveIds), else -1.
+    let idNumber = 0;
     for (; i < limit; i++) {
       const byte = bytes[i];
       if (isBlank(byte) || byte === LF || byte === CR) break;
-      hash = hashByte(hash, byte);
+      const digit = byte - DIGIT_0;
+      idNumber = digit >= 0 && digit <= 9 && idNumber >= 0 ? idNumber * 10 + digit : -1;
     }
     if (i === idStart) return -1;
     const idEnd = i;
+    // A canonical decimal (no leading zero, at most 15 digits) is its own key.
+    const idKey = idNumber >= 0 && idEnd - idStart <= 15 && (bytes[idStart] !== DIGIT_0 || idEnd - idStart === 1) ? idNumber : -1;
     const r = this.record;
     while (i < limit && isBlank(bytes[i])) i++;
     if (letter !== LOWER_A) {
       if (i >= limit || bytes[i] !== LF) return -1;
+      const handle = idKey >= 0 ? this.ids.findNumber(idKey) : this.ids.find(bytes, idStart, idEnd);
+      if (handle < 0) return -1;
+      this.ids.release(handle);
       r.kind = letter === LOWER_D ? RecordKind.Dead : RecordKind.Free;
       r.origin = letter === LOWER_D ? FreeOrigin.Unknown : FreeOrigin.Explicit;
-      r.id = this.tokens.getHashed(bytes, idStart, idEnd, hash);
+      r.handle = handle;
       return i + 1;
     }
     // SIZE: up to 15 decimal digits, always under 2^53.
@@ -339,13 +393,15 @@ export class NativeParser implements TraceParser {
         if (id === undefined || id < 0) return -1;
         stack = id;
       } else {
-        const kind = indexOfWord(bytes, valueStart, i, KIND_NAMES);
+        const kind = kindAt(bytes, valueStart, i);
         if (kind < 0) return -1;
-        typeKind = KIND_VALUES[kind]!;
+        typeKind = kind;
       }
     }
+    const notFound = idKey >= 0 ? this.ids.findNumber(idKey) : this.ids.find(bytes, idStart, idEnd);
+    if (notFound >= 0) return -1;
     r.kind = RecordKind.Alloc;
-    r.id = this.tokens.getHashed(bytes, idStart, idEnd, hash);
+    r.handle = this.ids.insert(bytes, idStart, idEnd, notFound);
     r.size = size;
     r.address = -1;
     r.flags = flags;
@@ -369,16 +425,23 @@ export class NativeParser implements TraceParser {
     r.line = this.splitter.lineNumber;
     if (this.tokenIs("a")) {
       this.parseAlloc(r);
+      const notFound = this.ids.find(this.bytes, this.idStart, this.idEnd);
+      if (notFound >= 0) this.fail(`object ${this.text(this.idStart, this.idEnd)} is already live`);
+      r.handle = this.ids.insert(this.bytes, this.idStart, this.idEnd, notFound);
     } else if (this.tokenIs("f")) {
       r.kind = RecordKind.Free;
-      r.id = this.expectToken("f", "ID");
+      this.expectId("f");
       r.origin = FreeOrigin.Explicit;
       this.expectLineEnd("f");
+      r.handle = this.liveHandle();
+      this.ids.release(r.handle);
     } else if (this.tokenIs("d")) {
       r.kind = RecordKind.Dead;
-      r.id = this.expectToken("d", "ID");
+      this.expectId("d");
       r.origin = FreeOrigin.Unknown;
       this.expectLineEnd("d");
+      r.handle = this.liveHandle();
+      this.ids.release(r.handle);
     } else if (this.tokenIs("t")) {
       r.kind = RecordKind.Clock;
       const time = this.expectNumber("t", "NS");
@@ -395,13 +458,15 @@ export class NativeParser implements TraceParser {
       this.expectLineEnd("gc");
     } else if (this.tokenIs("fin")) {
       r.kind = RecordKind.Finalizer;
-      r.id = this.expectToken("fin", "ID");
+      this.expectId("fin");
       r.offset = this.nextToken() ? this.tokenNumber("fin", "OFFSET") : 0;
       this.expectLineEnd("fin");
+      r.handle = this.liveHandle();
     } else if (this.tokenIs("unfin")) {
       r.kind = RecordKind.Unfinalizer;
-      r.id = this.expectToken("unfin", "ID");
+      this.expectId("unfin");
       this.expectLineEnd("unfin");
+      r.handle = this.liveHandle();
     } else {
       this.fail(`unknown record "${this.tokenText()}"`);
     }
@@ -410,7 +475,7 @@ export class NativeParser implements TraceParser {
 
   private parseAlloc(r: TraceRecord): void {
     r.kind = RecordKind.Alloc;
-    r.id = this.expectToken("a", "ID");
+    this.expectId("a");
     r.size = this.expectNumber("a", "SIZE");
     r.address = -1;
     r.flags = 0;
@@ -523,7 +588,21 @@ export class NativeParser implements TraceParser {
     return true;
   }
 
-  /** The next token, decoded through the token cache (IDs and STACK names). */
+  /** The next token is the record's ID (see liveHandle): only its place in the line is kept. */
+  private expectId(record: string): void {
+    if (!this.nextToken()) this.fail(`${record}: missing ID`);
+    this.idStart = this.tokenStart;
+    this.idEnd = this.tokenEnd;
+  }
+
+  /** The handle of the record's ID, which must name a live object; checked once the line has parsed. */
+  private liveHandle(): number {
+    const handle = this.ids.find(this.bytes, this.idStart, this.idEnd);
+    if (handle < 0) this.fail(`unknown object ${this.text(this.idStart, this.idEnd)} (never allocated, or already freed or dead)`);
+    return handle;
+  }
+
+  /** The next token, decoded through the token cache (STACK names). */
   private expectToken(record: string, field: string): string {
     if (!this.nextToken()) this.fail(`${record}: missing ${field}`);
     return this.tokens.get(this.bytes, this.tokenStart, this.tokenEnd);

@@ -70,8 +70,17 @@ export interface TraceRecord {
   kind: RecordKind;
   /** 1-based line number of the record's first line. */
   line: number;
-  /** Object name: the native ID token, or the golog address as lowercase `0x...` text. */
+  /**
+   * Object name: the native ID token, or the golog address as lowercase `0x...` text. The
+   * native reader makes this string only when it is read (messages): the replay of a native
+   * trace names objects by `handle`.
+   */
   id: string;
+  /**
+   * Native records naming an object: the handle its ID holds in the reader's live-ID table
+   * (trace/ids.ts), dense and reused once the object is freed or dead. -1 in golog records.
+   */
+  handle: number;
   /** Alloc: the address the log printed (golog), or -1 when the trace carries none. */
   address: number;
   /** Alloc: requested size (native) or the rounded size the log printed (golog). Dead: logged size. */
@@ -103,6 +112,7 @@ export function newRecord(): TraceRecord {
     kind: RecordKind.Alloc,
     line: 0,
     id: "",
+    handle: -1,
     address: -1,
     size: 0,
     flags: 0,

@@ -367,6 +367,14 @@ describe("goalloc replay of the shipped traces", () => {
     expect(report.memstats).toEqual(checkedReport(replayJson(["traces/quickstart.trace"]).json).memstats);
   });
 
+  it("--reader-thread worker (the compiled reader thread) gives the report of --reader-thread main", () => {
+    for (const trace of ["traces/profile.trace", "traces/finalizers.trace"]) {
+      const worker = replayJson([trace, "--reader-thread", "worker"]);
+      expect(worker.run.status).toBe(0);
+      expect(worker.json).toEqual(replayJson([trace, "--reader-thread", "main"]).json);
+    }
+  });
+
   it("replays the Go 1.3.3 log excerpt up to MEMSTATS_SNAPSHOT with the log's collections", () => {
     const args = [GOLOG_EXCERPT, "--gc", "log", "--until", "MEMSTATS_SNAPSHOT"];
     const run = goalloc(["replay", ...args]);

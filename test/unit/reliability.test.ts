@@ -38,8 +38,8 @@ function thrown(action: () => unknown): string {
 }
 
 describe("replay() with an AbortSignal", () => {
-  // 20,000 records of 9 or 10 bytes: several 64 KiB chunks of input.
-  const lines = ["goalloc-trace 1", ...Array.from({ length: 20_000 }, (_, i) => `a o${i} 48`)];
+  // 100,000 records of 9 to 11 bytes: several 256 KiB chunks of input.
+  const lines = ["goalloc-trace 1", ...Array.from({ length: 100_000 }, (_, i) => `a o${i} 48`)];
 
   it("an already aborted signal replays nothing: a partial report without an error", async () => {
     const file = traceFile("aborted.trace", lines.join("\n") + "\n");

@@ -82,7 +82,7 @@ describe("openTrace and readTrace", () => {
     options: OpenTraceOptions = {},
   ): Promise<{ parser: TraceParser; records: TraceRecord[] }> {
     const records: TraceRecord[] = [];
-    const parser = await readTrace(file, options, { record: (r) => records.push({ ...r }) });
+    const parser = await readTrace(file, options, { record: (r) => records.push({ ...r, id: r.id }) });
     return { parser, records };
   }
 

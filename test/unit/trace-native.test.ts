@@ -105,7 +105,7 @@ describe("NativeParser records", () => {
   });
 
   it("reads fin with and without offset, and unfin", () => {
-    const rs = records("fin obj\nfin obj 0x18\nunfin obj\n");
+    const rs = records("a obj 32\nfin obj\nfin obj 0x18\nunfin obj\n").slice(1);
     expect(rs.map((r) => [r.kind, r.id, r.offset])).toEqual([
       [RecordKind.Finalizer, "obj", 0],
       [RecordKind.Finalizer, "obj", 24],

@@ -1,7 +1,7 @@
 // goalloc replay TRACE: replay through the emulated allocator and report.
 
 import { Command, Option } from "commander";
-import { allocFreeTrace, heapProfile, HEAP_PROFILE_FORMATS, replay, type HeapProfileFormat } from "../../index.js";
+import { allocFreeTrace, heapProfile, HEAP_PROFILE_FORMATS, READER_THREAD_BYTES, replay, type HeapProfileFormat, type ReaderThread } from "../../index.js";
 import { renderGctrace } from "../../report/gctrace.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
 import { ProgressBar } from "../../report/progress.js";
@@ -20,6 +20,7 @@ interface ReplayCommandFlags extends ReplayFlags {
   html?: string;
   gctrace?: string;
   timelineInterval: number;
+  readerThread: ReaderThread;
 }
 
 export function replayCommand(): Command {
@@ -50,6 +51,14 @@ export function replayCommand(): Command {
         .argParser(parseInteger)
         .default(DEFAULT_TIMELINE_INTERVAL),
     )
+    .addOption(
+      new Option(
+        "--reader-thread <mode>",
+        `which thread parses a native trace file: auto (its own thread from ${READER_THREAD_BYTES / (1024 * 1024)} MiB on), main or worker; the output is the same`,
+      )
+        .choices(["auto", "main", "worker"])
+        .default("auto"),
+    )
     .addHelpText("after", `\nFragmentation measures (report, --html, and fragmentation.definitions in --json):\n${renderDefinitions(FRAGMENTATION_DEFINITIONS)}\n`);
   return cmd.action(async (trace: string, flags: ReplayCommandFlags) => {
     // `--json -` is bare `--json`: the JSON report on standard output, instead of the text one.
@@ -71,6 +80,7 @@ export function replayCommand(): Command {
       const monitor = {
         timelineInterval: flags.timelineInterval,
         signal: interrupt.signal,
+        readerThread: flags.readerThread,
         ...(bar === null ? {} : { progress: bar.update.bind(bar) }),
       };
       const { report, outcome } = await replay(trace, toReplayOptions(flags, process.env), traceOut ? allocFreeTrace(traceOut.write) : undefined, monitor).finally(() =>

@@ -1,0 +1,251 @@
+// Native records in flat typed arrays, so that the reader can run on its own thread
+// (trace/parse-worker.ts) and hand the replay thousands of records per message, transferred,
+// not copied. BatchWriter is the reader's sink; BatchReader feeds the records back, in order,
+// to the replay's sink, as the reader would have on the same thread.
+//
+// A batch also carries what the other thread needs to read the records: each stack the trace
+// defines (the reader's StackTable, rebuilt in the same order, gives the same ids) and each type
+// name, once, before the first record that uses it. Strings travel in the message beside the
+// arrays: type names, stack frames, `until` text, and the rare IDs that are not numbers.
+
+import { numericIdText } from "./ids.js";
+import type { NativeParser } from "./native.js";
+import { FreeOrigin, RecordKind, StackTable, TypeKind, type RecordSink, type TraceRecord } from "./record.js";
+
+/** Batch entries that are not records (RecordKind values stay below these). */
+const enum Entry {
+  /** A stack the trace defines next: string = its frames, `;`-joined; stack = its id. */
+  Stack = 100,
+  /** A type name the records use from now on: string = the name; its index is the next one. */
+  TypeName = 101,
+}
+
+// Per entry: F64 numbers (sizes, times, keys, lines stay exact doubles), I32 small integers.
+const F64_FIELDS = 3;
+const F64_VALUE = 0; // Alloc: size; Clock: time; Finalizer: offset
+const F64_ID_KEY = 1; // numericIdKey of the ID, NaN when I32_STRING holds its text
+const F64_LINE = 2;
+const I32_FIELDS = 7;
+const I32_KIND = 0;
+const I32_HANDLE = 1;
+const I32_FLAGS = 2;
+const I32_STACK = 3;
+const I32_TYPE = 4; // type name index, -1 for none
+const I32_TYPE_KIND_ORIGIN = 5; // Alloc: TypeKind; Dead/Free: FreeOrigin
+const I32_STRING = 6; // index in strings, or -1
+
+/** A batch as it crosses threads: `count` entries, the arrays' buffers are transferred. */
+export interface Batch {
+  count: number;
+  f64: Float64Array<ArrayBuffer>;
+  i32: Int32Array<ArrayBuffer>;
+  strings: string[];
+}
+
+/** Spare arrays a consumer has handed back, for the next batch. */
+export interface BatchArrays {
+  f64: Float64Array<ArrayBuffer>;
+  i32: Int32Array<ArrayBuffer>;
+}
+
+/** Collects the records a NativeParser emits into batches. */
+export class BatchWriter implements RecordSink {
+  count = 0;
+  private f64: Float64Array<ArrayBuffer>;
+  private i32: Int32Array<ArrayBuffer>;
+  private strings: string[] = [];
+  private readonly typeIndex = new Map<string, number>();
+  private stacksSent = 0;
+
+  constructor(
+    private readonly parser: NativeParser,
+    private readonly capacity: number,
+  ) {
+    this.f64 = new Float64Array(capacity * F64_FIELDS);
+    this.i32 = new Int32Array(capacity * I32_FIELDS);
+  }
+
+  record(r: TraceRecord): void {
+    if (this.stacksSent !== this.parser.stacks.size) this.sendNewStacks();
+    const kind = r.kind;
+    const type = kind === RecordKind.Alloc && r.typeName !== null ? this.typeNameIndex(r.typeName) : -1;
+    const handle = r.handle;
+    const key = handle >= 0 ? this.parser.idKey(handle) : Number.NaN;
+    // Text IDs and `until` text travel as strings; fields a kind does not use are left as they are.
+    const string = kind === RecordKind.Until ? this.string(r.text) : key !== key && handle >= 0 ? this.string(r.id) : -1;
+    const at = this.count++;
+    if (at * I32_FIELDS === this.i32.length) this.grow();
+    const i = at * I32_FIELDS;
+    const i32 = this.i32;
+    i32[i + I32_KIND] = kind;
+    i32[i + I32_HANDLE] = handle;
+    i32[i + I32_FLAGS] = r.flags;
+    i32[i + I32_STACK] = r.stack;
+    i32[i + I32_TYPE] = type;
+    i32[i + I32_TYPE_KIND_ORIGIN] = kind === RecordKind.Alloc ? r.typeKind : r.origin;
+    i32[i + I32_STRING] = string;
+    const f = at * F64_FIELDS;
+    const f64 = this.f64;
+    f64[f + F64_VALUE] = kind === RecordKind.Alloc ? r.size : kind === RecordKind.Clock ? r.time : r.offset;
+    f64[f + F64_ID_KEY] = key;
+    f64[f + F64_LINE] = r.line;
+  }
+
+  /** Stacks the parser defined since the last record (also called before a batch is taken). */
+  sendNewStacks(): void {
+    const stacks = this.parser.stacks;
+    while (this.stacksSent < stacks.size) {
+      const id = this.stacksSent++;
+      const at = this.entry(Entry.Stack, 0);
+      this.i32[at * I32_FIELDS + I32_STACK] = id;
+      this.i32[at * I32_FIELDS + I32_STRING] = this.string(
+        stacks
+          .frames(id)
+          .map((f) => f.func)
+          .join(";"),
+      );
+    }
+  }
+
+  /** The entries so far as a batch; the next ones go to `spare` arrays (or new ones). */
+  take(spare: BatchArrays | undefined): Batch {
+    this.sendNewStacks();
+    const batch: Batch = { count: this.count, f64: this.f64, i32: this.i32, strings: this.strings };
+    const fits = spare !== undefined && spare.i32.length >= this.capacity * I32_FIELDS;
+    this.f64 = fits ? spare.f64 : new Float64Array(this.capacity * F64_FIELDS);
+    this.i32 = fits ? spare.i32 : new Int32Array(this.capacity * I32_FIELDS);
+    this.strings = [];
+    this.count = 0;
+    return batch;
+  }
+
+  private typeNameIndex(name: string): number {
+    let index = this.typeIndex.get(name);
+    if (index === undefined) {
+      index = this.typeIndex.size;
+      this.typeIndex.set(name, index);
+      const at = this.entry(Entry.TypeName, 0);
+      this.i32[at * I32_FIELDS + I32_STRING] = this.string(name);
+    }
+    return index;
+  }
+
+  /** A new entry of `kind` that is not a record (fields not set by the caller are -1 or NaN); returns its index. */
+  private entry(kind: number, line: number): number {
+    const at = this.count++;
+    if (at * I32_FIELDS === this.i32.length) this.grow();
+    const i = at * I32_FIELDS;
+    this.i32.fill(-1, i, i + I32_FIELDS);
+    this.i32[i + I32_KIND] = kind;
+    this.f64[at * F64_FIELDS + F64_ID_KEY] = Number.NaN;
+    this.f64[at * F64_FIELDS + F64_LINE] = line;
+    return at;
+  }
+
+  /** One input chunk can hold more records than a batch: the batch grows for it. */
+  private grow(): void {
+    const f64 = new Float64Array(this.f64.length * 2);
+    f64.set(this.f64);
+    this.f64 = f64;
+    const i32 = new Int32Array(this.i32.length * 2);
+    i32.set(this.i32);
+    this.i32 = i32;
+  }
+
+  private string(text: string): number {
+    this.strings.push(text);
+    return this.strings.length - 1;
+  }
+}
+
+/** A record read back from a batch: its ID text is made only when read (messages). */
+class BatchRecord implements TraceRecord {
+  kind = RecordKind.Alloc;
+  line = 0;
+  handle = -1;
+  address = -1;
+  size = 0;
+  flags = 0;
+  stack = -1;
+  typeName: string | null = null;
+  typeKind = TypeKind.Single;
+  offset = 0;
+  time = 0;
+  origin = FreeOrigin.Unknown;
+  forced = true;
+  goroutine = -1;
+  text = "";
+  idKey = Number.NaN;
+  idText = "";
+
+  get id(): string {
+    if (this.handle < 0) return "";
+    return this.idKey === this.idKey ? numericIdText(this.idKey) : this.idText;
+  }
+}
+
+/** Feeds the records of successive batches to a sink, rebuilding stacks and type names. */
+export class BatchReader {
+  private readonly record = new BatchRecord();
+  private readonly typeNames: string[] = [];
+  /** An Until record was read: the reader stopped there. */
+  sawUntil = false;
+
+  constructor(readonly stacks: StackTable) {}
+
+  read(batch: Batch, sink: RecordSink): void {
+    const { f64, i32, strings } = batch;
+    const r = this.record;
+    for (let at = 0; at < batch.count; at++) {
+      const i = at * I32_FIELDS;
+      const f = at * F64_FIELDS;
+      const kind = i32[i + I32_KIND]!;
+      const string = i32[i + I32_STRING]!;
+      if (kind === Entry.Stack) {
+        this.defineStack(strings[string]!, i32[i + I32_STACK]!);
+        continue;
+      }
+      if (kind === Entry.TypeName) {
+        this.typeNames.push(strings[string]!);
+        continue;
+      }
+      r.kind = kind;
+      r.line = f64[f + F64_LINE]!;
+      r.handle = i32[i + I32_HANDLE]!;
+      r.idKey = f64[f + F64_ID_KEY]!;
+      if (string >= 0) r.idText = strings[string]!;
+      switch (kind) {
+        case RecordKind.Alloc: {
+          r.size = f64[f + F64_VALUE]!;
+          r.flags = i32[i + I32_FLAGS]!;
+          r.stack = i32[i + I32_STACK]!;
+          const type = i32[i + I32_TYPE]!;
+          r.typeName = type < 0 ? null : this.typeNames[type]!;
+          r.typeKind = i32[i + I32_TYPE_KIND_ORIGIN]!;
+          break;
+        }
+        case RecordKind.Dead:
+        case RecordKind.Free:
+          r.origin = i32[i + I32_TYPE_KIND_ORIGIN]!;
+          break;
+        case RecordKind.Clock:
+          r.time = f64[f + F64_VALUE]!;
+          break;
+        case RecordKind.Finalizer:
+          r.offset = f64[f + F64_VALUE]!;
+          break;
+        case RecordKind.Until:
+          r.text = strings[string]!;
+          this.sawUntil = true;
+          break;
+      }
+      sink.record(r);
+    }
+  }
+
+  private defineStack(frames: string, id: number): void {
+    const got = this.stacks.intern(frames.split(";").map((func) => ({ func, location: "" })));
+    // Both threads intern the same frame lists in the same order.
+    if (got !== id) throw new Error(`stack ${id} of the reader thread was rebuilt as ${got}`);
+  }
+}
