@@ -71,22 +71,18 @@ export class HandleTable extends ObjectSlots {
 
   private grow(needed: number): void {
     const capacity = Math.max(needed, this.live.length * 2, 1024);
-    const live = new Uint8Array(capacity);
-    live.set(this.live);
-    this.live = live;
-    const addr = new Float64Array(capacity);
-    addr.set(this.addr);
-    this.addr = addr;
-    const size = new Float64Array(capacity);
-    size.set(this.size);
-    this.size = size;
-    const stack = new Int32Array(capacity);
-    stack.set(this.stack);
-    this.stack = stack;
-    const tiny = new Uint8Array(capacity);
-    tiny.set(this.tiny);
-    this.tiny = tiny;
+    this.live = copyInto(new Uint8Array(capacity), this.live);
+    this.addr = copyInto(new Float64Array(capacity), this.addr);
+    this.size = copyInto(new Float64Array(capacity), this.size);
+    this.stack = copyInto(new Int32Array(capacity), this.stack);
+    this.tiny = copyInto(new Uint8Array(capacity), this.tiny);
   }
+}
+
+/** `bigger`, holding `from` at its start. */
+function copyInto<T extends Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(bigger: T, from: ArrayLike<number>): T {
+  bigger.set(from);
+  return bigger;
 }
 
 /** Objects of a golog, by the address text that names them. */

@@ -10,7 +10,7 @@
 
 import { numericIdText } from "./ids.js";
 import type { NativeParser } from "./native.js";
-import { FreeOrigin, RecordKind, StackTable, TypeKind, type RecordSink, type TraceRecord } from "./record.js";
+import { HandleRecord, RecordKind, StackTable, type RecordSink, type TraceRecord } from "./record.js";
 
 /** Batch entries that are not records (RecordKind values stay below these). */
 const enum Entry {
@@ -159,22 +159,7 @@ export class BatchWriter implements RecordSink {
 }
 
 /** A record read back from a batch: its ID text is made only when read (messages). */
-class BatchRecord implements TraceRecord {
-  kind = RecordKind.Alloc;
-  line = 0;
-  handle = -1;
-  address = -1;
-  size = 0;
-  flags = 0;
-  stack = -1;
-  typeName: string | null = null;
-  typeKind = TypeKind.Single;
-  offset = 0;
-  time = 0;
-  origin = FreeOrigin.Unknown;
-  forced = true;
-  goroutine = -1;
-  text = "";
+class BatchRecord extends HandleRecord {
   idKey = Number.NaN;
   idText = "";
 

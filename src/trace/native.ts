@@ -15,6 +15,7 @@ import { LiveIds } from "./ids.js";
 import { HashSeed, LineSplitter, StringCache, hashByte } from "./lines.js";
 import {
   FreeOrigin,
+  HandleRecord,
   MallocFlag,
   RecordKind,
   StackTable,
@@ -147,25 +148,11 @@ function isBlank(byte: number): boolean {
 }
 
 /** A record of this reader: its ID text is made from its handle only when read (messages). */
-class NativeRecord implements TraceRecord {
-  kind = RecordKind.Alloc;
-  line = 0;
-  handle = -1;
-  address = -1;
-  size = 0;
-  flags = 0;
-  stack = -1;
-  typeName: string | null = null;
-  typeKind = TypeKind.Single;
-  offset = 0;
-  time = 0;
-  origin = FreeOrigin.Unknown;
-  forced = false;
-  goroutine = -1;
-  text = "";
+class NativeRecord extends HandleRecord {
   readonly #ids: LiveIds;
 
   constructor(ids: LiveIds) {
+    super();
     this.#ids = ids;
   }
 

@@ -107,6 +107,30 @@ export interface TraceRecord {
   text: string;
 }
 
+/**
+ * A record whose `id` text a subclass makes only when it is read (messages): the native
+ * readers name objects by handle, and a string per record would cost more than the rest.
+ */
+export abstract class HandleRecord implements TraceRecord {
+  kind = RecordKind.Alloc;
+  line = 0;
+  handle = -1;
+  address = -1;
+  size = 0;
+  flags = 0;
+  stack = -1;
+  typeName: string | null = null;
+  typeKind = TypeKind.Single;
+  offset = 0;
+  time = 0;
+  origin = FreeOrigin.Unknown;
+  forced = true;
+  goroutine = -1;
+  text = "";
+
+  abstract get id(): string;
+}
+
 export function newRecord(): TraceRecord {
   return {
     kind: RecordKind.Alloc,
