@@ -516,15 +516,18 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const rt = this.rt;
     const st = rt.mstats;
     let cached = 0;
-    for (const c of rt.mcaches) cached += c.local_cachealloc;
+    const mcaches = rt.mcaches;
+    for (let i = 0; i < mcaches.length; i++) cached += mcaches[i]!.local_cachealloc;
     const heapAlloc = st.heap_alloc + cached;
     const p = this.peaks;
-    // Indices are PEAK_NAMES order, the LiveSites snapshot numbers.
-    this.bump(0, p.HeapAlloc, heapAlloc);
-    this.bump(1, p.HeapInuse, st.heap_inuse);
-    this.bump(2, p.HeapSys, st.heap_sys);
-    this.bump(3, p.Sys, st.sumSys());
-    this.bump(4, p.HeapObjects, rt.liveObjects);
+    // Indices are PEAK_NAMES order, the LiveSites snapshot numbers. Most events raise no peak:
+    // the comparisons are made here, the rest in bump.
+    if (heapAlloc > p.HeapAlloc.value) this.bump(0, p.HeapAlloc, heapAlloc);
+    if (st.heap_inuse > p.HeapInuse.value) this.bump(1, p.HeapInuse, st.heap_inuse);
+    if (st.heap_sys > p.HeapSys.value) this.bump(2, p.HeapSys, st.heap_sys);
+    const sys = st.sumSys();
+    if (sys > p.Sys.value) this.bump(3, p.Sys, sys);
+    if (rt.liveObjects > p.HeapObjects.value) this.bump(4, p.HeapObjects, rt.liveObjects);
     this.timeline.observe(this.counts.events, this.line, heapAlloc, st.heap_inuse, st.heap_sys, st.next_gc, st.numgc, rt.liveObjects);
     const jw = this.jw;
     const live = this.liveRequestedBytes;
@@ -542,9 +545,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     }
   }
 
-  /** A method, not a closure: updatePeaks runs after every event. */
+  /** Peak k rose to value with the event just applied. */
   private bump(k: number, peak: PeakPoint, value: number): void {
-    if (value <= peak.value) return;
     peak.value = value;
     peak.event = this.counts.events;
     peak.line = this.line;
