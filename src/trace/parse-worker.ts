@@ -23,7 +23,9 @@ let wake: (() => void) | null = null;
 port.on("message", (arrays: BatchArrays) => {
   spares.push(arrays);
   ahead--;
-  wake?.();
+  const waiting = wake;
+  wake = null;
+  waiting?.();
 });
 
 function roomAhead(): Promise<void> {

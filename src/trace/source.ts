@@ -71,8 +71,14 @@ export async function openRecordSource(path: string, options: OpenSourceOptions)
   const opened = await openTrace(path, { format: options.format, ...(options.until !== null ? { until: options.until } : {}) });
   const parser = opened.parser;
   const thread = options.thread ?? "auto";
-  const worthThread = async (): Promise<boolean> => (await stat(path)).size >= READER_THREAD_BYTES;
-  if (parser.format === "native" && path !== "-" && (thread === "worker" || (thread === "auto" && (await worthThread())))) {
+  // The reader thread opens the file again: only a regular file reads the same twice (not
+  // standard input, a pipe or a FIFO, whose first bytes the format sniffer has taken).
+  const threaded = async (): Promise<boolean> => {
+    if (parser.format !== "native" || path === "-" || thread === "main") return false;
+    const input = await stat(path);
+    return input.isFile() && (thread === "worker" || input.size >= READER_THREAD_BYTES);
+  };
+  if (await threaded()) {
     opened.close();
     return new ThreadSource(path, options.until, opened.gzip);
   }

@@ -2,7 +2,9 @@
 // exactly as when parsed on the replay's thread: same report, same allocfreetrace text, same
 // heap profile, same error at the same line with the same partial report, same stop at --until.
 
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -95,6 +97,18 @@ describe("the reader thread", () => {
     expect(outcome.interrupted).toBe(true);
     expect(outcome.counts.events).toBeGreaterThan(50_000);
     expect(outcome.counts.events).toBeLessThan(200_000);
+  });
+
+  it("leaves a FIFO, which cannot be read twice, to the replay's own thread", async () => {
+    const fifo = path.join(dir, "trace.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const text = generated(20_000, 11);
+    const writer = writeFile(fifo, text);
+    const { report } = await replay(fifo, {}, undefined, { readerThread: "worker" });
+    await writer;
+    expect(report.error).toBeNull();
+    expect(report.trace.events).toBe(20_000);
+    expect(report.memstats).toEqual((await replay(write("fifo.trace", text))).report.memstats);
   });
 
   it("reports a missing file as the replay's own thread does", async () => {
