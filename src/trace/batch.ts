@@ -175,6 +175,8 @@ export class BatchReader {
   private readonly typeNames: string[] = [];
   /** An Until record was read: the reader stopped there. */
   sawUntil = false;
+  /** Line of the last record fed to the sink. */
+  line = 0;
 
   constructor(readonly stacks: StackTable) {}
 
@@ -195,7 +197,7 @@ export class BatchReader {
         continue;
       }
       r.kind = kind;
-      r.line = f64[f + F64_LINE]!;
+      r.line = this.line = f64[f + F64_LINE]!;
       r.handle = i32[i + I32_HANDLE]!;
       r.idKey = f64[f + F64_ID_KEY]!;
       if (string >= 0) r.idText = strings[string]!;

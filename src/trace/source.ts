@@ -177,7 +177,13 @@ class ThreadSource implements RecordSource {
         }
         const message = await this.next();
         const { batch } = message;
-        this.reader.read(batch, sink);
+        try {
+          this.reader.read(batch, sink);
+        } catch (e) {
+          // The sink stopped at a record: the lines consumed end with it, as on one thread.
+          this.lines = this.reader.line;
+          throw e;
+        }
         this.lines = message.lines;
         if (message.error !== null) throw new TraceError(message.error.file, message.error.line, message.error.detail);
         if (message.end) {

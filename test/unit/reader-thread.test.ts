@@ -75,6 +75,15 @@ describe("the reader thread", () => {
     expect(await outputs(file, "worker")).toEqual(main);
   });
 
+  it("stops at the same runtime throw, with the lines read up to it", async () => {
+    const lines = generated(40_000, 4).split("\n");
+    lines.splice(30_000, 0, "a huge 999999999999999");
+    const file = write("throw.trace", lines.join("\n"));
+    const main = await outputs(file, "main");
+    expect(JSON.parse(main.report)).toMatchObject({ error: { kind: "runtime", line: 30_001 }, trace: { lines: 30_001 } });
+    expect(await outputs(file, "worker")).toEqual(main);
+  });
+
   it("stops at the same --until line", async () => {
     const lines = generated(40_000, 5).split("\n");
     lines.splice(25_000, 0, "# checkpoint");
