@@ -28,6 +28,9 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** One case in this many is also replayed with a reader thread (it costs a thread start). */
+const READER_THREAD_EVERY = 50;
+
 /** A stack trace line as V8 prints it. */
 const STACK_LINE = /\n\s+at .+/;
 
@@ -61,26 +64,29 @@ export async function runCase(c: FuzzCase, file: string): Promise<CaseResult> {
     events,
   });
   const o = c.options;
+  const options = {
+    arch: o.arch,
+    gogc: o.gogc,
+    memprofilerate: o.memprofilerate,
+    efence: o.efence,
+    format: o.format,
+    gc: o.gc,
+    bgsweep: o.bgsweep,
+    prologue: o.prologue,
+    until: o.until,
+    checkInvariants: o.checkInvariants,
+    ...(o.inferStartUp ? {} : { argc: 1, envc: 2 }),
+  };
   try {
-    const { report, outcome } = await replay(
-      file,
-      {
-        arch: o.arch,
-        gogc: o.gogc,
-        memprofilerate: o.memprofilerate,
-        efence: o.efence,
-        format: o.format,
-        gc: o.gc,
-        bgsweep: o.bgsweep,
-        prologue: o.prologue,
-        until: o.until,
-        checkInvariants: o.checkInvariants,
-        ...(o.inferStartUp ? {} : { argc: 1, envc: 2 }),
-      },
-      o.allocfreetrace ? allocFreeTrace(() => {}) : undefined,
-    );
+    const { report, outcome } = await replay(file, options, o.allocfreetrace ? allocFreeTrace(() => {}) : undefined, { readerThread: "main" });
     if (o.textReport) renderReport(report, { color: false });
-    JSON.stringify(report);
+    const json = JSON.stringify(report);
+    // Every READER_THREAD_EVERY-th case is replayed again with its trace parsed on a reader
+    // thread (native traces): the report must be the same.
+    if (c.index % READER_THREAD_EVERY === 0) {
+      const threaded = await replay(file, options, undefined, { readerThread: "worker" });
+      if (JSON.stringify(threaded.report) !== json) return result("failure", "the report differs when a reader thread parses the trace");
+    }
     heapProfile(outcome, report.memstats, "proto");
     heapProfile(outcome, report.memstats, "text");
     const { lines, events } = report.trace;
