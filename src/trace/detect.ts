@@ -3,7 +3,7 @@
 
 import { createReadStream } from "node:fs";
 import { Readable, pipeline } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { createGunzip, type Gunzip } from "node:zlib";
 import { GologParser } from "./golog.js";
 import { NativeParser } from "./native.js";
 import { TraceError, type RecordSink, type TraceFormat, type TraceParser } from "./record.js";
@@ -31,7 +31,7 @@ export interface OpenedTrace {
   stream: AsyncIterable<Buffer>;
   /** The input was gzip-compressed. */
   gzip: boolean;
-  /** Stop reading without consuming `stream` (closes the file). */
+  /** Stop reading a file without consuming `stream`: closes it, and the decompressor. */
   close(): void;
 }
 
@@ -151,8 +151,9 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   const gzip = start.length >= 2 && start[0] === GZIP_MAGIC_0 && start[1] === GZIP_MAGIC_1;
   const rawData = prepend(magic, rawChunks);
   let data: AsyncIterator<Buffer> = rawData;
+  let gunzip: Gunzip | null = null;
   if (gzip) {
-    const gunzip = createGunzip();
+    gunzip = createGunzip();
     // Errors of either side reach the consumer through gunzip, which pipeline destroys with them.
     pipeline(Readable.from(rawData), gunzip, () => {});
     data = gunzip[Symbol.asyncIterator]();
@@ -170,7 +171,11 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   }
   const parser = createParser(format, file, { until: options.until });
   const close = (): void => {
-    if (path !== "-") raw.destroy();
+    if (path === "-") return;
+    // Nothing reads the decompressor any more: what it may still report (a truncated stream,
+    // once its input is cut) goes nowhere.
+    gunzip?.on("error", () => {}).destroy();
+    raw.destroy();
   };
   return { parser, stream: withReadErrors(prepend(sniffed, data), file, gzip), gzip, close };
 }

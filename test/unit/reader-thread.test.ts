@@ -23,11 +23,15 @@ afterAll(() => {
 });
 
 /** Everything a replay produces, as text. */
-async function outputs(file: string, thread: ReaderThread, options: { until?: string } = {}): Promise<{ report: string; trace: string; profile: string; interrupted: boolean }> {
+async function outputs(
+  file: string,
+  thread: ReaderThread,
+  options: { until?: string; format?: "native" } = {},
+): Promise<{ report: string; trace: string; profile: string; interrupted: boolean }> {
   let trace = "";
   const { report, outcome } = await replay(
     file,
-    { memprofilerate: 4096, ...(options.until !== undefined ? { until: options.until } : {}) },
+    { memprofilerate: 4096, ...options },
     allocFreeTrace((text) => (trace += text)),
     { readerThread: thread },
   );
@@ -106,6 +110,13 @@ describe("the reader thread", () => {
     expect(outcome.interrupted).toBe(true);
     expect(outcome.counts.events).toBeGreaterThan(50_000);
     expect(outcome.counts.events).toBeLessThan(200_000);
+  });
+
+  it("reports a truncated gzip file as the replay's own thread does (its format given, not sniffed)", async () => {
+    const file = write("truncated.trace.gz", gzipSync(generated(1000, 2)).subarray(0, 40));
+    const main = await outputs(file, "main", { format: "native" });
+    expect(JSON.parse(main.report).error).toMatchObject({ kind: "trace", line: 0, message: `${file}:0: cannot decompress: unexpected end of file` });
+    expect(await outputs(file, "worker", { format: "native" })).toEqual(main);
   });
 
   it("leaves a FIFO, which cannot be read twice, to the replay's own thread", async () => {
