@@ -1,9 +1,10 @@
 // Reader for goalloc's own trace format, `goalloc-trace 1` (trace-format.md §1).
 //
 // Lines are read on their bytes: no regexes, no String.split, no Buffer.indexOf per field.
-// Keys, flags and kinds are matched on their bytes; strings are only made for the tokens a
-// record keeps (IDs, stack names, type names), through StringCaches, so an ID or type seen
-// before costs no new string. Decoding text for messages is left to the error paths.
+// Keys, flags and kinds are matched on their bytes. IDs become handles in the reader's table
+// of live IDs (trace/ids.ts), with no string; strings are only made for the stack names and
+// type names a record keeps, through StringCaches, so a name seen before costs no new string.
+// Decoding text for messages is left to the error paths.
 //
 // Two paths read a line. fastLine takes the well-formed `a`, `d` and `f` lines that make up
 // nearly all of a trace straight from the input chunk, in one pass. Everything else (other
@@ -82,8 +83,8 @@ const KIND_VALUES: readonly TypeKind[] = [TypeKind.Single, TypeKind.Array, TypeK
 /** STACK tokens below this number are kept in a table indexed by it (NativeParser.stackByNumber). */
 const NumberedStacks = 1 << 16;
 
-/** Cache sizes: IDs and stack names are short; type names longer and fewer. */
-const TOKEN_CACHE_SLOTS = 1 << 16;
+/** Cache sizes: stack names are short; type names longer. */
+const TOKEN_CACHE_SLOTS = 1 << 12;
 const TOKEN_CACHE_BYTES = 24;
 const TYPE_CACHE_SLOTS = 1 << 10;
 const TYPE_CACHE_BYTES = 128;
@@ -180,7 +181,7 @@ export class NativeParser implements TraceParser {
    * `stack=` value as a number and needs no string for it.
    */
   private stackByNumber = new Int32Array(0);
-  /** Decoded IDs and STACK tokens (one cache: the same bytes are the same string). */
+  /** Decoded STACK tokens (the same bytes are the same string). */
   private readonly tokens = new StringCache(TOKEN_CACHE_SLOTS, TOKEN_CACHE_BYTES, "utf8");
   private readonly typeNames = new StringCache(TYPE_CACHE_SLOTS, TYPE_CACHE_BYTES, "utf8");
   private sawRecordLine = false;
@@ -269,13 +270,14 @@ export class NativeParser implements TraceParser {
   /**
    * The fast path for the records that make up nearly all of a trace: `a` (decimal SIZE, any
    * keys), `d` and `f`, well formed, on a line that starts at `i` and ends with `\n` in `bytes`.
-   * One pass over the line with local variables: the line end is found on the way, IDs, STACK
-   * names and the type name are hashed while they are scanned (StringCache.getHashed), keys and
-   * names are matched on bytes. It fills `this.record` and returns the index after the `\n`, or
-   * returns -1 at the first thing it does not expect (another record, a comment, hex, a `\r`,
-   * no `\n` before the chunk ends, a line over `maxLineBytes`, an error...), having changed
-   * nothing else: the general path then reads the line and reports its errors, so both paths
-   * accept exactly the same lines.
+   * One pass over the line with local variables: the line end is found on the way, a decimal
+   * ID is read as its number (its LiveIds key), STACK names and the type name are hashed while
+   * they are scanned (StringCache.getHashed), keys and names are matched on bytes. It fills
+   * `this.record`, updates the live IDs and returns the index after the `\n`, or returns -1 at
+   * the first thing it does not expect (another record, a comment, hex, a `\r`, no `\n` before
+   * the chunk ends, a line over `maxLineBytes`, an unknown or reused ID, an error...), having
+   * changed nothing: the general path then reads the line and reports its errors, so both
+   * paths accept exactly the same lines.
    */
   private fastLine(bytes: Buffer, i: number, maxLineBytes: number): number {
     // A `\n` at `limit` or later ends a line of maxLineBytes or more: left to the splitter.
