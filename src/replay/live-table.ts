@@ -7,6 +7,8 @@
 // half full, deletion by shifting later entries back (no tombstones, so probe chains never
 // grow with churn). Memory follows the live set in both.
 
+import { grown } from "../typed-arrays.js";
+
 /** A live object of the trace, as reports see it. */
 export interface LiveObject {
   addr: number;
@@ -31,7 +33,6 @@ export abstract class ObjectSlots {
   size = new Float64Array(0);
   stack = new Int32Array(0);
   tiny = new Uint8Array(0);
-  count = 0;
 
   /** The object at slot i is no longer live. */
   abstract removeAt(i: number): void;
@@ -57,12 +58,10 @@ export class HandleTable extends ObjectSlots {
     this.tiny[handle] = tiny ? 1 : 0;
     this.stack[handle] = stack;
     this.live[handle] = 1;
-    this.count++;
   }
 
   removeAt(i: number): void {
     this.live[i] = 0;
-    this.count--;
   }
 
   *objects(): IterableIterator<LiveObject> {
@@ -71,18 +70,12 @@ export class HandleTable extends ObjectSlots {
 
   private grow(needed: number): void {
     const capacity = Math.max(needed, this.live.length * 2, 1024);
-    this.live = copyInto(new Uint8Array(capacity), this.live);
-    this.addr = copyInto(new Float64Array(capacity), this.addr);
-    this.size = copyInto(new Float64Array(capacity), this.size);
-    this.stack = copyInto(new Int32Array(capacity), this.stack);
-    this.tiny = copyInto(new Uint8Array(capacity), this.tiny);
+    this.live = grown(this.live, capacity);
+    this.addr = grown(this.addr, capacity);
+    this.size = grown(this.size, capacity);
+    this.stack = grown(this.stack, capacity);
+    this.tiny = grown(this.tiny, capacity);
   }
-}
-
-/** `bigger`, holding `from` at its start. */
-function copyInto<T extends Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(bigger: T, from: ArrayLike<number>): T {
-  bigger.set(from);
-  return bigger;
 }
 
 /** Objects of a golog, by the address text that names them. */
@@ -90,6 +83,7 @@ export class LiveTable extends ObjectSlots {
   private mask = 0;
   private keys: (string | null)[] = [];
   private hashes = new Int32Array(0);
+  private count = 0;
 
   constructor() {
     super();

@@ -287,12 +287,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private runStartUp(): void {
     const s = this.startUp!;
     for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
-      const object = { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp };
-      if (this.named !== null) this.remember("0x" + o.addr.toString(16), object);
-      else {
-        this.unnamed.push(object);
-        this.counted(object.size, object.tiny, object.stack);
-      }
+      this.remember("0x" + o.addr.toString(16), { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp });
     }
     this.runtime.observer = this.observer;
   }
@@ -307,9 +302,13 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     throw new TraceError(this.file, this.line, message);
   }
 
-  /** A golog names o by `id` from now on. */
+  /**
+   * o is live from now on, named by `id` in a golog (start-up objects and split stacks); a
+   * native trace names only its own allocations, so its start-up objects stay unnamed.
+   */
   private remember(id: string, o: LiveObject): void {
-    this.named!.set(id, o);
+    if (this.named !== null) this.named.set(id, o);
+    else this.unnamed.push(o);
     this.counted(o.size, o.tiny, o.stack);
   }
 

@@ -15,6 +15,8 @@
 // generation, bumped by every mark, says so), else one per peak; a new peak costs two
 // increments; memory grows with the number of distinct stacks, never with events or objects.
 
+import { grown } from "../typed-arrays.js";
+
 /** Stack ids below 0 name the runtime's own callers (RuntimeStack, down to -4) or "no stack" (-1). */
 const StackOffset = 4;
 
@@ -42,9 +44,9 @@ export class LiveSites {
   private generation = 1;
   private savedGeneration = new Float64Array(0);
   private readonly epoch: Float64Array;
-  private savedEpoch: Float64Array[];
-  private savedBytes: Float64Array[];
-  private savedObjects: Float64Array[];
+  private savedEpoch: Float64Array<ArrayBuffer>[];
+  private savedBytes: Float64Array<ArrayBuffer>[];
+  private savedObjects: Float64Array<ArrayBuffer>[];
 
   /** `snapshots`: how many peaks keep a snapshot (indices 0 … snapshots−1). */
   constructor(readonly snapshots: number) {
@@ -91,17 +93,13 @@ export class LiveSites {
 
   private grow(i: number): void {
     const cap = Math.max(64, this.capacity * 2, i + 1);
-    const grown = (a: Float64Array): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.bytes = grown(this.bytes);
-    this.objects = grown(this.objects);
-    this.savedGeneration = grown(this.savedGeneration);
-    this.savedEpoch = this.savedEpoch.map(grown);
-    this.savedBytes = this.savedBytes.map(grown);
-    this.savedObjects = this.savedObjects.map(grown);
+    const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => grown(a, cap);
+    this.bytes = grow(this.bytes);
+    this.objects = grow(this.objects);
+    this.savedGeneration = grow(this.savedGeneration);
+    this.savedEpoch = this.savedEpoch.map(grow);
+    this.savedBytes = this.savedBytes.map(grow);
+    this.savedObjects = this.savedObjects.map(grow);
     this.capacity = cap;
   }
 

@@ -25,6 +25,7 @@ import { NumSizeClasses, class_to_size } from "./sizeclasses.js";
 import { sizeToClass, type Runtime } from "./malloc.js";
 import { reclaim } from "./mgcsweep.js";
 import { RuntimeThrow } from "./throw.js";
+import { grown } from "../typed-arrays.js";
 
 export const MaxMHeapList = 128;
 
@@ -123,12 +124,8 @@ export class MSpans {
   ensure(id: number): void {
     if (id < this.capacity) return;
     const cap = Math.max(64, this.capacity * 2, id + 1);
-    const grow = <T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(a: T, fill = 0): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
-      b.set(a);
-      if (fill !== 0) b.fill(fill, a.length);
-      return b;
-    };
+    const grow = <T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(a: T, fill = 0): T =>
+      grown(a, cap, fill);
     this.next = grow(this.next, NIL);
     this.prev = grow(this.prev, NIL);
     this.start = grow(this.start);
@@ -335,9 +332,7 @@ export class MHeap {
   private growSpansMap(): void {
     const want = this.arena.spans_mapped / this.rt.arch.ptrSize;
     if (this.spansMap.length >= want) return;
-    const m = new Int32Array(want).fill(NIL);
-    m.set(this.spansMap);
-    this.spansMap = m;
+    this.spansMap = grown(this.spansMap, want, NIL);
   }
 
   private setSpanAt(pageIdx: number, s: number): void {

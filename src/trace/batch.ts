@@ -11,6 +11,7 @@
 import { numericIdText } from "./ids.js";
 import type { NativeParser } from "./native.js";
 import { HandleRecord, RecordKind, StackTable, type RecordSink, type TraceRecord } from "./record.js";
+import { grown } from "../typed-arrays.js";
 
 /** Batch entries that are not records (RecordKind values stay below these). */
 const enum Entry {
@@ -144,12 +145,8 @@ export class BatchWriter implements RecordSink {
 
   /** One input chunk can hold more records than a batch: the batch grows for it. */
   private grow(): void {
-    const f64 = new Float64Array(this.f64.length * 2);
-    f64.set(this.f64);
-    this.f64 = f64;
-    const i32 = new Int32Array(this.i32.length * 2);
-    i32.set(this.i32);
-    this.i32 = i32;
+    this.f64 = grown(this.f64, this.f64.length * 2);
+    this.i32 = grown(this.i32, this.i32.length * 2);
   }
 
   private string(text: string): number {

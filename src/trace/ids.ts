@@ -8,6 +8,8 @@
 // its bytes. The table is open addressing with linear probing, at most half full, with
 // backward-shift deletion: memory follows the live set, probe chains never grow with churn.
 
+import { grown } from "../typed-arrays.js";
+
 /** The key of an ID that is not a canonical number: its bytes are the key. */
 const TEXT_KEY = Number.NaN;
 
@@ -84,7 +86,11 @@ export class LiveIds {
   private foundHash = 0;
   /** Handles issued so far: every handle is below this. */
   handleLimit = 0;
-  count = 0;
+
+  /** Live IDs: every issued handle is live or released. */
+  get count(): number {
+    return this.handleLimit - this.freeCount;
+  }
 
   constructor() {
     this.resizeSlots(1024);
@@ -102,8 +108,7 @@ export class LiveIds {
     return this.findText(bytes, start, end, this.foundHash);
   }
 
-  /** find for an ID whose numericIdKey the caller has computed (not NaN). */
-  findNumber(key: number): number {
+  private findNumber(key: number): number {
     const hash = numberHash(key);
     this.foundKey = key;
     this.foundHash = hash;
@@ -140,7 +145,6 @@ export class LiveIds {
     this.slotHandle[slot] = handle;
     this.slotHash[slot] = this.foundHash;
     this.slotOf[handle] = slot;
-    this.count++;
     return handle;
   }
 
@@ -162,7 +166,6 @@ export class LiveIds {
       }
     }
     slotHandle[hole] = -1;
-    this.count--;
     if (this.freeCount === this.freeHandles.length) this.freeHandles = grown(this.freeHandles, this.freeCount * 2 || 256);
     this.freeHandles[this.freeCount++] = handle;
   }
@@ -183,9 +186,7 @@ export class LiveIds {
     const handle = this.handleLimit++;
     if (handle === this.key.length) {
       const capacity = Math.max(256, handle * 2);
-      const key = new Float64Array(capacity);
-      key.set(this.key);
-      this.key = key;
+      this.key = grown(this.key, capacity);
       this.slotOf = grown(this.slotOf, capacity);
       this.text.length = capacity;
     }
@@ -214,10 +215,4 @@ function sameBytes(key: Uint8Array | null, bytes: Uint8Array, start: number, end
   if (key === null || key.length !== end - start) return false;
   for (let i = 0; i < key.length; i++) if (key[i] !== bytes[start + i]) return false;
   return true;
-}
-
-function grown(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(capacity);
-  bigger.set(array);
-  return bigger;
 }

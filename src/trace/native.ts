@@ -13,6 +13,7 @@
 // exactly the same lines with the same records (test/unit/trace-native-fast.test.ts).
 
 import { LiveIds } from "./ids.js";
+import { grown } from "../typed-arrays.js";
 import { HashSeed, LineSplitter, StringCache, hashByte } from "./lines.js";
 import {
   FreeOrigin,
@@ -270,9 +271,9 @@ export class NativeParser implements TraceParser {
   /**
    * The fast path for the records that make up nearly all of a trace: `a` (decimal SIZE, any
    * keys), `d` and `f`, well formed, on a line that starts at `i` and ends with `\n` in `bytes`.
-   * One pass over the line with local variables: the line end is found on the way, a decimal
-   * ID is read as its number (its LiveIds key), STACK names and the type name are hashed while
-   * they are scanned (StringCache.getHashed), keys and names are matched on bytes. It fills
+   * One pass over the line with local variables: the line end is found on the way, the ID is
+   * looked up in LiveIds, STACK names and the type name are hashed while they are scanned
+   * (StringCache.getHashed), keys and names are matched on bytes. It fills
    * `this.record`, updates the live IDs and returns the index after the `\n`, or returns -1 at
    * the first thing it does not expect (another record, a comment, hex, a `\r`, no `\n` before
    * the chunk ends, a line over `maxLineBytes`, an unknown or reused ID, an error...), having
@@ -289,23 +290,17 @@ export class NativeParser implements TraceParser {
     i += 2;
     while (i < limit && isBlank(bytes[i])) i++;
     const idStart = i;
-    // The ID's value while it is all digits (most IDs are counters: see LiveIds), else -1.
-    let idNumber = 0;
     for (; i < limit; i++) {
       const byte = bytes[i];
       if (isBlank(byte) || byte === LF || byte === CR) break;
-      const digit = byte - DIGIT_0;
-      idNumber = digit >= 0 && digit <= 9 && idNumber >= 0 ? idNumber * 10 + digit : -1;
     }
     if (i === idStart) return -1;
     const idEnd = i;
-    // A canonical decimal (no leading zero, at most 15 digits) is its own key.
-    const idKey = idNumber >= 0 && idEnd - idStart <= 15 && (bytes[idStart] !== DIGIT_0 || idEnd - idStart === 1) ? idNumber : -1;
     const r = this.record;
     while (i < limit && isBlank(bytes[i])) i++;
     if (letter !== LOWER_A) {
       if (i >= limit || bytes[i] !== LF) return -1;
-      const handle = idKey >= 0 ? this.ids.findNumber(idKey) : this.ids.find(bytes, idStart, idEnd);
+      const handle = this.ids.find(bytes, idStart, idEnd);
       if (handle < 0) return -1;
       this.ids.release(handle);
       r.kind = letter === LOWER_D ? RecordKind.Dead : RecordKind.Free;
@@ -387,7 +382,7 @@ export class NativeParser implements TraceParser {
         typeKind = kind;
       }
     }
-    const notFound = idKey >= 0 ? this.ids.findNumber(idKey) : this.ids.find(bytes, idStart, idEnd);
+    const notFound = this.ids.find(bytes, idStart, idEnd);
     if (notFound >= 0) return -1;
     r.kind = RecordKind.Alloc;
     r.handle = this.ids.insert(bytes, idStart, idEnd, notFound);
@@ -547,9 +542,7 @@ export class NativeParser implements TraceParser {
     const number = Number(token);
     if (Number.isInteger(number) && number < NumberedStacks && String(number) === token) {
       if (number >= this.stackByNumber.length) {
-        const grown = new Int32Array(Math.max(number + 1, this.stackByNumber.length * 2)).fill(-1);
-        grown.set(this.stackByNumber);
-        this.stackByNumber = grown;
+        this.stackByNumber = grown(this.stackByNumber, Math.max(number + 1, this.stackByNumber.length * 2), -1);
       }
       this.stackByNumber[number] = id;
     }

@@ -3,29 +3,19 @@
 // its exit code, stdout, stderr and written files are checked.
 
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBuilt, goalloc, repoRoot } from "./goalloc.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { goalloc, repoRoot, scratchDir } from "./goalloc.js";
 
 const MiB = 1 << 20;
-let tmp = "";
-
-beforeAll(() => {
-  ensureBuilt();
-  tmp = mkdtempSync(path.join(tmpdir(), "goalloc-e2e-check-"));
-}, 120_000);
-
-afterAll(() => {
-  if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = scratchDir("goalloc-e2e-check-");
 
 /** A fresh copy of traces/gc.trace in the temporary directory (and a baseline path beside it). */
 function gcCopy(name: string): { trace: string; baseline: string } {
-  const trace = path.join(tmp, `${name}.trace`);
+  const trace = path.join(scratch(), `${name}.trace`);
   copyFileSync(path.join(repoRoot, "traces/gc.trace"), trace);
-  return { trace, baseline: path.join(tmp, `${name}.baseline.json`) };
+  return { trace, baseline: path.join(scratch(), `${name}.baseline.json`) };
 }
 
 /** The cells of a cli-table3 row (`│ a │ b │`), trimmed. */
@@ -127,9 +117,9 @@ describe("goalloc check", () => {
   });
 
   it("a runtime throw compares nothing: the runtime's message and exit 3", () => {
-    const trace = path.join(tmp, "oom386.trace");
+    const trace = path.join(scratch(), "oom386.trace");
     writeFileSync(trace, ["goalloc-trace 1", ...Array.from({ length: 6 }, (_, i) => `a m${i} ${256 * MiB} flags=noscan`)].join("\n") + "\n");
-    const baseline = path.join(tmp, "oom386.json");
+    const baseline = path.join(scratch(), "oom386.json");
     const run = goalloc(["check", trace, "--baseline", baseline, "--update", "--arch", "386", "--gogc", "off"]);
     expect(run.status).toBe(3);
     expect(run.stderr).toContain("fatal error: out of memory\n");
@@ -141,7 +131,7 @@ describe("goalloc check", () => {
     const { trace, baseline } = gcCopy("ci");
     expect(goalloc(["check", trace, "--baseline", baseline, "--update"]).status).toBe(0);
     writeFileSync(trace, readFileSync(trace, "utf8") + "a extra 144 flags=noscan stack=1\n");
-    const summary = path.join(tmp, "step-summary.md");
+    const summary = path.join(scratch(), "step-summary.md");
     writeFileSync(summary, "## earlier step output\n");
     const run = goalloc(["check", trace, "--baseline", baseline, "--markdown", summary, "--bench-format"]);
     expect(run.status).toBe(1);
@@ -167,7 +157,7 @@ describe("goalloc compare", () => {
   beforeAll(() => {
     // Eight 256 MiB objects with GOGC off (2 GiB live): the 64-bit arenas (128 GiB) hold them,
     // the 32-bit ones (2 GiB from arena_start) five, and the sixth, on line 7, throws.
-    trace = path.join(tmp, "arena-2g.trace");
+    trace = path.join(scratch(), "arena-2g.trace");
     writeFileSync(trace, ["goalloc-trace 1", ...Array.from({ length: 8 }, (_, i) => `a big${i} ${256 * MiB} flags=noscan`)].join("\n") + "\n");
   });
 

@@ -4,13 +4,12 @@
 // allocator spec (each table row says how); the algorithms themselves are tested in
 // test/unit.
 
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/report/report.js";
-import { ensureBuilt, goalloc, goallocOnTerminal, replayJson, repoRoot, scriptPath, type Run } from "./goalloc.js";
+import { goalloc, goallocOnTerminal, replayJson, repoRoot, scratchDir, scriptPath, type Run } from "./goalloc.js";
 import { MEMSTATS_FIELDS, REPORT_SCHEMA, schemaProblems } from "./schema.js";
 
 const VERSION = (JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
@@ -21,16 +20,7 @@ const GOLOG_EXCERPT = "traces/go1.3.3-p0.log";
 const FIXTURES = "test/e2e/fixtures";
 const ESC = "\u001b";
 
-let tmp = "";
-
-beforeAll(() => {
-  ensureBuilt();
-  tmp = mkdtempSync(path.join(tmpdir(), "goalloc-e2e-"));
-}, 120_000);
-
-afterAll(() => {
-  if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = scratchDir("goalloc-e2e-");
 
 /** The parsed report, after checking it against cli.md's schema. */
 function checkedReport(json: unknown): Report {
@@ -152,8 +142,8 @@ describe("goalloc sizeclasses", () => {
  * descriptor, and a first 1 MiB heap growth.
  */
 const EXPECTED_MEMSTATS: Record<string, Partial<Record<(typeof MEMSTATS_FIELDS)[number], number>>> = {
-  // self-test, name's tiny block, descriptor, n1-n3's 240 B type table, n1-n4, buf, tmp, big;
-  // freed: self-test, tmp (f), name and n2 (runtime.GC), buf (the last runtime.GC).
+  // self-test, name's tiny block, descriptor, n1-n3's 240 B type table, n1-n4, buf, scratch(), big;
+  // freed: self-test, scratch() (f), name and n2 (runtime.GC), buf (the last runtime.GC).
   // big (128 pages) does not fit the 116 free pages of the first MiB: a second MiB.
   // In use: descriptor + type table + 3 × 48 + 1 MiB; pages: 3 small spans + 128.
   // GCs: 1, at buf (pacer), gc, at big (pacer), gc. NextGC: 2 × (in use + buf) − 2 × buf.
@@ -190,7 +180,7 @@ describe("goalloc replay of the shipped traces", () => {
 
     // One run gives both reports: the text on stdout, the JSON in the --json FILE.
     it("exit 0, the text report on stdout, the JSON report (cli.md's schema) in --json FILE", () => {
-      const out = path.join(tmp, `${name}.json`);
+      const out = path.join(scratch(), `${name}.json`);
       const run = goalloc(["replay", file, "--json", out]);
       expect(run.stderr).toBe("");
       expect(run.status).toBe(0);
@@ -323,8 +313,8 @@ describe("goalloc replay of the shipped traces", () => {
 
   it("the scavenger ticks inside one long `t` record as in 60 s steps", () => {
     const steps = Array.from({ length: 16 }, (_, i) => `t ${(i + 1) * 60}000000000`).join("\n");
-    const stepped = path.join(tmp, "idle-stepped.trace");
-    const oneJump = path.join(tmp, "idle-one-jump.trace");
+    const stepped = path.join(scratch(), "idle-stepped.trace");
+    const oneJump = path.join(scratch(), "idle-one-jump.trace");
     writeFileSync(stepped, `goalloc-trace 1\na x 1000 flags=noscan\n${steps}\nt 1000000000000\n`);
     writeFileSync(oneJump, "goalloc-trace 1\na x 1000 flags=noscan\nt 1000000000000\n");
     const collections = (file: string): [number, number][] => checkedReport(replayJson([file]).json).gcs.map((gc) => [gc.numgc, gc.time]);
@@ -336,7 +326,7 @@ describe("goalloc replay of the shipped traces", () => {
   });
 
   it("--json FILE writes the JSON report to FILE and the text report to stdout", () => {
-    const out = path.join(tmp, "large.json");
+    const out = path.join(scratch(), "large.json");
     const run = goalloc(["replay", "traces/large.trace", "--json", out]);
     expect(run.status).toBe(0);
     expect(run.stdout.startsWith(`goalloc ${VERSION} replay of traces/large.trace`)).toBe(true);
@@ -360,7 +350,7 @@ describe("goalloc replay of the shipped traces", () => {
   });
 
   it("reads a gzipped trace, recognised by its magic bytes", () => {
-    const gz = path.join(tmp, "quickstart.trace.gz");
+    const gz = path.join(scratch(), "quickstart.trace.gz");
     writeFileSync(gz, gzipSync(readFileSync(path.join(repoRoot, "traces/quickstart.trace"))));
     const report = checkedReport(replayJson([gz]).json);
     expect(report.trace).toMatchObject({ file: gz, format: "native", lines: 21 });
@@ -472,7 +462,7 @@ const RUNTIME_THROWS: ErrorCase[] = [
 
 /** Replay a fixture with `--json FILE`: the run, and the JSON report it wrote. */
 function replayFixture(file: string, extra: string[] = []): { run: Run; report: Report } {
-  const out = path.join(tmp, `${path.basename(file)}.json`);
+  const out = path.join(scratch(), `${path.basename(file)}.json`);
   const run = goalloc(["replay", file, ...extra, "--json", out]);
   return { run, report: checkedReport(JSON.parse(readFileSync(out, "utf8"))) };
 }
@@ -538,7 +528,7 @@ describe("goalloc replay when the emulated runtime throws", () => {
 describe("regressions", () => {
   // Outputs are opened before the replay, and a write error is a UsageError.
   it("an unwritable --json FILE is an input/output error (exit 2, one line), not an internal error", () => {
-    const run = goalloc(["replay", "traces/tiny.trace", "--json", path.join(tmp, "no-such-dir", "out.json")]);
+    const run = goalloc(["replay", "traces/tiny.trace", "--json", path.join(scratch(), "no-such-dir", "out.json")]);
     expect(run.stderr).not.toContain("internal error");
     expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(run.status).toBe(2);
@@ -554,7 +544,7 @@ describe("regressions", () => {
   // A sampled allocation of the trace without `stack=` is labelled as such, not as the
   // runtime's own self-test.
   it("a sampled trace allocation without stack= is not attributed to runtime.mallocinit", () => {
-    const file = path.join(tmp, "no-stack.trace");
+    const file = path.join(scratch(), "no-stack.trace");
     // x is the first allocation after mallocinit: next_sample is still 0, so it is sampled;
     // runtime.GC() publishes it.
     writeFileSync(file, "goalloc-trace 1\na x 8\ngc\n");

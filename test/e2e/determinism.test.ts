@@ -4,11 +4,10 @@
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, ensureBuilt, repoRoot } from "./goalloc.js";
+import { describe, expect, it } from "vitest";
+import { cleanEnv, repoRoot, scratchDir } from "./goalloc.js";
 
 const BIN = path.join(repoRoot, "bin/goalloc.js");
 const TRACES = readdirSync(path.join(repoRoot, "traces"))
@@ -16,16 +15,7 @@ const TRACES = readdirSync(path.join(repoRoot, "traces"))
   .sort();
 const OUTPUTS = ["report.json", "allocfreetrace.txt", "heap.prof", "report.html"] as const;
 
-let tmp = "";
-
-beforeAll(() => {
-  ensureBuilt();
-  tmp = mkdtempSync(path.join(tmpdir(), "goalloc-determinism-"));
-}, 120_000);
-
-afterAll(() => {
-  if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = scratchDir("goalloc-determinism-");
 
 /** Everything one run produced: exit code, stdout, stderr and each output file's bytes. */
 interface Outputs {
@@ -56,7 +46,7 @@ const CASES = TRACES.map((trace, i) => ({ trace, format: i % 2 === 0 ? ("proto" 
 
 describe("two runs of every shipped trace give byte-identical outputs", () => {
   it.each(CASES)("$trace, with --memprofile-format $format", async ({ trace, format }) => {
-    const dir = (n: number): string => path.join(tmp, `${trace}.${n}`);
+    const dir = (n: number): string => path.join(scratch(), `${trace}.${n}`);
     // Side by side: the two processes race for the CPU, the outputs must not care.
     const [first, second] = await Promise.all([run(trace, format, dir(1)), run(trace, format, dir(2))]);
     expect(first.status).toBe(0);

@@ -2,8 +2,10 @@
 // spawn `node bin/goalloc.js ...` and capture exit code, stdout and stderr.
 
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { buildIfStale, repoRoot } from "../../scripts/build-if-stale.js";
 
 export { repoRoot };
@@ -14,6 +16,22 @@ const BIN = path.join(repoRoot, "bin/goalloc.js");
 export function ensureBuilt(): void {
   const errors = buildIfStale();
   if (errors !== null) throw new Error(`the build failed:\n${errors}`);
+}
+
+/**
+ * For a test file: dist/ built and a scratch directory made before its tests, the directory
+ * removed after them. Returns the directory's path (valid once the tests run).
+ */
+export function scratchDir(prefix: string): () => string {
+  let dir = "";
+  beforeAll(() => {
+    ensureBuilt();
+    dir = mkdtempSync(path.join(tmpdir(), prefix));
+  }, 120_000);
+  afterAll(() => {
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
 }
 
 export interface Run {

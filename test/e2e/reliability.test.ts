@@ -4,33 +4,23 @@
 // freeing a class-1 block, the 386 arena running out with large objects.
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { once } from "node:events";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/report/report.js";
-import { cleanEnv, ensureBuilt, goalloc, repoRoot, type Run } from "./goalloc.js";
+import { cleanEnv, goalloc, repoRoot, scratchDir, type Run } from "./goalloc.js";
 
 const BIN = path.join(repoRoot, "bin/goalloc.js");
 const MiB = 1024 * 1024;
 
-let tmp = "";
-
-beforeAll(() => {
-  ensureBuilt();
-  tmp = mkdtempSync(path.join(tmpdir(), "goalloc-reliability-"));
-}, 120_000);
-
-afterAll(() => {
-  if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = scratchDir("goalloc-reliability-");
 
 /** Write a trace under the scratch directory; returns its path. */
 function traceFile(name: string, text: string | Buffer): string {
-  const file = path.join(tmp, name);
+  const file = path.join(scratch(), name);
   writeFileSync(file, text);
   return file;
 }
@@ -42,9 +32,9 @@ function replayWithJson(file: string, extra: string[] = []): { run: Run; report:
   return { run, report: JSON.parse(readFileSync(out, "utf8")) as Report };
 }
 
-/** Files in dir whose names look like goalloc's temporaries (`.NAME.PID.tmp`). */
+/** Files in dir whose names look like goalloc's temporaries (`.NAME.PID.scratch()`). */
 function temporaries(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith(".tmp"));
+  return readdirSync(dir).filter((name) => name.endsWith(".scratch()"));
 }
 
 function escapeRegExp(text: string): string {
@@ -224,7 +214,7 @@ describe("error messages are one printable line", () => {
 
 describe("outputs are never half-written", () => {
   it("an unwritable output fails before the replay: one line, exit 2, nothing else written", () => {
-    const dir = path.join(tmp, "outputs-unwritable");
+    const dir = path.join(scratch(), "outputs-unwritable");
     mkdirSync(dir);
     for (const option of ["--allocfreetrace", "--memprofile", "--html", "--json"]) {
       const target = path.join(dir, "no-such-dir", "out");
@@ -238,14 +228,14 @@ describe("outputs are never half-written", () => {
   });
 
   it("two outputs naming one file is a usage error", () => {
-    const out = path.join(tmp, "same.out");
+    const out = path.join(scratch(), "same.out");
     const run = goalloc(["replay", "traces/tiny.trace", "--json", out, "--memprofile", out]);
     expect(run).toMatchObject({ status: 2, stdout: "", stderr: `goalloc: ${out} is named by two outputs\n` });
     expect(existsSync(out)).toBe(false);
   });
 
   it("a named pipe is written in place, not replaced by a regular file (nor would /dev/null be)", async () => {
-    const fifo = path.join(tmp, "report.fifo");
+    const fifo = path.join(scratch(), "report.fifo");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     const child = spawn(process.execPath, [BIN, "replay", "traces/tiny.trace", "--json", fifo], { cwd: repoRoot, env: cleanEnv(), stdio: "ignore" });
     const exited = once(child, "exit");
@@ -261,8 +251,8 @@ describe("outputs are never half-written", () => {
   });
 
   it("a symbolic link to a file stays a link: its target is replaced", () => {
-    const target = path.join(tmp, "link-target.json");
-    const link = path.join(tmp, "link.json");
+    const target = path.join(scratch(), "link-target.json");
+    const link = path.join(scratch(), "link.json");
     writeFileSync(target, "old\n");
     symlinkSync(target, link);
     expect(goalloc(["replay", "traces/tiny.trace", "--json", link]).status).toBe(0);
@@ -271,7 +261,7 @@ describe("outputs are never half-written", () => {
   });
 
   it("exit 2 and 3 still write every output in full, and leave no temporary", () => {
-    const dir = path.join(tmp, "outputs-on-error");
+    const dir = path.join(scratch(), "outputs-on-error");
     mkdirSync(dir);
     for (const fixture of ["reused-id", "free-class1"]) {
       const files = ["json", "trace", "pprof"].map((ext) => path.join(dir, `${fixture}.${ext}`));
@@ -310,7 +300,7 @@ describe("Ctrl-C during a replay: the partial report, exit 130, no output file w
   const records = (from: number, count: number): string => Array.from({ length: count }, (_, i) => `a o${from + i} 64\n`).join("");
 
   it("standard input: stops at the next chunk after Ctrl-C, prints the report of the lines before", async () => {
-    const dir = path.join(tmp, "sigint-stdin");
+    const dir = path.join(scratch(), "sigint-stdin");
     mkdirSync(dir);
     writeFileSync(path.join(dir, "out.json"), "the previous report\n");
     const { child, out } = start(["replay", "-", "--format", "native", "--json", "out.json", "--allocfreetrace", "trace.txt", "--memprofile", "heap.pb"], dir);
@@ -339,7 +329,7 @@ describe("Ctrl-C during a replay: the partial report, exit 130, no output file w
   });
 
   it("a large trace file with --json on stdout: a partial JSON report, no temporaries left", async () => {
-    const dir = path.join(tmp, "sigint-file");
+    const dir = path.join(scratch(), "sigint-file");
     mkdirSync(dir);
     const total = 1_000_000;
     const file = traceFile("sigint-large.trace", `goalloc-trace 1\n${records(0, total)}`);
@@ -395,7 +385,7 @@ describe("--check-invariants: the heap invariants hold after every event", () =>
     const argLists: string[][] = [];
     for (const [dir, arch] of ORACLE_ARCHES) {
       for (const name of readdirSync(path.join(oracleDir, dir)).filter((n) => n.endsWith(".allocfreetrace.txt.xz"))) {
-        const log = path.join(tmp, `${dir}-${name.slice(0, -".xz".length)}`);
+        const log = path.join(scratch(), `${dir}-${name.slice(0, -".xz".length)}`);
         writeFileSync(log, execFileSync("xz", ["-dc", path.join(oracleDir, dir, name)], { maxBuffer: 1 << 28 }));
         argLists.push(["replay", log, "--arch", arch, "--gc", "log", "--check-invariants"]);
       }

@@ -131,7 +131,7 @@ describe("the reader thread", () => {
     expect(report.memstats).toEqual((await replay(write("fifo.trace", text))).report.memstats);
   });
 
-  it("reports a missing file as the replay's own thread does", async () => {
+  it("fails on a missing file before any thread starts, naming the file", async () => {
     const missing = path.join(dir, "missing.trace");
     await expect(replay(missing, {}, undefined, { readerThread: "worker" })).rejects.toThrow(`${missing}:0: cannot read`);
   });
