@@ -37,10 +37,16 @@ export interface HeldRecord {
 /** What the sequencer asks of the replay engine. */
 export interface SequencerTarget {
   readonly rt: Runtime;
-  /** Allocate a log record (records its address for fidelity). */
-  allocLogged(r: HeldRecord): void;
-  /** A tracefree: the object is dead (explicit: freed now). */
-  freeLogged(id: string, explicit: boolean, line: number): void;
+  /**
+   * Allocate a log record (records its address for fidelity); `table` is the span type table
+   * the log printed before it, which settype allocates inside the record's mallocgc.
+   */
+  allocLogged(r: HeldRecord, table?: HeldRecord | null): void;
+  /**
+   * A tracefree: the object is dead (explicit: freed now). afterMark: it died after the last
+   * collection's mark, so that cycle's sweep must keep it (see Runtime.release).
+   */
+  freeLogged(id: string, explicit: boolean, line: number, afterMark?: boolean): void;
   /** gc 1.3's shrinkstack: split the stack's span in place and free its low half. */
   shrinkStackLogged(id: string, line: number): void;
   /** The emulated address of a live logged object, or -1. */
@@ -69,7 +75,10 @@ export class GologSequencer {
   private pendingTable: HeldRecord | null = null;
   private pendingFree: HeldRecord | null = null;
   private pendingFreeShrinks = false;
-  private pendingGC: { forced: boolean; line: number } | null = null;
+  private pendingGC: { forced: boolean; freeOSMemory: boolean; line: number; firstSite: number; eager: boolean } | null = null;
+  /** Call sites (source lines) of gc()'s two sweeps, as learnt from the log (-1: not yet). */
+  private leftoverSite = -1;
+  private eagerSite = -1;
   private pendingParFor: HeldRecord | null = null;
   /** Span a sweep was printing frees for, and which sweep (BgSweep or EnsureSwept). */
   private sweptSpan = -1;
@@ -101,7 +110,7 @@ export class GologSequencer {
     if (this.pendingFree && !(isDead && r.origin === FreeOrigin.EnsureSwept)) this.flushFree();
     if (this.pendingGC) {
       if (isDead && r.origin === FreeOrigin.GCSweep) {
-        this.target.freeLogged(r.id, false, r.line);
+        this.target.freeLogged(r.id, false, r.line, this.sweptEagerly(r));
         return;
       }
       if (r.kind === RecordKind.Alloc && this.followLogGC && this.target.rt.parforAddr === 0 && r.typeName === null && this.pendingParFor === null) {
@@ -119,8 +128,11 @@ export class GologSequencer {
           this.pendingTable = hold(r);
           return;
         }
-        this.target.allocLogged(r);
-        if (this.pendingTable) this.flushTable();
+        if (this.pendingTable) {
+          const table = this.pendingTable;
+          this.pendingTable = null;
+          this.target.allocLogged(r, table);
+        } else this.target.allocLogged(r);
         return;
       case RecordKind.Dead:
         if (this.pendingTable) this.flushTable();
@@ -128,11 +140,51 @@ export class GologSequencer {
         return;
       case RecordKind.GC:
         this.flushAll();
-        this.pendingGC = { forced: r.forced, line: r.line };
+        this.pendingGC = { forced: r.forced, freeOSMemory: r.freeOSMemory, line: r.line, firstSite: -1, eager: false };
         return;
       default:
         this.flushAll();
     }
+  }
+
+  /**
+   * Was this free, printed by the collection just logged, made by its eager sweep? gc()
+   * (mgc0.c) first sweeps what the previous cycle left unswept (objects dead at the previous
+   * mark), and a forced collection (runtime.GC, FreeOSMemory: eagersweep) then sweeps the
+   * whole new cycle (objects that died since). The two sweepone loops are two call sites in
+   * gc(), the earlier one first: the log's traceback names the line. A non-forced collection
+   * runs only the first loop, which teaches its line; a forced one that shows two lines
+   * teaches both. Until both are known, a free from a span the previous cycle already swept
+   * can only come from the second loop.
+   */
+  private sweptEagerly(r: TraceRecord): boolean {
+    const gc = this.pendingGC!;
+    const site = r.sweepSite;
+    if (!gc.forced) {
+      if (site >= 0 && this.leftoverSite < 0) this.leftoverSite = site;
+      return false;
+    }
+    if (gc.eager || site < 0) return gc.eager;
+    if (site === this.eagerSite) gc.eager = true;
+    else if (site === this.leftoverSite) gc.eager = false;
+    else if (gc.firstSite >= 0 && site !== gc.firstSite) {
+      gc.eager = site > gc.firstSite;
+      if (gc.eager) {
+        this.eagerSite = site;
+        this.leftoverSite = gc.firstSite;
+      }
+    } else if (this.leftoverSite >= 0 && site !== this.leftoverSite) {
+      gc.eager = true;
+      this.eagerSite = site;
+    } else {
+      const addr = this.target.addressOf(r.id);
+      const rt = this.target.rt;
+      const span = addr < 0 ? -1 : rt.mheap.lookup(addr);
+      gc.eager = span >= 0 && rt.mheap.spans.sweepgen[span] === rt.mheap.sweepgen;
+      if (gc.eager) this.eagerSite = site;
+    }
+    if (gc.firstSite < 0) gc.firstSite = site;
+    return gc.eager;
   }
 
   private dead(r: TraceRecord): void {
@@ -185,7 +237,8 @@ export class GologSequencer {
     if (!this.followLogGC) return;
     const rt = this.target.rt;
     this.target.line = gc.line;
-    rt.gc.collect(gc.forced ? GCForce.Eager : GCForce.Always);
+    if (gc.freeOSMemory) rt.gc.freeOSMemory();
+    else rt.gc.collect(gc.forced ? GCForce.Eager : GCForce.Always);
     const parfor = this.pendingParFor;
     if (parfor) {
       this.pendingParFor = null;

@@ -426,24 +426,40 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     return (size < 16 ? 0 : FlagNoScan) | FlagTypesFromLog | (this.options.gc === "log" ? FlagNoInvokeGC : 0);
   }
 
-  allocLogged(r: HeldRecord): void {
+  allocLogged(r: HeldRecord, table: HeldRecord | null = null): void {
     const rt = this.rt;
-    const named = this.named!;
-    const stale = named.find(r.id);
-    if (stale >= 0) {
-      // The log reuses an address it never showed freed: the earlier object went untraced
-      // (start-up) or the emulation diverged. Forget it; it stays allocated in the emulation.
-      this.forget(named, stale);
-      this.counts.untracedReuse++;
-    }
+    this.forgetStale(r.id);
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
     this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
-    const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size), r.stack);
+    const settype = table === null ? undefined : (): void => this.allocTypeTable(table);
+    const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size), r.stack, settype);
+    this.line = r.line;
     this.remember(r.id, { addr, size: r.size, tiny: false, stack: r.stack });
     this.checkAddress(r.line, r.address, addr);
   }
 
-  freeLogged(id: string, explicit: boolean, line: number): void {
+  /** The span type table the log printed before r: settype makes it inside r's mallocgc. */
+  private allocTypeTable(t: HeldRecord): void {
+    this.line = t.line;
+    this.forgetStale(t.id);
+    const addr = this.rt.allocLoggedTypeTable(t.size, t.stack);
+    this.remember(t.id, { addr, size: t.size, tiny: false, stack: t.stack });
+    this.checkAddress(t.line, t.address, addr);
+  }
+
+  /**
+   * The log reuses an address it never showed freed: the earlier object went untraced
+   * (start-up) or the emulation diverged. Forget it; it stays allocated in the emulation.
+   */
+  private forgetStale(id: string): void {
+    const named = this.named!;
+    const stale = named.find(id);
+    if (stale < 0) return;
+    this.forget(named, stale);
+    this.counts.untracedReuse++;
+  }
+
+  freeLogged(id: string, explicit: boolean, line: number, afterMark = false): void {
     this.line = line;
     const named = this.named!;
     const slot = named.find(id);
@@ -453,7 +469,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     }
     const addr = this.forget(named, slot);
     if (explicit) this.rt.free(addr);
-    else this.rt.release(addr, false);
+    else this.rt.release(addr, afterMark);
   }
 
   shrinkStackLogged(id: string, line: number): void {

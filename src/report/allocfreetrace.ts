@@ -27,7 +27,8 @@
 //     `\t:0`, gccgo's own form for an unknown file and line. A Go log's stacks are whole
 //     tracebacks (runtime frames included) and are printed as the log had them.
 //   * Frames of the runtime are gccgo's C function names with their libgo source file and
-//     line 0 (the lines of that libgo are not modelled). For a native trace an allocation is
+//     line 0 (the lines of that libgo are not modelled), but for gc's two sweeps, which
+//     keep their libgo lines so that a reader can tell them apart. For a native trace an allocation is
 //     `runtime_mallocgc` + the entry its type word implies (`__go_new` single object,
 //     `__go_make_slice2` array, `__go_new_channel` channel, `__go_alloc` untyped) + the
 //     program's frames. Type table: `runtime_mallocgc`, `settype`, then the typed allocation.
@@ -71,6 +72,10 @@ const MSPAN_SWEEP = frame("runtime_MSpan_Sweep", "mgc0.c");
 const SWEEPONE = frame("runtime_sweepone", "mgc0.c");
 const BGSWEEP = frame("bgsweep", "mgc0.c");
 const GC_ON_G0 = frame("gc", "mgc0.c") + frame("mgc", "mgc0.c");
+// gc()'s two sweepone loops print with their libgo line (mgc0.c, gc): the first sweeps what
+// the last cycle left, the second is the eager sweep; a reader tells them apart by the line.
+const GC_LEFTOVER_SWEEP = "gc\n\t../../../src/libgo/runtime/mgc0.c:2253\n" + frame("mgc", "mgc0.c");
+const GC_EAGER_SWEEP = "gc\n\t../../../src/libgo/runtime/mgc0.c:2376\n" + frame("mgc", "mgc0.c");
 const ENSURESWEPT = frame("runtime_MSpan_EnsureSwept", "mgc0.c");
 const RUNTIME_GC = frame("runtime_gc", "mgc0.c");
 const FORCED_GC = frame("runtime.GC", "mgc0.c");
@@ -138,7 +143,8 @@ export class AllocFreeTraceWriter implements ReplayObserver {
     let frames: string;
     switch (internal) {
       case InternalAlloc.TypeTable:
-        frames = MALLOCGC + SETTYPE + this.allocFrames(this.allocStack, this.allocTyp);
+        // A log's table has its own whole traceback (settype's frames included).
+        frames = this.completeStacks && stack >= 0 ? this.programFrames(stack) : MALLOCGC + SETTYPE + this.allocFrames(this.allocStack, this.allocTyp);
         break;
       case InternalAlloc.ParFor:
         header = this.gcHeader;
@@ -172,7 +178,11 @@ export class AllocFreeTraceWriter implements ReplayObserver {
         break;
       case SweepOrigin.GC:
         header = G0_IDLE;
-        frames = MSPAN_SWEEP + SWEEPONE + GC_ON_G0;
+        frames = MSPAN_SWEEP + SWEEPONE + GC_LEFTOVER_SWEEP;
+        break;
+      case SweepOrigin.GCEager:
+        header = G0_IDLE;
+        frames = MSPAN_SWEEP + SWEEPONE + GC_EAGER_SWEEP;
         break;
       case SweepOrigin.EnsureSwept:
         frames = MSPAN_SWEEP + ENSURESWEPT + this.ensureSweptCaller();

@@ -209,9 +209,22 @@ export class Runtime {
 
   // --- allocation ------------------------------------------------------------------------
 
-  /** mallocgc(size, typ, flag) for an allocation of the trace. */
-  mallocgc(size: number, typ: number, flags: number, stack: number): number {
-    return this.mallocgcInternal(size, typ, flags, stack, InternalAlloc.None);
+  /**
+   * mallocgc(size, typ, flag) for an allocation of the trace. With FlagTypesFromLog,
+   * `loggedSettype` stands in for settype: it runs where mallocgc calls settype (after the
+   * object is allocated, before tracealloc prints it), so a type table the log shows is
+   * allocated, and printed, in the runtime's order (malloc.goc, mallocgc).
+   */
+  mallocgc(size: number, typ: number, flags: number, stack: number, loggedSettype?: () => void): number {
+    return this.mallocgcInternal(size, typ, flags, stack, InternalAlloc.None, loggedSettype);
+  }
+
+  /**
+   * A span type table a log shows: settype's own mallocgc (FlagNoProfiling | FlagNoScan |
+   * FlagNoInvokeGC; malloc.goc, settype), made from inside the typed object's mallocgc.
+   */
+  allocLoggedTypeTable(size: number, stack: number): number {
+    return this.mallocgcInternal(size, 0, FlagNoProfiling | FlagNoScan | FlagNoInvokeGC, stack, InternalAlloc.TypeTable);
   }
 
   private mallocgcInternal(
@@ -220,6 +233,7 @@ export class Runtime {
     flags: number,
     stack: number,
     internal: InternalAlloc,
+    loggedSettype?: () => void,
   ): number {
     if (size === 0) return this.zerobase;
     if (size > this.maxMem) throw new RuntimeThrow("runtime: allocation size out of range", [], "panic");
@@ -270,6 +284,7 @@ export class Runtime {
       sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.NoGC;
     }
     if ((flags & (FlagNoScan | FlagTypesFromLog)) === 0 && typ !== 0) this.settype(s, v, typ);
+    else if (loggedSettype !== undefined) loggedSettype();
     this.observer?.tracealloc(v, size, typ, stack, internal);
     if ((flags & FlagNoProfiling) === 0 && this.prof.rate > 0) this.prof.maybeSample(v, size, stack);
     if ((flags & FlagNoInvokeGC) === 0 && this.mstats.heap_alloc >= this.mstats.next_gc) {

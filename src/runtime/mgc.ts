@@ -169,10 +169,19 @@ export class GC {
     heap.sweepdone = false;
 
     if (force === GCForce.Eager) {
-      while (sweepone(rt, SweepOrigin.GC) !== -1) this.npausesweep++;
+      while (sweepone(rt, SweepOrigin.GCEager) !== -1) this.npausesweep++;
       rt.prof.gc();
     }
     rt.prof.gc();
+  }
+
+  /**
+   * runtime/debug.FreeOSMemory (mheap.c): an eager collection, then every free span is
+   * released whatever its age (scavenge(-1, ~0, 0), which gctrace reports as scvg-1).
+   */
+  freeOSMemory(): void {
+    this.collect(GCForce.Eager);
+    this.scavenge(-1, Number.MAX_SAFE_INTEGER, 0);
   }
 
   /** queuefinalizer: one more entry in the finalizer queue (4 KiB blocks from gc_sys). */

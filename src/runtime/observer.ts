@@ -13,9 +13,11 @@ export const enum SweepOrigin {
   CacheSpan = 1,
   Reclaim = 2,
   BgSweep = 3,
-  /** Leftover or eager sweep inside gc(), on g0. */
+  /** gc()'s first sweep, on g0: what the previous cycle left unswept. */
   GC = 4,
   EnsureSwept = 5,
+  /** gc()'s eager sweep of the new cycle (runtime.GC, FreeOSMemory), on g0. */
+  GCEager = 6,
 }
 
 /** Why the runtime itself allocated (its own traced allocations). */

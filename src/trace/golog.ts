@@ -120,7 +120,12 @@ function frameKey(func: string): string {
 
 /** A collection is forced when the triggering goroutine is inside runtime.GC or FreeOSMemory. */
 function isForcingFrame(func: string): boolean {
-  return func === "runtime.GC" || func === "runtime_GC" || func.toLowerCase().endsWith("freeosmemory");
+  return func === "runtime.GC" || func === "runtime_GC" || isFreeOSMemoryFrame(func);
+}
+
+/** debug.FreeOSMemory: its collection is followed by a release of every free span. */
+function isFreeOSMemoryFrame(func: string): boolean {
+  return func.toLowerCase().endsWith("freeosmemory");
 }
 
 /** End of the function name of a frame line: before a final `(args)` (gc), else the line end (gccgo). */
@@ -142,6 +147,21 @@ function locationEnd(bytes: Buffer, start: number, end: number): number {
   let space = colon;
   while (space < end && bytes[space] !== SPACE) space++;
   return space;
+}
+
+/** The line number of a `file:line` location (-1 when it has none). */
+function locationLineNumber(bytes: Buffer, start: number, end: number): number {
+  let n = 0;
+  let digits = 0;
+  let scale = 1;
+  for (let i = end - 1; i >= start; i--) {
+    const d = bytes[i]! - 48;
+    if (d < 0 || d > 9) return bytes[i] === COLON && digits > 0 ? n : -1;
+    n += d * scale;
+    scale *= 10;
+    digits++;
+  }
+  return -1;
 }
 
 /**
@@ -237,10 +257,12 @@ export class GologParser implements TraceParser {
   /** The next TAB line is the location of a `created by` line, not of a frame. */
   private skipLocation = false;
   private origin = FreeOrigin.Unknown;
+  private sweepSite = -1;
   private originFound = false;
   private callerChecked = false;
   private sawSweep = false;
   private forced = false;
+  private freeOSMemory = false;
 
   constructor(
     readonly file: string,
@@ -335,10 +357,12 @@ export class GologParser implements TraceParser {
     this.funcPending = false;
     this.skipLocation = false;
     this.origin = FreeOrigin.Unknown;
+    this.sweepSite = -1;
     this.originFound = false;
     this.callerChecked = false;
     this.sawSweep = false;
     this.forced = false;
+    this.freeOSMemory = false;
   }
 
   /** `tracealloc(ADDR, SIZE)`, `tracealloc(ADDR, SIZE, TYPE)`, `tracealloc(ADDR, SIZE, KIND[ of TYPE])`. */
@@ -461,9 +485,15 @@ export class GologParser implements TraceParser {
       const id = this.frameId(this.pendingFunc, location === ":0" ? "" : location);
       if (this.frameCount === this.stackFrameIds.length) this.growStackKey();
       this.stackFrameIds[this.frameCount++] = id;
-      if (this.kind === RecordKind.GC && isForcingFrame(this.pendingFunc)) this.forced = true;
+      if (this.kind === RecordKind.GC && isForcingFrame(this.pendingFunc)) {
+        this.forced = true;
+        if (isFreeOSMemoryFrame(this.pendingFunc)) this.freeOSMemory = true;
+      }
     } else if (this.kind === RecordKind.Dead && this.classifying()) {
       this.classifyFreeFrame(this.pendingFunc);
+      if (this.originFound && this.origin === FreeOrigin.GCSweep && this.sweepSite < 0) {
+        this.sweepSite = locationLineNumber(bytes, start + 1, locationEnd(bytes, start + 1, end));
+      }
     }
   }
 
@@ -518,9 +548,11 @@ export class GologParser implements TraceParser {
         r.size = this.size;
         r.stack = -1;
         r.origin = this.freeOrigin();
+        r.sweepSite = this.sweepSite;
         break;
       default:
         r.forced = this.forced;
+        r.freeOSMemory = this.freeOSMemory;
         r.stack = this.internStack();
         break;
     }

@@ -99,8 +99,16 @@ export interface TraceRecord {
   time: number;
   /** Dead/Free (golog): where the free was printed from. */
   origin: FreeOrigin;
+  /**
+   * Dead (golog), origin GCSweep: the source line of the collector frame that called the
+   * sweep, or -1. gc() sweeps twice (mgc0.c, gc): first what the last cycle left unswept,
+   * later, for runtime.GC and FreeOSMemory, the whole new cycle; the call site tells which.
+   */
+  sweepSite: number;
   /** GC (golog): true when the collection was forced by runtime.GC / debug.FreeOSMemory. */
   forced: boolean;
+  /** GC (golog): debug.FreeOSMemory's collection, after which every free span is released (mheap.c). */
+  freeOSMemory: boolean;
   /** golog: goroutine id of the record's header, or -1. */
   goroutine: number;
   /** Until: the text of the matching line. */
@@ -124,7 +132,9 @@ export abstract class HandleRecord implements TraceRecord {
   offset = 0;
   time = 0;
   origin = FreeOrigin.Unknown;
+  sweepSite = -1;
   forced = true;
+  freeOSMemory = false;
   goroutine = -1;
   text = "";
 
@@ -146,7 +156,9 @@ export function newRecord(): TraceRecord {
     offset: 0,
     time: 0,
     origin: FreeOrigin.Unknown,
+    sweepSite: -1,
     forced: false,
+    freeOSMemory: false,
     goroutine: -1,
     text: "",
   };

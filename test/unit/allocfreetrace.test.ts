@@ -30,6 +30,8 @@ const GO_NEW = frame("__go_new", "go-new.c");
 const GO_ALLOC = frame("__go_alloc", "malloc.goc");
 const GO_FREE = frame("__go_free", "malloc.goc");
 const GC_ON_G0 = frame("gc", "mgc0.c") + frame("mgc", "mgc0.c");
+/** gc()'s eager sweep keeps its libgo line, which tells it from the leftover sweep (line 2253). */
+const GC_EAGER_SWEEP = "gc\n\t../../../src/libgo/runtime/mgc0.c:2376\n" + frame("mgc", "mgc0.c");
 const PROGRAM = "main.work\n\t:0\nmain.main\n\t:0\n";
 const RUNNING = "goroutine 16 [running]:\n";
 
@@ -74,8 +76,8 @@ gc
         frame("runtime_parforalloc", "parfor.c") +
         GC_ON_G0 +
         "\n" +
-        `tracefree(0xc208006040, 0x40)\ngoroutine 0 [idle]:\n${frame("runtime_MSpan_Sweep", "mgc0.c")}${frame("runtime_sweepone", "mgc0.c")}${GC_ON_G0}\n` +
-        `tracefree(0xc2080060c0, 0x40)\ngoroutine 0 [idle]:\n${frame("runtime_MSpan_Sweep", "mgc0.c")}${frame("runtime_sweepone", "mgc0.c")}${GC_ON_G0}\n`,
+        `tracefree(0xc208006040, 0x40)\ngoroutine 0 [idle]:\n${frame("runtime_MSpan_Sweep", "mgc0.c")}${frame("runtime_sweepone", "mgc0.c")}${GC_EAGER_SWEEP}\n` +
+        `tracefree(0xc2080060c0, 0x40)\ngoroutine 0 [idle]:\n${frame("runtime_MSpan_Sweep", "mgc0.c")}${frame("runtime_sweepone", "mgc0.c")}${GC_EAGER_SWEEP}\n`,
     );
   });
 
@@ -101,6 +103,8 @@ gc
     expect(records[1]!.typeName).toBe("main.T");
     expect(parser.stacks.frames(records[1]!.stack).map((f) => f.func)).toEqual(["runtime_mallocgc", "__go_new", "main.work", "main.main"]);
     expect(records[8]!.forced).toBe(true);
+    // The eager sweep's frees name gc's call site, which the reader keeps.
+    expect([records[10]!.origin, records[10]!.sweepSite, records[11]!.sweepSite]).toEqual([FreeOrigin.GCSweep, 2376, 2376]);
   });
 
   it("every free classifies to the origin that printed it", async () => {

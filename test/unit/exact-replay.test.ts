@@ -5,14 +5,15 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { replay } from "../../src/index.js";
+import { allocFreeTrace, replay } from "../../src/index.js";
 
 const oracle = resolve(import.meta.dirname, "../../../shared/oracle");
 const scratch = existsSync(oracle) ? mkdtempSync(join(tmpdir(), "goalloc-oracle-")) : "";
 
 /** Decompressed copy of an oracle log (xz). */
 function log(dir: string, name: string): string {
-  const out = join(scratch, `${dir}-${name}.txt`);
+  if (!existsSync(join(oracle, dir, `${name}.allocfreetrace.txt.xz`))) throw new Error(`no oracle log ${dir}/${name}`);
+  const out = join(scratch, `${dir.replaceAll("/", "-")}-${name}.txt`);
   if (!existsSync(out)) writeFileSync(out, execFileSync("xz", ["-dc", join(oracle, dir, `${name}.allocfreetrace.txt.xz`)], { maxBuffer: 1 << 28 }));
   return out;
 }
@@ -36,5 +37,50 @@ describe.skipIf(!existsSync(oracle))("exact replay of real go1.3.3 logs", () => 
         expect(report.memstats.BySize).toEqual(want.BySize);
       });
     }
+  }
+});
+
+/** The tracealloc lines of a log (or of goalloc's allocfreetrace output), address and size only. */
+function traceallocs(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("tracealloc(")) continue;
+    const second = line.indexOf(",", line.indexOf(",") + 1);
+    out.push(second < 0 ? line : line.slice(0, second));
+  }
+  return out;
+}
+
+// Real programs of the corpus, replayed with the same rules: every allocation at its logged
+// address, and the emulated allocfreetrace prints the log's tracealloc records in its order.
+// (The larger corpus logs are measured by `npm run fidelity`.)
+describe.skipIf(!existsSync(join(oracle, "corpus")))("exact replay of the go1.3.3 corpus", () => {
+  const runs: [string, "amd64" | "386", string, boolean][] = [
+    ["corpus/go1.3.3-amd64", "amd64", "p6_largechurn", true],
+    ["corpus/go1.3.3-386", "386", "p6_largechurn", true],
+    ["corpus/go1.3.3-amd64", "amd64", "std_image_png", false],
+    ["corpus/go1.3.3-amd64", "amd64", "std_bytes", false],
+    ["corpus/go1.3.3-amd64", "amd64", "std_sort", false],
+    ["corpus/go1.3.3-amd64", "amd64", "std_encoding_xml", false],
+  ];
+  for (const [dir, arch, prog, memstats] of runs) {
+    it(`${dir.split("/")[1]} ${prog}: 100% addresses, the log's tracealloc order${memstats ? ", MemStats at MEMSTATS_SNAPSHOT" : ""}`, async () => {
+      const file = log(dir, prog);
+      const chunks: string[] = [];
+      const { report } = await replay(file, { arch, gc: "log" }, allocFreeTrace((t) => chunks.push(...traceallocs(t))));
+      expect(report.error).toBeNull();
+      expect(report.fidelity!.firstDivergence).toBeNull();
+      expect(report.fidelity!.addressMatches).toBe(report.fidelity!.allocs);
+      const logged = traceallocs(readFileSync(file, "utf8"));
+      expect(report.fidelity!.allocs).toBe(logged.length);
+      expect(chunks.length).toBe(logged.length);
+      expect(chunks.findIndex((t, i) => t !== logged[i])).toBe(-1);
+      if (!memstats) return;
+      const at = (await replay(file, { arch, gc: "log", until: "MEMSTATS_SNAPSHOT" })).report;
+      const want = JSON.parse(readFileSync(join(oracle, dir, `${prog}.allocfreetrace.memstats.json`), "utf8"));
+      const got: Record<string, unknown> = { ...at.memstats };
+      for (const field of EXACT) expect([field, got[field]]).toEqual([field, want[field]]);
+      expect(at.memstats.BySize).toEqual(want.BySize);
+    });
   }
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { replay } from "../../src/index.js";
+import { allocFreeTrace, replay } from "../../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "goalloc-golog-"));
 let n = 0;
@@ -23,15 +23,18 @@ const settype = (addr: string, size: string) =>
     ["runtime.mallocgc(0x80, 0x4, 0x0)", "/go/malloc.goc:185"],
     ...user,
   ]);
-const gcSweepFree = (addr: string, size: string) =>
+/** A sweep free printed by gc() itself; `site` is gc's line: 2390 sweeps what the last cycle left, 2512 the eager sweep. */
+const gcSweepFree = (addr: string, size: string, site = 2512) =>
   rec(`tracefree(${addr}, ${size})`, "goroutine 0 [idle]:", [
     ["runtime.MSpan_Sweep(0x7f00)", "/go/mgc0.c:1894"],
     ["runtime.sweepone()", "/go/mgc0.c:2028"],
-    ["gc(0x7f01)", "/go/mgc0.c:2512"],
+    ["gc(0x7f01)", `/go/mgc0.c:${site}`],
     ["mgc(0xc208002120)", "/go/mgc0.c:2349"],
   ]);
 const forcedGC = () =>
   ["tracegc()", "", "goroutine 16 [garbage collection]:", "runtime.gc(0x2)", "\t/go/mgc0.c:2329 +0x1c6", "runtime.GC()", "\t/go/malloc.goc:853 +0x26", "end tracegc", "", ""].join("\n");
+const freeOSMemoryGC = () =>
+  ["tracegc()", "", "goroutine 16 [garbage collection]:", "runtime.gc(0x2)", "\t/go/mgc0.c:2329 +0x1c6", "runtime/debug.freeOSMemory()", "\t/go/mheap.c:558 +0x26", "runtime/debug.FreeOSMemory()", "\t/go/debug/garbage.go:104 +0x1a", "end tracegc", "", ""].join("\n");
 const backgroundGC = () =>
   ["tracegc()", "", "goroutine 16 [garbage collection]:", "runtime.gc(0x0)", "\t/go/mgc0.c:2329 +0x1c6", "runtime.mallocgc(0x30, 0x0, 0x0)", "\t/go/malloc.goc:205 +0x1d6", "end tracegc", "", ""].join("\n");
 const explicitFree = (addr: string, size: string, caller: [string, string]) =>
@@ -53,11 +56,52 @@ async function replayLog(text: string) {
 }
 
 describe("golog sequencing (spec §15)", () => {
-  it("allocates a span type table after the typed object whose allocation made it", async () => {
+  it("allocates a span type table inside the typed object's mallocgc, and prints it first", async () => {
     // Class 9 (128 B): the first typed object takes slot 0 and its table (64 + 64 B) slot 1.
-    const { report } = await replayLog(settype("0xc208010080", "0x80") + alloc("0xc208010000", "0x80", "single object of main.T"));
+    const file = join(dir, `log${n++}.txt`);
+    writeFileSync(file, settype("0xc208010080", "0x80") + alloc("0xc208010000", "0x80", "single object of main.T"));
+    let out = "";
+    const { report } = await replay(file, { gc: "log" }, allocFreeTrace((t) => (out += t)));
     expect(report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null });
     expect(report.startUp).toMatchObject({ prologue: "go1.3", argc: 1, envc: 2, inferred: [] });
+    // settype runs before mallocgc prints the object (malloc.goc): the log's order.
+    expect(out.split("\n").filter((l) => l.startsWith("tracealloc("))).toEqual([
+      "tracealloc(0xc208010080, 0x80, single object)",
+      "tracealloc(0xc208010000, 0x80, single object of main.T)",
+    ]);
+    // The table is settype's own allocation: never sampled by the profiler.
+    expect(report.memstats.HeapObjects).toBe(report.memstats.Mallocs - report.memstats.Frees);
+  });
+
+  it("keeps an object the eager sweep freed through the leftover sweep of the previous cycle", async () => {
+    // A and B share a class-4 span that no one sweeps in cycle 1. At the forced collection 2,
+    // gc's first sweep (line 2390) frees A, dead since before mark 1; its eager sweep (line
+    // 2512) frees B, which died after mark 1. next_gc is computed between the two sweeps,
+    // so the heap it sees still holds B.
+    const log = (siteB: number) =>
+      alloc("0xc208010000", "0x30") +
+      alloc("0xc208010030", "0x30") +
+      backgroundGC() +
+      alloc("0xc208012000", "0x480") +
+      forcedGC() +
+      gcSweepFree("0xc208010000", "0x30", 2390) +
+      gcSweepFree("0xc208010030", "0x30", siteB) +
+      alloc("0xc208010030", "0x30");
+    const eager = (await replayLog(log(2512))).outcome.runtime;
+    const leftover = (await replayLog(log(2390))).outcome.runtime;
+    expect(eager.gc.records[1]!.heapAlloc - leftover.gc.records[1]!.heapAlloc).toBe(0x30);
+    expect(eager.mstats.nfree).toBe(leftover.mstats.nfree);
+  });
+
+  it("releases every free span after FreeOSMemory's collection (scvg-1)", async () => {
+    const log = (gc: string) => alloc("0xc208010000", "0x8000") + gc + alloc("0xc208018000", "0x480") + gcSweepFree("0xc208010000", "0x8000");
+    const released = await replayLog(log(freeOSMemoryGC()));
+    const forced = await replayLog(log(forcedGC()));
+    expect(released.report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null });
+    expect(released.report.memstats.HeapIdle).toBeGreaterThan(0x8000);
+    expect(released.report.memstats.HeapReleased).toBe(released.report.memstats.HeapIdle);
+    expect(released.outcome.runtime.gc.scavengerLog.map((l) => l.text.split(":")[0])).toEqual(["scvg-1", "scvg-1"]);
+    expect(forced.report.memstats.HeapReleased).toBe(0);
   });
 
   it("applies a forced collection's sweep frees before running it, and checks its descriptor", async () => {
