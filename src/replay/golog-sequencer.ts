@@ -46,7 +46,7 @@ export interface SequencerTarget {
    * A tracefree: the object is dead (explicit: freed now). afterMark: it died after the last
    * collection's mark, so that cycle's sweep must keep it (see Runtime.release).
    */
-  freeLogged(id: string, explicit: boolean, line: number, afterMark?: boolean): void;
+  freeLogged(id: string, explicit: boolean, line: number, afterMark?: boolean, origin?: FreeOrigin): void;
   /** gc 1.3's shrinkstack: split the stack's span in place and free its low half. */
   shrinkStackLogged(id: string, line: number): void;
   /** The emulated address of a live logged object, or -1. */
@@ -92,6 +92,14 @@ export class GologSequencer {
     /** Collect at the log's tracegc (true) or leave collections to the pacer. */
     private readonly followLogGC: boolean,
   ) {}
+
+  /**
+   * Is a free printed with gc's call site `site` one of its first (leftover) sweep, as far
+   * as the log has taught the two sites (see sweptEagerly)?
+   */
+  isLeftoverSite(site: number): boolean {
+    return site >= 0 && (site === this.leftoverSite || (this.eagerSite >= 0 && site < this.eagerSite));
+  }
 
   /** A tracealloc with this stack is a span type table (settype's own allocation). */
   isSettype(stack: number): boolean {
@@ -212,7 +220,7 @@ export class GologSequencer {
         return;
       }
       default:
-        this.target.freeLogged(r.id, false, r.line);
+        this.target.freeLogged(r.id, false, r.line, false, r.origin);
     }
   }
 

@@ -21,10 +21,13 @@ import {
   FlagNoScan,
   FlagTypesFromLog,
   GCForce,
+  MaxSmallSize,
+  MSpanState,
   RuntimeStack,
   RuntimeThrow,
   type Runtime,
   type RuntimeObserver,
+  sizeToClass,
 } from "../runtime/index.js";
 import { LiveSites } from "../report/live-sites.js";
 import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "../report/timeline.js";
@@ -40,6 +43,7 @@ import {
 } from "../trace/record.js";
 import { HandleTable, LiveTable, type LiveObject, type ObjectSlots } from "./live-table.js";
 import { GologSequencer, type HeldRecord, type SequencerTarget } from "./golog-sequencer.js";
+import { GologLookahead } from "./golog-lookahead.js";
 import type { ReplayOptions } from "./options.js";
 import { inferDataEnd, runPrologue, startUpCandidates, type StartUp } from "./prologue.js";
 
@@ -191,6 +195,10 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private readonly unnamed: LiveObject[] = [];
   private readonly golog: boolean;
   private readonly sequencer: GologSequencer | null;
+  /** A log's records, held until their collection cycle is complete (see golog-lookahead.ts). */
+  private readonly lookahead: GologLookahead | null;
+  /** The span index of the first MHeap_Reclaim sweepone free before the coming allocation, or -1. */
+  private reclaimBound = -1;
   private observer: ReplayObserver | null = null;
 
   constructor(
@@ -219,7 +227,15 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.runtime = this.makeRuntime(options.dataEnd);
     const zero = (): PeakPoint => ({ value: 0, event: 0, line: 0 });
     this.peaks = { HeapAlloc: zero(), HeapInuse: zero(), HeapSys: zero(), Sys: zero(), HeapObjects: zero() };
-    this.sequencer = this.golog ? new GologSequencer(this, stacks, options.gc === "log") : null;
+    const sequencer = this.golog ? new GologSequencer(this, stacks, options.gc === "log") : null;
+    this.sequencer = sequencer;
+    this.lookahead =
+      sequencer === null
+        ? null
+        : new GologLookahead(
+            (r) => this.applyLogged(r),
+            (_gc, free) => sequencer.isLeftoverSite(free.sweepSite),
+          );
     if (this.golog) this.fidelity = { allocs: 0, addressMatches: 0, firstDivergence: null };
     const prologue = options.prologue === "auto" ? (this.golog ? "go1.3" : "none") : options.prologue;
     const open = options.argc === null || options.envc === null || (this.runtime.arch.ptrSize === 4 && options.dataEnd === null);
@@ -286,6 +302,13 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   private runStartUp(): void {
     const s = this.startUp!;
+    const lookahead = this.lookahead;
+    if (lookahead !== null) {
+      this.runtime.logEvidence = {
+        sweeponeBound: () => this.sweeponeBound(),
+        sweptLater: (addr) => lookahead.sweptLaterInCycle("0x" + addr.toString(16)),
+      };
+    }
     for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
       this.remember("0x" + o.addr.toString(16), { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp });
     }
@@ -338,10 +361,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       return;
     }
     const rt = this.rt;
-    if (this.sequencer !== null && r.kind !== RecordKind.Until) {
-      this.sequencer.record(r);
-      this.countRecord(r);
-      this.afterEvent();
+    if (this.lookahead !== null && r.kind !== RecordKind.Until) {
+      this.lookahead.push(r);
       return;
     }
     if (this.observer !== null && r.kind !== RecordKind.Alloc) this.observer.beginRecord(r.kind, -1, 0);
@@ -386,6 +407,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         rt.gc.advanceClock(r.time);
         break;
       case RecordKind.Until:
+        this.lookahead?.drain();
         this.sequencer?.flushAll();
         this.stoppedAt = { line: r.line, text: r.text };
         return;
@@ -393,10 +415,47 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.afterEvent();
   }
 
-  /** End of input: apply what the golog sequencer still holds. */
+  /** End of input (or an error in it): apply what the lookahead and the golog sequencer still hold. */
   finish(): void {
     if (this.startUpPending) this.settleStartUp();
+    this.lookahead?.drain();
     this.sequencer?.flushAll();
+  }
+
+  /** A log record whose lookahead is known, in log order. */
+  private applyLogged(r: TraceRecord): void {
+    this.line = r.line;
+    const sequencer = this.sequencer!;
+    // MHeap_Reclaim's sweepone frees print before the allocation that needed pages, but its
+    // refill's walk of the central lists came first (mallocgc → MCache_Refill →
+    // MCentral_CacheSpan → MCentral_Grow → MHeap_Alloc → MHeap_Reclaim): for that walk the
+    // first of them bounds where the background sweeper was.
+    if (r.kind === RecordKind.Dead && r.origin === FreeOrigin.Reclaim && r.viaSweepone && this.reclaimBound < 0) {
+      this.reclaimBound = this.spanIndexOf(r.id);
+    }
+    sequencer.record(r);
+    if ((r.kind === RecordKind.Alloc && !sequencer.isSettype(r.stack)) || r.kind === RecordKind.GC) this.reclaimBound = -1;
+    this.countRecord(r);
+    this.afterEvent();
+  }
+
+  /** The allspans index of the span holding the live log object `id`, or -1. */
+  private spanIndexOf(id: string): number {
+    const addr = this.addressOf(id);
+    if (addr < 0) return -1;
+    const heap = this.rt.mheap;
+    const s = heap.lookupMaybe(addr);
+    return s < 0 ? -1 : s - heap.firstSpanId;
+  }
+
+  /**
+   * For the emulated runtime (mcentral.ts): the allspans index of the span the next sweepone
+   * free of this cycle comes from, a bound the real sweeper had not passed; -1 when unknown.
+   */
+  private sweeponeBound(): number {
+    if (this.reclaimBound >= 0) return this.reclaimBound;
+    const f = this.lookahead?.nextSweeponeFree() ?? null;
+    return f === null ? -1 : this.spanIndexOf(f.id);
   }
 
   private afterEvent(): void {
@@ -431,11 +490,30 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.forgetStale(r.id);
     const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
     this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
+    this.flushIfLogShowsReadMemStats(r);
     const settype = table === null ? undefined : (): void => this.allocTypeTable(table);
     const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size), r.stack, settype);
     this.line = r.line;
     this.remember(r.id, { addr, size: r.size, tiny: false, stack: r.stack });
     this.checkAddress(r.line, r.address, addr);
+  }
+
+  /**
+   * A log shows runtime.ReadMemStats only through what it does: it flushes every mcache
+   * (mgc0.c, updatememstats), and an mcache's span with no object left goes back to the
+   * heap. When a logged allocation lands in the pages of such a span, one the emulation
+   * still has cached for another size class, the real runtime had flushed its caches: the
+   * emulation does too, before this allocation.
+   */
+  private flushIfLogShowsReadMemStats(r: HeldRecord): void {
+    if (r.address < 0) return;
+    const heap = this.rt.mheap;
+    const s = heap.lookupMaybe(r.address);
+    if (s < 0) return;
+    const sp = heap.spans;
+    if (sp.state[s] !== MSpanState.InUse || sp.incache[s] !== 1 || sp.ref[s] !== 0) return;
+    if (r.size <= MaxSmallSize && sp.sizeclass[s] === sizeToClass(r.size)) return;
+    this.rt.updatememstats();
   }
 
   /** The span type table the log printed before r: settype makes it inside r's mallocgc. */
@@ -459,7 +537,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.counts.untracedReuse++;
   }
 
-  freeLogged(id: string, explicit: boolean, line: number, afterMark = false): void {
+  freeLogged(id: string, explicit: boolean, line: number, afterMark = false, origin = FreeOrigin.Unknown): void {
     this.line = line;
     const named = this.named!;
     const slot = named.find(id);
@@ -469,7 +547,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     }
     const addr = this.forget(named, slot);
     if (explicit) this.rt.free(addr);
-    else this.rt.release(addr, afterMark);
+    else this.rt.release(addr, afterMark, origin === FreeOrigin.CacheSpan);
   }
 
   shrinkStackLogged(id: string, line: number): void {
@@ -610,8 +688,19 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     if (!interrupted && !source.stopped) source.end(engine);
     engine.finish();
   } catch (e) {
-    if (e instanceof TraceError) error = { kind: "trace", line: e.line, message: e.message };
-    else if (e instanceof RuntimeThrow) error = { kind: "runtime", line: engine.line, message: e.message };
+    if (e instanceof TraceError) {
+      error = { kind: "trace", line: e.line, message: e.message };
+      // A log's records before the bad line may still be held for lookahead: a partial
+      // report includes them (unless applying them makes the runtime throw first).
+      if (source.format === "golog") {
+        try {
+          engine.finish();
+        } catch (held) {
+          if (held instanceof RuntimeThrow) error = { kind: "runtime", line: engine.line, message: held.message };
+          else if (!(held instanceof TraceError)) throw held;
+        }
+      }
+    } else if (e instanceof RuntimeThrow) error = { kind: "runtime", line: engine.line, message: e.message };
     else throw e;
   } finally {
     await source.close();

@@ -34,9 +34,10 @@
 //     program's frames. Type table: `runtime_mallocgc`, `settype`, then the typed allocation.
 //     Explicit free: `__go_free` (the trace does not say who called it). Sweeps:
 //     `runtime_MSpan_Sweep` then, by origin, `runtime_MCentral_CacheSpan` +
-//     `runtime_MCache_Refill`, `MHeap_Reclaim` + `runtime_MHeap_Alloc` (followed by the
-//     allocation that needed the span), `runtime_sweepone` + `bgsweep`, `runtime_sweepone` +
-//     `gc` + `mgc` (g0), or `runtime_MSpan_EnsureSwept` + its caller (`__go_free`, profiling's
+//     `runtime_MCache_Refill`, `MHeap_ReclaimList` (its busy-list walk) or `runtime_sweepone`
+//     (its last resort) + `MHeap_Reclaim` + `runtime_MHeap_Alloc` (followed by the allocation
+//     that needed the span), `runtime_sweepone` + `bgsweep`, `runtime_sweepone` + `gc` (with
+//     the line of the sweep: leftover or eager) + `mgc` (g0), or `runtime_MSpan_EnsureSwept` + its caller (`__go_free`, profiling's
 //     `addspecial` chain inside the allocation, or SetFinalizer's). A collection: `runtime_gc`
 //     + `runtime.GC` when forced, + the allocation that triggered it, + `runfinq` or
 //     `runtime_MHeap_Scavenger` when the finalizer goroutine or the scavenger forced it.
@@ -83,6 +84,7 @@ const RUNFINQ = frame("runfinq", "mgc0.c");
 const PARFORALLOC = frame("runtime_parforalloc", "parfor.c");
 const CACHESPAN = frame("runtime_MCentral_CacheSpan", "mcentral.c") + frame("runtime_MCache_Refill", "mcache.c");
 const RECLAIM = frame("MHeap_Reclaim", "mheap.c") + frame("runtime_MHeap_Alloc", "mheap.c");
+const RECLAIM_LIST = frame("MHeap_ReclaimList", "mheap.c");
 const ADDSPECIAL = frame("addspecial", "mheap.c");
 const PROFILE_SPECIAL = ADDSPECIAL + frame("runtime_setprofilebucket", "mheap.c") + frame("runtime_MProf_Malloc", "mprof.goc") + PROFILEALLOC;
 const ADD_FINALIZER = ADDSPECIAL + frame("runtime_addfinalizer", "mheap.c") + SETFINALIZER;
@@ -169,7 +171,10 @@ export class AllocFreeTraceWriter implements ReplayObserver {
         frames = MSPAN_SWEEP + CACHESPAN + this.allocFrames(this.allocStack, this.allocTyp);
         break;
       case SweepOrigin.Reclaim:
-        frames = MSPAN_SWEEP + RECLAIM + this.allocFrames(this.allocStack, this.allocTyp);
+        frames = MSPAN_SWEEP + RECLAIM_LIST + RECLAIM + this.allocFrames(this.allocStack, this.allocTyp);
+        break;
+      case SweepOrigin.ReclaimSweepone:
+        frames = MSPAN_SWEEP + SWEEPONE + RECLAIM + this.allocFrames(this.allocStack, this.allocTyp);
         break;
       case SweepOrigin.BgSweep:
         if (this.bgsweepGoroutine === 0) this.bgsweepGoroutine = this.nextGoroutine++;

@@ -15,6 +15,7 @@ export { bgsweep } from "./mgcsweep.js";
 export { toMemStats, VisibleSizeClasses, type MemStats, type BySizeEntry } from "./mstats.js";
 export { InternalAlloc, RuntimeStack, runtimeStackName, SweepOrigin, type RuntimeObserver } from "./observer.js";
 export { MSpanState, ObjFlag } from "./mheap.js";
+export { MaxSmallSize } from "./msize.js";
 export { NumSizeClasses, class_to_size, class_to_allocnpages, class_to_nobj } from "./sizeclasses.js";
 export { initSizes, sizeClassRows, type SizeClassRow, type SizeTables } from "./msize.js";
 export { DefaultMemProfileRate, FastrandSeedBase, fastrandStep, type MemProfileRecord } from "./mprof.js";

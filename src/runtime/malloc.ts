@@ -97,6 +97,17 @@ export function sizeToClass(size: number): number {
   return size_to_class128[(size - 1024 + 127) >> 7]!;
 }
 
+/**
+ * What a log shows of the rest of the current collection cycle (replay/golog-lookahead.ts),
+ * for the sweeps a log does not print (see mcentral.ts, logWalkSweeps).
+ */
+export interface LogSweepEvidence {
+  /** The allspans index of a span the background sweeper has not passed yet, or -1 (unknown). */
+  sweeponeBound(): number;
+  /** Does a sweep free the object at this address later in this cycle? */
+  sweptLater(addr: number): boolean;
+}
+
 export class Runtime {
   readonly arch: Arch;
   readonly mstats = new MStats();
@@ -118,6 +129,8 @@ export class Runtime {
   /** Index of the P (mcache) the current event runs on. */
   currentP = 0;
   readonly logGuidedSweep: boolean;
+  /** Replaying a log (logGuidedSweep): what the log says ahead of the current record. */
+  logEvidence: LogSweepEvidence | null = null;
   /** gc's parallel-for descriptor, once the first collection allocated it (0 before). */
   parforAddr = 0;
   /** Objects allocated and not yet freed or swept (Mallocs − Frees at this instant). */
@@ -420,8 +433,9 @@ export class Runtime {
    * has not swept the span yet, the object survives that sweep. A death known to predate the
    * mark (a log's tracefree) makes it garbage for the pending sweep. False (and nothing
    * changes) when v is not in a live object, e.g. a tiny block freed explicitly.
+   * `freedByRefill`: the log printed its free from MCentral_CacheSpan (ObjFlag.FreedByRefill).
    */
-  release(v: number, afterMark = true): boolean {
+  release(v: number, afterMark = true, freedByRefill = false): boolean {
     const heap = this.mheap;
     const sp = heap.spans;
     const s = heap.lookup(v);
@@ -433,6 +447,7 @@ export class Runtime {
     if (afterMark && pins[i] === 0 && sp.sweepgen[s] === ((heap.sweepgen - 2) >>> 0)) {
       sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Keep;
     }
+    if (freedByRefill) sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.FreedByRefill;
     return true;
   }
 

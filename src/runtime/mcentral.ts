@@ -17,6 +17,13 @@ import { class_to_allocnpages, class_to_nobj, class_to_size } from "./sizeclasse
 import { RuntimeThrow } from "./throw.js";
 import { SweepOrigin } from "./observer.js";
 
+/** What a replayed log says the real empty-list walk did at an unswept span (MCentral.logWalk). */
+const enum LogWalk {
+  Sweep,
+  Skip,
+  Stop,
+}
+
 export class MCentral {
   nfree = 0;
 
@@ -50,7 +57,11 @@ export class MCentral {
       if (chosen === -1) {
         for (let s = sp.next[this.empty]!; s !== this.empty; s = sp.next[s]!) {
           if (sp.sweepgen[s] === ((sg - 2) >>> 0)) {
-            if (this.rt.logGuidedSweep && !this.knownGarbageFrom(s)) break;
+            if (this.rt.logGuidedSweep) {
+              const walk = this.logWalk(s);
+              if (walk === LogWalk.Skip) continue;
+              if (walk === LogWalk.Stop) break;
+            }
             sp.sweepgen[s] = (sg - 1) >>> 0;
             sp.remove(s);
             sp.insertBack(this.empty, s);
@@ -77,22 +88,62 @@ export class MCentral {
   }
 
   /**
-   * Replaying a log: does an unswept span from s on (in empty-list order) hold garbage the
-   * log has already shown freed? A real walk that reached such a span would have swept it
-   * and printed its frees there; when no such span lies ahead, the real walk stopped first
-   * (at a span its background sweeper had swept, which the log cannot show).
+   * Replaying a log: what did the real walk of the empty list do at the unswept span s? It
+   * sweeps every unswept span it meets and stops at the first swept one; the background
+   * sweeper may have swept s already, which the log cannot show. The log still tells:
+   *   1. s holds garbage the log shows freed by another sweeper, now or later in this cycle:
+   *      the real walk did not sweep s. If the walk must go on past s (2.), s lies further
+   *      down the real list than the emulated one: skip it; otherwise the walk stopped here.
+   *   2. an unswept span from s on holds garbage the log shows this refill freeing: the real
+   *      walk reached it, sweeping every unswept span on the way;
+   *   3. the log shows sweepone sweeping a span at or before s later in this cycle: the
+   *      background sweeper had not reached s, so the real walk swept it (nothing to free);
+   *   4. otherwise the background sweeper is taken to have swept s: the walk stops.
    */
-  private knownGarbageFrom(s: number): boolean {
+  private logWalk(s: number): LogWalk {
     const sp = this.heap.spans;
     const sg = this.heap.sweepgen;
-    for (let t = s; t !== this.empty; t = sp.next[t]!) {
-      if (sp.sweepgen[t] !== ((sg - 2) >>> 0)) continue;
-      const flags = sp.objFlags[t]!;
-      const pins = sp.objPins[t]!;
-      for (let i = 0; i < sp.nelems[t]!; i++) {
-        const f = flags[i]!;
-        if ((f & ObjFlag.Allocated) !== 0 && (f & (ObjFlag.NoGC | ObjFlag.Keep)) === 0 && pins[i] === 0) return true;
-      }
+    let reached = false;
+    for (let t = s; t !== this.empty && !reached; t = sp.next[t]!) {
+      reached = sp.sweepgen[t] === ((sg - 2) >>> 0) && this.garbage(t, true);
+    }
+    if (this.garbage(s, false) || this.sweptLater(s)) return reached ? LogWalk.Skip : LogWalk.Stop;
+    return reached || this.unsweptByBgsweep(s) ? LogWalk.Sweep : LogWalk.Stop;
+  }
+
+  /** Does span t hold garbage whose free the log printed from a refill (byRefill) or from elsewhere? */
+  private garbage(t: number, byRefill: boolean): boolean {
+    const sp = this.heap.spans;
+    const flags = sp.objFlags[t]!;
+    const pins = sp.objPins[t]!;
+    const want = byRefill ? ObjFlag.FreedByRefill : 0;
+    for (let i = 0; i < sp.nelems[t]!; i++) {
+      const f = flags[i]!;
+      if ((f & ObjFlag.Allocated) !== 0 && (f & (ObjFlag.NoGC | ObjFlag.Keep)) === 0 && pins[i] === 0 && (f & ObjFlag.FreedByRefill) === want) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Replaying a log: is s certainly not yet swept by the background sweeper? sweepone walks
+   * allspans in order, and the log shows it sweeping a span at or before s later in this
+   * cycle: then the real walk met s unswept and swept it (with nothing to free).
+   */
+  private unsweptByBgsweep(s: number): boolean {
+    const bound = this.rt.logEvidence?.sweeponeBound() ?? -1;
+    return bound >= 0 && bound <= s - this.heap.firstSpanId;
+  }
+
+  /** Does the log show a sweep freeing an object of s later in this cycle (so s is unswept until then)? */
+  private sweptLater(s: number): boolean {
+    const evidence = this.rt.logEvidence;
+    if (evidence === null) return false;
+    const sp = this.heap.spans;
+    const flags = sp.objFlags[s]!;
+    const base = sp.base(s);
+    const size = sp.elemsize[s]!;
+    for (let i = 0; i < sp.nelems[s]!; i++) {
+      if ((flags[i]! & ObjFlag.Allocated) !== 0 && evidence.sweptLater(base + i * size)) return true;
     }
     return false;
   }

@@ -172,7 +172,7 @@ export function reclaim(rt: Runtime, npage: number): void {
     if (reclaimed >= npage) return;
   }
   for (;;) {
-    const n = sweepone(rt, SweepOrigin.Reclaim);
+    const n = sweepone(rt, SweepOrigin.ReclaimSweepone);
     if (n === -1) break;
     reclaimed += n;
     if (reclaimed >= npage) break;

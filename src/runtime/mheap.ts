@@ -58,6 +58,11 @@ export const enum ObjFlag {
   Keep = 4,
   /** A 16-byte block of the tiny allocator (its pins count sub-objects). */
   TinyBlock = 8,
+  /**
+   * Replaying a log: its free was printed by MCentral_CacheSpan's sweep, so a refill's walk
+   * reaches its span (any other dead object is swept by someone else, see mcentral.ts).
+   */
+  FreedByRefill = 16,
 }
 
 /** A special record (spec §10.4): offset from the span start, kind, profile bucket id. */

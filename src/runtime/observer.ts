@@ -18,6 +18,8 @@ export const enum SweepOrigin {
   EnsureSwept = 5,
   /** gc()'s eager sweep of the new cycle (runtime.GC, FreeOSMemory), on g0. */
   GCEager = 6,
+  /** MHeap_Reclaim's last resort: sweepone until enough pages came back (Reclaim: its busy-list walk). */
+  ReclaimSweepone = 7,
 }
 
 /** Why the runtime itself allocated (its own traced allocations). */

@@ -258,6 +258,7 @@ export class GologParser implements TraceParser {
   private skipLocation = false;
   private origin = FreeOrigin.Unknown;
   private sweepSite = -1;
+  private viaSweepone = false;
   private originFound = false;
   private callerChecked = false;
   private sawSweep = false;
@@ -358,6 +359,7 @@ export class GologParser implements TraceParser {
     this.skipLocation = false;
     this.origin = FreeOrigin.Unknown;
     this.sweepSite = -1;
+    this.viaSweepone = false;
     this.originFound = false;
     this.callerChecked = false;
     this.sawSweep = false;
@@ -517,6 +519,7 @@ export class GologParser implements TraceParser {
       this.originFound = true;
     } else if (SWEEP_FRAMES.has(key)) {
       this.sawSweep = true;
+      if (key === "sweepone") this.viaSweepone = true;
     }
   }
 
@@ -549,6 +552,7 @@ export class GologParser implements TraceParser {
         r.stack = -1;
         r.origin = this.freeOrigin();
         r.sweepSite = this.sweepSite;
+        r.viaSweepone = this.viaSweepone;
         break;
       default:
         r.forced = this.forced;

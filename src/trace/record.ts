@@ -105,6 +105,12 @@ export interface TraceRecord {
    * later, for runtime.GC and FreeOSMemory, the whole new cycle; the call site tells which.
    */
   sweepSite: number;
+  /**
+   * Dead (golog): the sweep that printed it was sweepone's, the one that walks allspans in
+   * order (the background sweeper, MHeap_Reclaim's last resort, gc's own sweeps), as opposed
+   * to a sweep of a span picked from a list (MCentral_CacheSpan, MHeap_ReclaimList).
+   */
+  viaSweepone: boolean;
   /** GC (golog): true when the collection was forced by runtime.GC / debug.FreeOSMemory. */
   forced: boolean;
   /** GC (golog): debug.FreeOSMemory's collection, after which every free span is released (mheap.c). */
@@ -133,6 +139,7 @@ export abstract class HandleRecord implements TraceRecord {
   time = 0;
   origin = FreeOrigin.Unknown;
   sweepSite = -1;
+  viaSweepone = false;
   forced = true;
   freeOSMemory = false;
   goroutine = -1;
@@ -157,6 +164,7 @@ export function newRecord(): TraceRecord {
     time: 0,
     origin: FreeOrigin.Unknown,
     sweepSite: -1,
+    viaSweepone: false,
     forced: false,
     freeOSMemory: false,
     goroutine: -1,

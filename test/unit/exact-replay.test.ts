@@ -62,6 +62,9 @@ describe.skipIf(!existsSync(join(oracle, "corpus")))("exact replay of the go1.3.
     ["corpus/go1.3.3-amd64", "amd64", "std_bytes", false],
     ["corpus/go1.3.3-amd64", "amd64", "std_sort", false],
     ["corpus/go1.3.3-amd64", "amd64", "std_encoding_xml", false],
+    // testing.AllocsPerRun calls runtime.ReadMemStats, whose cache flush the log shows only
+    // through a later allocation's address.
+    ["corpus/go1.3.3-amd64", "amd64", "std_fmt", false],
   ];
   for (const [dir, arch, prog, memstats] of runs) {
     it(`${dir.split("/")[1]} ${prog}: 100% addresses, the log's tracealloc order${memstats ? ", MemStats at MEMSTATS_SNAPSHOT" : ""}`, async () => {
