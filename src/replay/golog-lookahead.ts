@@ -15,125 +15,214 @@
 // the cycle known. A cycle longer than MaxHeld records is applied without looking past
 // MaxHeld records ahead.
 
-import { FreeOrigin, RecordKind, type TraceRecord } from "../trace/record.js";
+import { grown } from "../typed-arrays.js";
+import { FreeOrigin, newRecord, RecordKind, TypeKind, type TraceRecord } from "../trace/record.js";
 
 /** Records held at most: past that the oldest is applied, seeing only MaxHeld records ahead. */
 const MaxHeld = 1 << 18;
 
 /** A free that sweepone printed: the background sweeper, or MHeap_Reclaim's sweepone loop. */
-function isSweeponeFree(r: TraceRecord): boolean {
-  return r.kind === RecordKind.Dead && (r.origin === FreeOrigin.BgSweep || (r.origin === FreeOrigin.Reclaim && r.viaSweepone));
-}
-
-function isGCSweepFree(r: TraceRecord): boolean {
-  return r.kind === RecordKind.Dead && r.origin === FreeOrigin.GCSweep;
+function isSweeponeFree(kind: number, origin: number, viaSweepone: boolean): boolean {
+  return kind === RecordKind.Dead && (origin === FreeOrigin.BgSweep || (origin === FreeOrigin.Reclaim && viaSweepone));
 }
 
 /** A free printed by a sweep (not runtime.free): the object was garbage since the last mark. */
-function isSweepFree(r: TraceRecord): boolean {
-  return r.kind === RecordKind.Dead && r.origin !== FreeOrigin.Explicit && r.origin !== FreeOrigin.ShrinkStack;
+function isSweepFree(kind: number, origin: number): boolean {
+  return kind === RecordKind.Dead && origin !== FreeOrigin.Explicit && origin !== FreeOrigin.ShrinkStack;
+}
+
+// Bits of HeldRecords.bits.
+const ViaSweepone = 1;
+const Forced = 2;
+const FreeOSMemory = 4;
+const Counted = 8;
+
+/**
+ * The held records, one column each, in a ring-less queue (head..length): a cycle of a large
+ * log holds hundreds of thousands of records, so they are kept as numbers, not objects. A
+ * log names an object by its address, so the ID is not kept: it is the address's text.
+ */
+class HeldRecords {
+  kind = new Uint8Array(1024);
+  origin = new Uint8Array(1024);
+  typeKind = new Uint8Array(1024);
+  bits = new Uint8Array(1024);
+  line = new Float64Array(1024);
+  address = new Float64Array(1024);
+  size = new Float64Array(1024);
+  stack = new Int32Array(1024);
+  sweepSite = new Int32Array(1024);
+  goroutine = new Int32Array(1024);
+  typeName: (string | null)[] = [];
+  length = 0;
+
+  push(r: TraceRecord): number {
+    const i = this.length++;
+    if (i === this.kind.length) this.grow(i * 2);
+    this.kind[i] = r.kind;
+    this.origin[i] = r.origin;
+    this.typeKind[i] = r.typeKind;
+    this.bits[i] = (r.viaSweepone ? ViaSweepone : 0) | (r.forced ? Forced : 0) | (r.freeOSMemory ? FreeOSMemory : 0);
+    this.line[i] = r.line;
+    this.address[i] = r.address;
+    this.size[i] = r.size;
+    this.stack[i] = r.stack;
+    this.sweepSite[i] = r.sweepSite;
+    this.goroutine[i] = r.goroutine;
+    this.typeName[i] = r.typeName;
+    return i;
+  }
+
+  /** Fill r with held record i. */
+  read(i: number, r: TraceRecord): void {
+    r.kind = this.kind[i]! as RecordKind;
+    r.origin = this.origin[i]! as FreeOrigin;
+    r.typeKind = this.typeKind[i]! as TypeKind;
+    const bits = this.bits[i]!;
+    r.viaSweepone = (bits & ViaSweepone) !== 0;
+    r.forced = (bits & Forced) !== 0;
+    r.freeOSMemory = (bits & FreeOSMemory) !== 0;
+    r.line = this.line[i]!;
+    r.address = this.address[i]!;
+    r.id = r.address >= 0 ? "0x" + r.address.toString(16) : "";
+    r.size = this.size[i]!;
+    r.stack = this.stack[i]!;
+    r.sweepSite = this.sweepSite[i]!;
+    r.goroutine = this.goroutine[i]!;
+    r.typeName = this.typeName[i]!;
+  }
+
+  /** Drop records [0, from): the rest moves to the front. */
+  shift(from: number): void {
+    const n = this.length - from;
+    for (const a of [this.kind, this.origin, this.typeKind, this.bits, this.line, this.address, this.size, this.stack, this.sweepSite, this.goroutine]) {
+      a.copyWithin(0, from, this.length);
+    }
+    this.typeName.copyWithin(0, from, this.length);
+    this.typeName.length = n;
+    this.length = n;
+  }
+
+  private grow(capacity: number): void {
+    this.kind = grown(this.kind, capacity);
+    this.origin = grown(this.origin, capacity);
+    this.typeKind = grown(this.typeKind, capacity);
+    this.bits = grown(this.bits, capacity);
+    this.line = grown(this.line, capacity);
+    this.address = grown(this.address, capacity);
+    this.size = grown(this.size, capacity);
+    this.stack = grown(this.stack, capacity);
+    this.sweepSite = grown(this.sweepSite, capacity);
+    this.goroutine = grown(this.goroutine, capacity);
+  }
 }
 
 export class GologLookahead {
-  private queue: (TraceRecord | undefined)[] = [];
+  private readonly held = new HeldRecords();
   private head = 0;
   /** Index of a tracegc whose sweep frees may still be arriving, or -1. */
   private gcAt = -1;
-  /** Cached answer of nextSweeponeFree: queue index (-1: none in this cycle), valid for `cachedHead`. */
+  /** The tracegc at gcAt is a forced one: of its frees only the leftover sweep's belong to this cycle. */
+  private gcForced = false;
+  /** Cached answer of nextSweeponeFree: held index (-1: none in this cycle), valid for `cachedHead`. */
   private cachedAt = -1;
   private cachedHead = -1;
-  /** Objects (log IDs) a sweep frees in the held records of this cycle, with how many such frees. */
-  private readonly sweptLater = new Map<string, number>();
-  /** The held records counted in sweptLater. */
-  private readonly counted = new WeakSet<TraceRecord>();
-  /** The tracegc at gcAt is a forced one: of its frees only the leftover sweep's belong to this cycle. */
-  private gcForced: TraceRecord | null = null;
+  /** Objects (by address) a sweep frees in the held records of this cycle, with how many such frees. */
+  private readonly sweptLater = new Map<number, number>();
+  /** The record handed to `apply` (reused: the sequencer copies what it keeps). */
+  private readonly record = newRecord();
 
   constructor(
     private readonly apply: (r: TraceRecord) => void,
-    /** Is this free, printed after a forced collection's tracegc, from gc's leftover sweep? */
-    private readonly leftoverSweep: (gc: TraceRecord, free: TraceRecord) => boolean,
+    /** Is a free with gc's call site `site`, printed after a forced collection's tracegc, from gc's leftover sweep? */
+    private readonly leftoverSweep: (site: number) => boolean,
   ) {}
 
-  /** A record read from the log (copied: readers reuse theirs). */
+  /** A record read from the log (its fields are copied: readers reuse their record). */
   push(r: TraceRecord): void {
-    const at = this.queue.length;
-    const held = { ...r };
-    this.queue.push(held);
+    const held = this.held;
+    const at = held.push(r);
     this.cachedHead = -1;
-    if (this.gcAt >= 0 && !isGCSweepFree(r)) {
+    const gcFree = r.kind === RecordKind.Dead && r.origin === FreeOrigin.GCSweep;
+    if (this.gcAt >= 0 && !gcFree) {
       // The collection's own frees are all in: the cycle before it is complete.
       this.gcAt = -1;
-      this.gcForced = null;
+      this.gcForced = false;
       this.applyBefore(at);
     }
-    if (isSweepFree(r) && (this.gcForced === null || !isGCSweepFree(r) || this.leftoverSweep(this.gcForced, r))) {
-      this.sweptLater.set(r.id, (this.sweptLater.get(r.id) ?? 0) + 1);
-      this.counted.add(held);
+    if (isSweepFree(r.kind, r.origin) && r.address >= 0 && (!this.gcForced || !gcFree || this.leftoverSweep(r.sweepSite))) {
+      this.sweptLater.set(r.address, (this.sweptLater.get(r.address) ?? 0) + 1);
+      held.bits[held.length - 1] = held.bits[held.length - 1]! | Counted;
     }
     if (r.kind === RecordKind.GC) {
-      this.gcAt = this.queue.length - 1;
-      this.gcForced = r.forced ? held : null;
+      this.gcAt = held.length - 1;
+      this.gcForced = r.forced;
     }
-    if (this.queue.length - this.head > MaxHeld) this.applyBefore(this.head + 1);
+    if (held.length - this.head > MaxHeld) this.applyBefore(this.head + 1);
   }
 
-  /** Does a sweep free the object with this log ID later in the current cycle? */
-  sweptLaterInCycle(id: string): boolean {
-    return this.sweptLater.has(id);
+  /** Does a sweep free the object at this address later in the current cycle? */
+  sweptLaterInCycle(addr: number): boolean {
+    return this.sweptLater.has(addr);
   }
 
   /** Apply everything held (end of input, --until, an error). */
   drain(): void {
     this.gcAt = -1;
-    this.gcForced = null;
-    this.applyBefore(this.queue.length);
+    this.gcForced = false;
+    this.applyBefore(this.held.length);
   }
 
   /**
-   * The next free sweepone prints in the current cycle, among the records not applied yet
-   * (null: none before the cycle ends, or not read yet).
+   * The address of the object freed by the next free sweepone prints in the current cycle,
+   * among the records not applied yet; -1 when none before the cycle ends.
    */
-  nextSweeponeFree(): TraceRecord | null {
+  nextSweeponeFree(): number {
     if (this.cachedHead !== this.head) {
       this.cachedHead = this.head;
       this.cachedAt = this.find();
     }
-    return this.cachedAt < 0 ? null : this.queue[this.cachedAt]!;
+    return this.cachedAt < 0 ? -1 : this.held.address[this.cachedAt]!;
   }
 
   private find(): number {
-    const q = this.queue;
-    for (let i = this.head; i < q.length; i++) {
-      const r = q[i]!;
-      if (r.kind === RecordKind.GC) {
+    const h = this.held;
+    for (let i = this.head; i < h.length; i++) {
+      const kind = h.kind[i]!;
+      if (kind === RecordKind.GC) {
         // gc() first finishes this cycle's sweep with sweepone: its first free is the last word.
-        const f = q[i + 1];
-        return f !== undefined && isGCSweepFree(f) && (!r.forced || this.leftoverSweep(r, f)) ? i + 1 : -1;
+        const f = i + 1;
+        if (f >= h.length || h.kind[f] !== RecordKind.Dead || h.origin[f] !== FreeOrigin.GCSweep) return -1;
+        return (h.bits[i]! & Forced) === 0 || this.leftoverSweep(h.sweepSite[f]!) ? f : -1;
       }
-      if (isSweeponeFree(r)) return i;
+      if (isSweeponeFree(kind, h.origin[i]!, (h.bits[i]! & ViaSweepone) !== 0)) return i;
     }
     return -1;
   }
 
   private applyBefore(end: number): void {
+    const h = this.held;
+    const r = this.record;
     while (this.head < end) {
-      const r = this.queue[this.head]!;
-      this.queue[this.head++] = undefined;
-      if (this.counted.has(r)) {
-        const n = this.sweptLater.get(r.id);
-        if (n === 1) this.sweptLater.delete(r.id);
-        else if (n !== undefined) this.sweptLater.set(r.id, n - 1);
+      const i = this.head++;
+      if ((h.bits[i]! & Counted) !== 0) {
+        const addr = h.address[i]!;
+        const n = this.sweptLater.get(addr);
+        if (n === 1) this.sweptLater.delete(addr);
+        else if (n !== undefined) this.sweptLater.set(addr, n - 1);
       }
+      h.read(i, r);
+      h.typeName[i] = null;
       this.apply(r);
     }
-    if (this.head === this.queue.length) {
-      this.queue = [];
+    if (this.head === h.length) {
+      h.length = 0;
+      h.typeName.length = 0;
       this.head = 0;
       this.gcAt = -1;
-      this.gcForced = null;
-    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+      this.gcForced = false;
+    } else if (this.head > 4096 && this.head * 2 > h.length) {
+      h.shift(this.head);
       if (this.gcAt >= 0) this.gcAt -= this.head;
       this.head = 0;
     }

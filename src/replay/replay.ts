@@ -234,7 +234,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         ? null
         : new GologLookahead(
             (r) => this.applyLogged(r),
-            (_gc, free) => sequencer.isLeftoverSite(free.sweepSite),
+            (site) => sequencer.isLeftoverSite(site),
           );
     if (this.golog) this.fidelity = { allocs: 0, addressMatches: 0, firstDivergence: null };
     const prologue = options.prologue === "auto" ? (this.golog ? "go1.3" : "none") : options.prologue;
@@ -306,7 +306,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     if (lookahead !== null) {
       this.runtime.logEvidence = {
         sweeponeBound: () => this.sweeponeBound(),
-        sweptLater: (addr) => lookahead.sweptLaterInCycle("0x" + addr.toString(16)),
+        sweptLater: (addr) => lookahead.sweptLaterInCycle(addr),
       };
     }
     for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
@@ -454,8 +454,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
    */
   private sweeponeBound(): number {
     if (this.reclaimBound >= 0) return this.reclaimBound;
-    const f = this.lookahead?.nextSweeponeFree() ?? null;
-    return f === null ? -1 : this.spanIndexOf(f.id);
+    const addr = this.lookahead?.nextSweeponeFree() ?? -1;
+    return addr < 0 ? -1 : this.spanIndexOf("0x" + addr.toString(16));
   }
 
   private afterEvent(): void {

@@ -409,7 +409,8 @@ export class GologParser implements TraceParser {
     if (address < 0) this.fail(`bad address "${addressText}" in: ${text}`);
     if (size < 0) this.fail(`bad size "${sizeText}" in: ${text}`);
     this.address = address;
-    this.id = addressText.toLowerCase();
+    // A log names objects by address: the canonical text, however the runtime padded it.
+    this.id = "0x" + address.toString(16);
     this.size = size;
   }
 
