@@ -53,6 +53,8 @@ class HeldRecords {
   stack = new Int32Array(1024);
   sweepSite = new Int32Array(1024);
   goroutine = new Int32Array(1024);
+  /** Sweep frees: the emulated span of the object when the record was read. */
+  span = new Int32Array(1024);
   typeName: (string | null)[] = [];
   length = 0;
 
@@ -95,7 +97,7 @@ class HeldRecords {
   /** Drop records [0, from): the rest moves to the front. */
   shift(from: number): void {
     const n = this.length - from;
-    for (const a of [this.kind, this.origin, this.typeKind, this.bits, this.line, this.address, this.size, this.stack, this.sweepSite, this.goroutine]) {
+    for (const a of [this.kind, this.origin, this.typeKind, this.bits, this.line, this.address, this.size, this.stack, this.sweepSite, this.goroutine, this.span]) {
       a.copyWithin(0, from, this.length);
     }
     this.typeName.copyWithin(0, from, this.length);
@@ -114,7 +116,14 @@ class HeldRecords {
     this.stack = grown(this.stack, capacity);
     this.sweepSite = grown(this.sweepSite, capacity);
     this.goroutine = grown(this.goroutine, capacity);
+    this.span = grown(this.span, capacity);
   }
+}
+
+function count(map: Map<number, number>, key: number, by: number): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n === 0) map.delete(key);
+  else map.set(key, n);
 }
 
 export class GologLookahead {
@@ -127,8 +136,14 @@ export class GologLookahead {
   /** Cached answer of nextSweeponeFree: held index (-1: none in this cycle), valid for `cachedHead`. */
   private cachedAt = -1;
   private cachedHead = -1;
-  /** Objects (by address) a sweep frees in the held records of this cycle, with how many such frees. */
+  /**
+   * Spans (emulated span ids) whose objects a sweep frees in the held records of this cycle,
+   * with how many such frees; and those of them that a refill (MCentral_CacheSpan) frees.
+   * An object a sweep frees in this cycle was allocated before this cycle's mark, so its span
+   * is already known when the record is read, and stays its span until the free.
+   */
   private readonly sweptLater = new Map<number, number>();
+  private readonly refilledLater = new Map<number, number>();
   /** The record handed to `apply` (reused: the sequencer copies what it keeps). */
   private readonly record = newRecord();
 
@@ -136,6 +151,8 @@ export class GologLookahead {
     private readonly apply: (r: TraceRecord) => void,
     /** Is a free with gc's call site `site`, printed after a forced collection's tracegc, from gc's leftover sweep? */
     private readonly leftoverSweep: (site: number) => boolean,
+    /** The emulated span holding the object at addr now, or -1. */
+    private readonly spanOf: (addr: number) => number,
   ) {}
 
   /** A record read from the log (its fields are copied: readers reuse their record). */
@@ -151,8 +168,14 @@ export class GologLookahead {
       this.applyBefore(at);
     }
     if (isSweepFree(r.kind, r.origin) && r.address >= 0 && (!this.gcForced || !gcFree || this.leftoverSweep(r.sweepSite))) {
-      this.sweptLater.set(r.address, (this.sweptLater.get(r.address) ?? 0) + 1);
-      held.bits[held.length - 1] = held.bits[held.length - 1]! | Counted;
+      const span = this.spanOf(r.address);
+      if (span >= 0) {
+        const i = held.length - 1;
+        held.span[i] = span;
+        held.bits[i] = held.bits[i]! | Counted;
+        count(this.sweptLater, span, 1);
+        if (r.origin === FreeOrigin.CacheSpan) count(this.refilledLater, span, 1);
+      }
     }
     if (r.kind === RecordKind.GC) {
       this.gcAt = held.length - 1;
@@ -161,9 +184,14 @@ export class GologLookahead {
     if (held.length - this.head > MaxHeld) this.applyBefore(this.head + 1);
   }
 
-  /** Does a sweep free the object at this address later in the current cycle? */
-  sweptLaterInCycle(addr: number): boolean {
-    return this.sweptLater.has(addr);
+  /** Does a sweep free an object of this span later in the current cycle? */
+  sweptLaterInCycle(span: number): boolean {
+    return this.sweptLater.has(span);
+  }
+
+  /** Does a refill's walk (MCentral_CacheSpan) free an object of this span later in the current cycle? */
+  refilledLaterInCycle(span: number): boolean {
+    return this.refilledLater.has(span);
   }
 
   /** Apply everything held (end of input, --until, an error). */
@@ -183,6 +211,11 @@ export class GologLookahead {
       this.cachedAt = this.find();
     }
     return this.cachedAt < 0 ? -1 : this.held.address[this.cachedAt]!;
+  }
+
+  /** The line of that free (after nextSweeponeFree found one). */
+  nextSweeponeFreeLine(): number {
+    return this.cachedAt < 0 ? -1 : this.held.line[this.cachedAt]!;
   }
 
   private find(): number {
@@ -206,10 +239,8 @@ export class GologLookahead {
     while (this.head < end) {
       const i = this.head++;
       if ((h.bits[i]! & Counted) !== 0) {
-        const addr = h.address[i]!;
-        const n = this.sweptLater.get(addr);
-        if (n === 1) this.sweptLater.delete(addr);
-        else if (n !== undefined) this.sweptLater.set(addr, n - 1);
+        count(this.sweptLater, h.span[i]!, -1);
+        if (h.origin[i] === FreeOrigin.CacheSpan) count(this.refilledLater, h.span[i]!, -1);
       }
       h.read(i, r);
       h.typeName[i] = null;

@@ -199,6 +199,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private readonly lookahead: GologLookahead | null;
   /** The span index of the first MHeap_Reclaim sweepone free before the coming allocation, or -1. */
   private reclaimBound = -1;
+  /** The line of the last record that showed sweepone's progress (a sweepone free, a collection). */
+  private sweeponeSeenLine = 0;
   private observer: ReplayObserver | null = null;
 
   constructor(
@@ -235,6 +237,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         : new GologLookahead(
             (r) => this.applyLogged(r),
             (site) => sequencer.isLeftoverSite(site),
+            (addr) => this.rt.mheap.lookupMaybe(addr),
           );
     if (this.golog) this.fidelity = { allocs: 0, addressMatches: 0, firstDivergence: null };
     const prologue = options.prologue === "auto" ? (this.golog ? "go1.3" : "none") : options.prologue;
@@ -305,8 +308,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const lookahead = this.lookahead;
     if (lookahead !== null) {
       this.runtime.logEvidence = {
-        sweeponeBound: () => this.sweeponeBound(),
-        sweptLater: (addr) => lookahead.sweptLaterInCycle(addr),
+        bgsweepPosition: () => this.bgsweepPosition(),
+        sweptLater: (span) => lookahead.sweptLaterInCycle(span),
+        refilledLater: (span) => lookahead.refilledLaterInCycle(span),
       };
     }
     for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
@@ -435,6 +439,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     }
     sequencer.record(r);
     if ((r.kind === RecordKind.Alloc && !sequencer.isSettype(r.stack)) || r.kind === RecordKind.GC) this.reclaimBound = -1;
+    if (r.kind === RecordKind.GC || (r.kind === RecordKind.Dead && (r.origin === FreeOrigin.BgSweep || (r.origin === FreeOrigin.Reclaim && r.viaSweepone)))) {
+      this.sweeponeSeenLine = r.line;
+    }
     this.countRecord(r);
     this.afterEvent();
   }
@@ -452,11 +459,24 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
    * For the emulated runtime (mcentral.ts): the allspans index of the span the next sweepone
    * free of this cycle comes from, a bound the real sweeper had not passed; -1 when unknown.
    */
-  private sweeponeBound(): number {
-    if (this.reclaimBound >= 0) return this.reclaimBound;
-    const addr = this.lookahead?.nextSweeponeFree() ?? -1;
-    return addr < 0 ? -1 : this.spanIndexOf("0x" + addr.toString(16));
+  private bgsweepPosition(): number {
+    const lookahead = this.lookahead!;
+    const addr = lookahead.nextSweeponeFree();
+    const upper = addr < 0 ? -1 : this.spanIndexOf("0x" + addr.toString(16));
+    if (upper < 0) return this.reclaimBound;
+    // Between the last sweep the log showed (the emulation's sweepone index) and the next,
+    // the background sweeper is taken to advance at a steady pace: one span per scheduling
+    // turn, the turns (sysmon's preemptions) evenly spread over the program's running time,
+    // of which the log's lines are the measure. This allocation's own MHeap_Reclaim sweeps
+    // (reclaimBound) come after its refill's walk: they only bound the sweeper from above.
+    const lower = Math.min(this.rt.mheap.sweepSpanidx, upper);
+    const from = this.sweeponeSeenLine;
+    const to = lookahead.nextSweeponeFreeLine();
+    let position = to <= from ? upper : lower + Math.floor(((upper - lower) * Math.max(0, this.line - from)) / (to - from));
+    if (this.reclaimBound >= 0) position = Math.min(position, this.reclaimBound);
+    return position;
   }
+
 
   private afterEvent(): void {
     this.counts.events++;

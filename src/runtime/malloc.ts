@@ -102,10 +102,15 @@ export function sizeToClass(size: number): number {
  * for the sweeps a log does not print (see mcentral.ts, logWalkSweeps).
  */
 export interface LogSweepEvidence {
-  /** The allspans index of a span the background sweeper has not passed yet, or -1 (unknown). */
-  sweeponeBound(): number;
-  /** Does a sweep free the object at this address later in this cycle? */
-  sweptLater(addr: number): boolean;
+  /**
+   * Where the background sweeper (sweepone's allspans index) is taken to be: the spans from
+   * there on are unswept; -1 when the log gives no bound.
+   */
+  bgsweepPosition(): number;
+  /** Does a sweep free an object of span s later in this cycle (so s is unswept until then)? */
+  sweptLater(s: number): boolean;
+  /** Does a refill's walk of the central lists free an object of span s later in this cycle? */
+  refilledLater(s: number): boolean;
 }
 
 export class Runtime {

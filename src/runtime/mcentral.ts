@@ -94,8 +94,9 @@ export class MCentral {
    *   1. s holds garbage the log shows freed by another sweeper, now or later in this cycle:
    *      the real walk did not sweep s. If the walk must go on past s (2.), s lies further
    *      down the real list than the emulated one: skip it; otherwise the walk stopped here.
-   *   2. an unswept span from s on holds garbage the log shows this refill freeing: the real
-   *      walk reached it, sweeping every unswept span on the way;
+   *   2. an unswept span from s on holds garbage the log shows this refill freeing, or a
+   *      later refill of this cycle: the real walk reached it (a later walk could not have
+   *      passed s had the background sweeper swept it), sweeping every unswept span on the way;
    *   3. the log shows sweepone sweeping a span at or before s later in this cycle: the
    *      background sweeper had not reached s, so the real walk swept it (nothing to free);
    *   4. otherwise the background sweeper is taken to have swept s: the walk stops.
@@ -103,11 +104,13 @@ export class MCentral {
   private logWalk(s: number): LogWalk {
     const sp = this.heap.spans;
     const sg = this.heap.sweepgen;
+    const evidence = this.rt.logEvidence;
     let reached = false;
     for (let t = s; t !== this.empty && !reached; t = sp.next[t]!) {
-      reached = sp.sweepgen[t] === ((sg - 2) >>> 0) && this.garbage(t, true);
+      if (sp.sweepgen[t] !== ((sg - 2) >>> 0)) continue;
+      reached = this.garbage(t, true) || (t !== s && evidence !== null && evidence.refilledLater(t));
     }
-    if (this.garbage(s, false) || this.sweptLater(s)) return reached ? LogWalk.Skip : LogWalk.Stop;
+    if (this.garbage(s, false) || (evidence !== null && evidence.sweptLater(s))) return reached ? LogWalk.Skip : LogWalk.Stop;
     return reached || this.unsweptByBgsweep(s) ? LogWalk.Sweep : LogWalk.Stop;
   }
 
@@ -130,23 +133,11 @@ export class MCentral {
    * cycle: then the real walk met s unswept and swept it (with nothing to free).
    */
   private unsweptByBgsweep(s: number): boolean {
-    const bound = this.rt.logEvidence?.sweeponeBound() ?? -1;
+    const bound = this.rt.logEvidence?.bgsweepPosition() ?? -1;
     return bound >= 0 && bound <= s - this.heap.firstSpanId;
   }
 
-  /** Does the log show a sweep freeing an object of s later in this cycle (so s is unswept until then)? */
-  private sweptLater(s: number): boolean {
-    const evidence = this.rt.logEvidence;
-    if (evidence === null) return false;
-    const sp = this.heap.spans;
-    const flags = sp.objFlags[s]!;
-    const base = sp.base(s);
-    const size = sp.elemsize[s]!;
-    for (let i = 0; i < sp.nelems[s]!; i++) {
-      if ((flags[i]! & ObjFlag.Allocated) !== 0 && evidence.sweptLater(base + i * size)) return true;
-    }
-    return false;
-  }
+
 
   /** MCentral_UncacheSpan: an mcache gives its span back. */
   uncacheSpan(s: number): void {
