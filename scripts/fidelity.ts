@@ -229,7 +229,7 @@ function pct(a: number, b: number): string {
 
 function markdown(rows: FidelityRow[], modern: string[]): string {
   const out = [
-    "| log | allocs | addresses | first divergence | aft order | MemStats | GCs emulated / tracegc / gctrace run |",
+    "| log | allocs | addresses | first divergence | allocfreetrace order | MemStats at snapshot | GCs: emulated / log's tracegc / gctrace run |",
     "| --- | ---: | ---: | --- | --- | --- | --- |",
   ];
   for (const r of rows) {
@@ -238,7 +238,8 @@ function markdown(rows: FidelityRow[], modern: string[]): string {
       : r.error ?? "–";
     const aft = r.aftOrder.equal ? "equal" : `differs at #${r.aftOrder.firstDifference!.index} (line ${r.aftOrder.firstDifference!.line})`;
     const ms = r.memstats === null ? "–" : `${r.memstats.equal}/${r.memstats.compared}${r.memstats.differing.length ? " (" + r.memstats.differing.map((d) => d.field).join(", ") + ")" : ""}`;
-    const gc = r.gctrace ? `${r.gctrace.emulated} / ${r.gctrace.logTracegc} / ${r.gctrace.gctraceRun ?? "–"}` : "–";
+    const g = r.gctrace;
+    const gc = g ? `${g.emulated} / ${g.logTracegc} / ${g.gctraceRun ?? "–"}${g.firstDifferentLine !== null ? ` (lines equal up to gc${g.firstDifferentLine - 1})` : g.gctraceRun !== null ? " (all lines equal)" : ""}` : "–";
     out.push(`| ${r.name} | ${r.allocs.toLocaleString("en-US")} | ${pct(r.addressMatches, r.allocs)} | ${div} | ${aft} | ${ms} | ${gc} |`);
   }
   for (const m of modern) out.push(`| ${m} | – | not comparable (another runtime's allocator) | – | – | – | – |`);
