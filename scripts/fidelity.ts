@@ -13,6 +13,10 @@
 //               (a second replay with --until MEMSTATS_SNAPSHOT), where the run has one
 //   gctrace     the emulated collections against the log's tracegc count and the real
 //               GODEBUG=gctrace=1 run of the same binary (a separate run: its count may differ)
+//   pacer       the same log replayed with the emulated pacer deciding the collections
+//               (`goalloc replay LOG`, no --gc log): addresses, collections, and the first
+//               collection whose trigger is not the log's (line of the log's tracegc and of
+//               the emulated one)
 // Logs of modern runtimes are listed as not comparable: their allocator is another one.
 //
 //   npm run fidelity [-- --json] [-- --only TEXT] [-- --no-large]
@@ -54,6 +58,7 @@ export interface FidelityRow {
   aftOrder: { equal: boolean; logged: number; emulated: number; firstDifference: { index: number; line: number; expected: string; got: string } | null };
   memstats: { equal: number; compared: number; differing: { field: string; expected: unknown; got: unknown }[] } | null;
   gctrace: { emulated: number; logTracegc: number; gctraceRun: number | null; firstDifferentLine: number | null } | null;
+  pacer: { allocs: number; addressMatches: number; collections: number; firstTriggerDifference: { gc: number; logLine: number | null; emulatedLine: number | null } | null };
   seconds: number;
 }
 
@@ -112,11 +117,12 @@ function stream(log: LogFile, scratch: string, tag: string): { fifo: string; don
 }
 
 /** The log's own tracealloc records in order, and the frames of the record at `atLine`. */
-async function scanLog(log: LogFile, scratch: string, atLine: number): Promise<{ addrs: string[]; lines: number[]; tracegc: number; frames: string[] }> {
+async function scanLog(log: LogFile, scratch: string, atLine: number): Promise<{ addrs: string[]; lines: number[]; tracegc: number; gcLines: number[]; frames: string[] }> {
   const { fifo, done } = stream(log, scratch, "scan");
   const addrs: string[] = [];
   const lines: number[] = [];
   const frames: string[] = [];
+  const gcLines: number[] = [];
   let tracegc = 0;
   let n = 0;
   let inRecord = false;
@@ -128,7 +134,10 @@ async function scanLog(log: LogFile, scratch: string, atLine: number): Promise<{
       const close = text.indexOf(",", comma + 1);
       addrs.push(text.slice(11, comma) + " " + text.slice(comma + 2, close));
       lines.push(n);
-    } else if (text === "tracegc()") tracegc++;
+    } else if (text === "tracegc()") {
+      tracegc++;
+      gcLines.push(n);
+    }
     if (n === atLine) inRecord = true;
     else if (inRecord) {
       if (text === "") inRecord = false;
@@ -136,7 +145,7 @@ async function scanLog(log: LogFile, scratch: string, atLine: number): Promise<{
     }
   }
   await done;
-  return { addrs, lines, tracegc, frames };
+  return { addrs, lines, tracegc, gcLines, frames };
 }
 
 /** Count the collections of a real gctrace run and find the first line the emulation prints differently. */
@@ -198,6 +207,38 @@ async function fidelityOf(log: LogFile, scratch: string): Promise<FidelityRow> {
     memstats = { equal: MEMSTATS_FIELDS.length - differing.length, compared: MEMSTATS_FIELDS.length, differing };
   }
 
+  // The same log with the pacer deciding: where each emulated collection started (the
+  // line of the record being replayed).
+  const emulatedGCLines: number[] = [];
+  const paced = stream(log, scratch, "pacer");
+  const pacerReport = (
+    await replay(paced.fifo, { arch: log.arch }, (engine) => {
+      const at = engine as unknown as { line: number };
+      return { beginRecord() {}, tracealloc() {}, tracefree() {}, tracegc: () => void emulatedGCLines.push(at.line), end() {} };
+    })
+  ).report;
+  await paced.done;
+  let firstTriggerDifference: FidelityRow["pacer"]["firstTriggerDifference"] = null;
+  let allocAt = 0;
+  for (let i = 0; i < Math.max(scan.gcLines.length, emulatedGCLines.length); i++) {
+    // mallocgc prints the allocation, then collects: a triggered collection starts at the
+    // allocation just before its tracegc; runtime.GC's at the tracegc itself.
+    const logged = scan.gcLines[i] ?? null;
+    const emulated = emulatedGCLines[i] ?? null;
+    while (logged !== null && allocAt + 1 < scan.lines.length && scan.lines[allocAt + 1]! < logged) allocAt++;
+    const trigger = logged !== null && scan.lines[allocAt]! < logged ? scan.lines[allocAt]! : -1;
+    if (logged === null || emulated === null || (emulated !== logged && emulated !== trigger)) {
+      firstTriggerDifference = { gc: i + 1, logLine: logged, emulatedLine: emulated };
+      break;
+    }
+  }
+  const pacer = {
+    allocs: pacerReport.fidelity?.allocs ?? 0,
+    addressMatches: pacerReport.fidelity?.addressMatches ?? 0,
+    collections: emulatedGCLines.length,
+    firstTriggerDifference,
+  };
+
   const gcLines = outcome.runtime.gc.records.map((g) => gctraceLineOf(g));
   const gctrace = {
     emulated: outcome.runtime.gc.records.length,
@@ -219,6 +260,7 @@ async function fidelityOf(log: LogFile, scratch: string): Promise<FidelityRow> {
     aftOrder: { equal: firstDifference === null, logged: scan.addrs.length, emulated: emulated.length, firstDifference },
     memstats,
     gctrace,
+    pacer,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -229,8 +271,8 @@ function pct(a: number, b: number): string {
 
 function markdown(rows: FidelityRow[], modern: string[]): string {
   const out = [
-    "| log | allocs | addresses | first divergence | allocfreetrace order | MemStats at snapshot | GCs: emulated / log's tracegc / gctrace run |",
-    "| --- | ---: | ---: | --- | --- | --- | --- |",
+    "| log | allocs | addresses | first divergence | allocfreetrace order | MemStats at snapshot | GCs: emulated / log's tracegc / gctrace run | pacer: addresses, GCs, first trigger not the log's |",
+    "| --- | ---: | ---: | --- | --- | --- | --- | --- |",
   ];
   for (const r of rows) {
     const div = r.firstDivergence
@@ -240,9 +282,13 @@ function markdown(rows: FidelityRow[], modern: string[]): string {
     const ms = r.memstats === null ? "–" : `${r.memstats.equal}/${r.memstats.compared}${r.memstats.differing.length ? " (" + r.memstats.differing.map((d) => d.field).join(", ") + ")" : ""}`;
     const g = r.gctrace;
     const gc = g ? `${g.emulated} / ${g.logTracegc} / ${g.gctraceRun ?? "–"}${g.firstDifferentLine !== null ? ` (lines equal up to gc${g.firstDifferentLine - 1})` : g.gctraceRun !== null ? " (all lines equal)" : ""}` : "–";
-    out.push(`| ${r.name} | ${r.allocs.toLocaleString("en-US")} | ${pct(r.addressMatches, r.allocs)} | ${div} | ${aft} | ${ms} | ${gc} |`);
+    const p = r.pacer;
+    const t = p.firstTriggerDifference;
+    const trigger = t === null ? "all at the log's" : `gc${t.gc}: log line ${t.logLine ?? "–"}, emulated ${t.emulatedLine ?? "–"}`;
+    const pacer = `${pct(p.addressMatches, p.allocs)}, ${p.collections}, ${trigger}`;
+    out.push(`| ${r.name} | ${r.allocs.toLocaleString("en-US")} | ${pct(r.addressMatches, r.allocs)} | ${div} | ${aft} | ${ms} | ${gc} | ${pacer} |`);
   }
-  for (const m of modern) out.push(`| ${m} | – | not comparable (another runtime's allocator) | – | – | – | – |`);
+  for (const m of modern) out.push(`| ${m} | – | not comparable (another runtime's allocator) | – | – | – | – | – |`);
   return out.join("\n") + "\n";
 }
 

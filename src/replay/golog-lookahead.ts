@@ -153,7 +153,17 @@ export class GologLookahead {
     private readonly leftoverSweep: (site: number) => boolean,
     /** The emulated span holding the object at addr now, or -1. */
     private readonly spanOf: (addr: number) => number,
+    /**
+     * With the pacer: called, when a logged cycle is complete, with the addresses of the
+     * objects its sweeps free, before the record that triggered the collection beginning
+     * that cycle is applied (records are then held from that trigger on): those objects
+     * died before that collection's mark.
+     */
+    private readonly foundDead: ((addrs: number[]) => void) | null = null,
   ) {}
+
+  /** foundDead: the first held record after the last complete collection's own frees. */
+  private cycleStart = 0;
 
   /** A record read from the log (its fields are copied: readers reuse their record). */
   push(r: TraceRecord): void {
@@ -163,9 +173,11 @@ export class GologLookahead {
     const gcFree = r.kind === RecordKind.Dead && r.origin === FreeOrigin.GCSweep;
     if (this.gcAt >= 0 && !gcFree) {
       // The collection's own frees are all in: the cycle before it is complete.
+      const gcAt = this.gcAt;
       this.gcAt = -1;
       this.gcForced = false;
-      this.applyBefore(at);
+      if (this.foundDead === null) this.applyBefore(at);
+      else this.placeDeaths(at, gcAt);
     }
     if (isSweepFree(r.kind, r.origin) && r.address >= 0 && (!this.gcForced || !gcFree || this.leftoverSweep(r.sweepSite))) {
       const span = this.spanOf(r.address);
@@ -198,7 +210,29 @@ export class GologLookahead {
   drain(): void {
     this.gcAt = -1;
     this.gcForced = false;
+    if (this.foundDead !== null) this.reportDead(this.held.length);
     this.applyBefore(this.held.length);
+    this.cycleStart = 0;
+  }
+
+  /**
+   * A logged cycle is complete: its sweep frees are the held records from cycleStart up to
+   * `end` (the tracegc at gcAt ends it, with its leftover frees). Report them, then apply
+   * the records before the trigger of that tracegc: the allocation printed just before it
+   * (mallocgc collects after printing), or the tracegc itself when nothing precedes it.
+   */
+  private placeDeaths(end: number, gcAt: number): void {
+    this.reportDead(end);
+    const trigger = gcAt - 1 >= this.head && this.held.kind[gcAt - 1] === RecordKind.Alloc ? gcAt - 1 : gcAt;
+    this.cycleStart = end;
+    this.applyBefore(trigger);
+  }
+
+  private reportDead(end: number): void {
+    const h = this.held;
+    const dead: number[] = [];
+    for (let i = Math.max(this.cycleStart, this.head); i < end; i++) if ((h.bits[i]! & Counted) !== 0) dead.push(h.address[i]!);
+    if (dead.length > 0) this.foundDead!(dead);
   }
 
   /**
@@ -252,9 +286,11 @@ export class GologLookahead {
       this.head = 0;
       this.gcAt = -1;
       this.gcForced = false;
+      this.cycleStart = 0;
     } else if (this.head > 4096 && this.head * 2 > h.length) {
       h.shift(this.head);
       if (this.gcAt >= 0) this.gcAt -= this.head;
+      this.cycleStart = Math.max(0, this.cycleStart - this.head);
       this.head = 0;
     }
     this.cachedHead = -1;

@@ -32,6 +32,8 @@ export interface HeldRecord {
   stack: number;
   typeName: string | null;
   typeKind: TypeKind;
+  /** The goroutine of the record's header (-1: none). */
+  goroutine: number;
 }
 
 /** What the sequencer asks of the replay engine. */
@@ -59,6 +61,18 @@ export interface SequencerTarget {
 
 const SETTYPE = /(^|[._])settype$/;
 
+/**
+ * Frames under which an allocation cannot start a collection: runtime·gc returns at once
+ * before schedinit sets enablegc, on g0 and while the M holds locks (mgc0.c runtime·gc;
+ * proc.c: newproc1, allocm, starttheworld, ready, exitsyscall, entersyscallblock take
+ * m->locks; newstack, mstart and what mcall runs are on g0; ReadMemStats and deferreturn
+ * hold locks too). gc, gccgo and modern spellings alike.
+ */
+const NO_INVOKE_GC = /(^|[._])(schedinit|newproc1|allocm|newm|mcommoninit|starttheworld|ready|exitsyscall|entersyscallblock|newstack|morestack|mstart|mcall|ReadMemStats|deferreturn)$/i;
+const MALLOCGC = /(^|[._])mallocgc$/;
+const PARFORALLOC = /(^|[._])parforalloc$/;
+const RUNTIME_GC = /^runtime[._]gc$/;
+
 function hold(r: TraceRecord): HeldRecord {
   return {
     id: r.id,
@@ -68,6 +82,7 @@ function hold(r: TraceRecord): HeldRecord {
     stack: r.stack,
     typeName: r.typeName,
     typeKind: r.typeKind,
+    goroutine: r.goroutine,
   };
 }
 
@@ -80,11 +95,15 @@ export class GologSequencer {
   private leftoverSite = -1;
   private eagerSite = -1;
   private pendingParFor: HeldRecord | null = null;
+  /** Pacer: the log's one parallel-for descriptor has been met. */
+  private parForSeen = false;
   /** Span a sweep was printing frees for, and which sweep (BgSweep or EnsureSwept). */
   private sweptSpan = -1;
   private sweptBy: FreeOrigin = FreeOrigin.Unknown;
   /** Per stack id: 1 = a settype frame is on it, 0 = not, undefined = not looked at yet. */
   private readonly settypeStacks: (0 | 1)[] = [];
+  /** Per stack id: 1 = an allocation with this traceback may start a collection, 0 = not. */
+  private readonly invokeGCStacks: (0 | 1)[] = [];
 
   constructor(
     private readonly target: SequencerTarget,
@@ -99,6 +118,33 @@ export class GologSequencer {
    */
   isLeftoverSite(site: number): boolean {
     return site >= 0 && (site === this.leftoverSite || (this.eagerSite >= 0 && site < this.eagerSite));
+  }
+
+  /**
+   * May an allocation with this traceback, on this goroutine, start a collection? Not on g0
+   * (goroutine 0, or a traceback that does not start in mallocgc: the runtime prints the
+   * user goroutine's stack for an allocation made on the scheduler's), nor under a frame of
+   * NO_INVOKE_GC.
+   */
+  mayInvokeGC(stack: number, goroutine: number): boolean {
+    if (goroutine === 0 || stack < 0) return false;
+    let known = this.invokeGCStacks[stack];
+    if (known === undefined) {
+      const frames = this.stacks.frames(stack);
+      known = frames.length > 0 && MALLOCGC.test(frames[0]!.func) && !frames.some((f) => NO_INVOKE_GC.test(f.func)) ? 1 : 0;
+      this.invokeGCStacks[stack] = known;
+    }
+    return known === 1;
+  }
+
+  /**
+   * A tracealloc with this stack is gc's parallel-for descriptor: parforalloc on the stack
+   * or, made on g0, the collecting goroutine's traceback, which starts in runtime.gc.
+   */
+  private isParFor(stack: number): boolean {
+    if (stack < 0) return false;
+    const frames = this.stacks.frames(stack);
+    return (frames.length > 0 && RUNTIME_GC.test(frames[0]!.func)) || frames.some((f) => PARFORALLOC.test(f.func));
   }
 
   /** A tracealloc with this stack is a span type table (settype's own allocation). */
@@ -129,6 +175,14 @@ export class GologSequencer {
       this.flushGC();
     }
     if (this.sweptSpan !== -1 && !(isDead && r.origin === this.sweptBy)) this.flushSweep();
+    if (!this.followLogGC && r.kind === RecordKind.Alloc && !this.parForSeen && r.typeName === null && this.isParFor(r.stack)) {
+      this.parForSeen = true;
+      // gc's parallel-for descriptor: with the pacer, the emulated first collection makes
+      // its own (wherever it happens); the log's is compared with it.
+      this.flushAll();
+      this.target.checkAddress(r.line, r.address, this.target.rt.parforAddr);
+      return;
+    }
     switch (r.kind) {
       case RecordKind.Alloc:
         if (this.isSettype(r.stack)) {
@@ -242,7 +296,9 @@ export class GologSequencer {
   private flushGC(): void {
     const gc = this.pendingGC!;
     this.pendingGC = null;
-    if (!this.followLogGC) return;
+    // The pacer decides when the runtime collects by itself; runtime.GC and FreeOSMemory
+    // are the program's own calls and collect either way.
+    if (!this.followLogGC && !gc.forced) return;
     const rt = this.target.rt;
     this.target.line = gc.line;
     if (gc.freeOSMemory) rt.gc.freeOSMemory();

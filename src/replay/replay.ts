@@ -199,6 +199,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private readonly lookahead: GologLookahead | null;
   /** The span index of the first MHeap_Reclaim sweepone free before the coming allocation, or -1. */
   private reclaimBound = -1;
+  /** Pacer: objects made dead at their logged collection, whose tracefree is still to come. */
+  private readonly deadEarly = new Set<string>();
   /** The line of the last record that showed sweepone's progress (a sweepone free, a collection). */
   private sweeponeSeenLine = 0;
   private observer: ReplayObserver | null = null;
@@ -238,6 +240,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
             (r) => this.applyLogged(r),
             (site) => sequencer.isLeftoverSite(site),
             (addr) => this.rt.mheap.lookupMaybe(addr),
+            options.gc === "pacer" ? (addrs) => this.deadAtLoggedCollection(addrs) : null,
           );
     if (this.golog) this.fidelity = { allocs: 0, addressMatches: 0, firstDivergence: null };
     const prologue = options.prologue === "auto" ? (this.golog ? "go1.3" : "none") : options.prologue;
@@ -426,6 +429,23 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.sequencer?.flushAll();
   }
 
+  /**
+   * With the pacer, a log's tracefree says which collection found an object dead, not when:
+   * the sweep frees of a logged cycle are deaths just before the logged collection that
+   * began it (before its trigger), the earliest point any collection could have found them.
+   * (The log's own collections do not run; the emulated pacer's do.)
+   */
+  private deadAtLoggedCollection(addrs: number[]): void {
+    const named = this.named!;
+    for (const a of addrs) {
+      const id = "0x" + a.toString(16);
+      const slot = named.find(id);
+      if (slot < 0) continue;
+      this.rt.release(this.forget(named, slot), true);
+      this.deadEarly.add(id);
+    }
+  }
+
   /** A log record whose lookahead is known, in log order. */
   private applyLogged(r: TraceRecord): void {
     this.line = r.line;
@@ -512,7 +532,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
     this.flushIfLogShowsReadMemStats(r);
     const settype = table === null ? undefined : (): void => this.allocTypeTable(table);
-    const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size), r.stack, settype);
+    // The pacer collects only where the runtime could have: the traceback tells.
+    const noInvokeGC = this.options.gc === "pacer" && !this.sequencer!.mayInvokeGC(r.stack, r.goroutine) ? FlagNoInvokeGC : 0;
+    const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size) | noInvokeGC, r.stack, settype);
     this.line = r.line;
     this.remember(r.id, { addr, size: r.size, tiny: false, stack: r.stack });
     this.checkAddress(r.line, r.address, addr);
@@ -538,11 +560,14 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   /** The span type table the log printed before r: settype makes it inside r's mallocgc. */
   private allocTypeTable(t: HeldRecord): void {
+    const line = this.line;
     this.line = t.line;
     this.forgetStale(t.id);
     const addr = this.rt.allocLoggedTypeTable(t.size, t.stack);
     this.remember(t.id, { addr, size: t.size, tiny: false, stack: t.stack });
     this.checkAddress(t.line, t.address, addr);
+    // The rest of mallocgc (a collection it may start) belongs to the typed object's record.
+    this.line = line;
   }
 
   /**
@@ -559,6 +584,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   freeLogged(id: string, explicit: boolean, line: number, afterMark = false, origin = FreeOrigin.Unknown): void {
     this.line = line;
+    if (this.deadEarly.delete(id)) return;
     const named = this.named!;
     const slot = named.find(id);
     if (slot < 0) {

@@ -36,6 +36,20 @@ describe.skipIf(!existsSync(oracle))("exact replay of real go1.3.3 logs", () => 
         for (const field of EXACT) expect([field, got[field]]).toEqual([field, want[field]]);
         expect(report.memstats.BySize).toEqual(want.BySize);
       });
+
+      it(`${arch} ${prog}: the pacer alone collects as often as the log, every address and MemStats at MEMSTATS_SNAPSHOT`, async () => {
+        // No --gc log: collections come from the emulated pacer, only where the traceback
+        // allows one, with deaths placed at the logged collection that found them.
+        const { report } = await replay(log(`go1.3.3-${arch}`, prog), { arch, until: "MEMSTATS_SNAPSHOT" });
+        const summary = JSON.parse(readFileSync(join(oracle, `go1.3.3-${arch}`, `${prog}.summary.json`), "utf8"));
+        expect(report.error).toBeNull();
+        expect(report.fidelity!.firstDivergence).toBeNull();
+        expect(report.fidelity!.addressMatches).toBe(summary.before_MEMSTATS_SNAPSHOT.tracealloc);
+        expect(report.memstats.NumGC).toBe(summary.before_MEMSTATS_SNAPSHOT.tracegc);
+        const want = JSON.parse(readFileSync(join(oracle, `go1.3.3-${arch}`, `${prog}.allocfreetrace.memstats.json`), "utf8"));
+        const got: Record<string, unknown> = { ...report.memstats };
+        for (const field of EXACT) expect([field, got[field]]).toEqual([field, want[field]]);
+      });
     }
   }
 });
