@@ -1,7 +1,7 @@
 // Errors the command line maps to exit codes (only main.ts sets process.exitCode).
 //
 //   0 ok, 1 regression found, 2 usage or input error, 3 the emulated runtime threw,
-//   130 interrupted (Ctrl-C).
+//   130 interrupted (Ctrl-C), 141 standard output closed by its reader.
 
 export const ExitCode = {
   Ok: 0,
@@ -10,6 +10,8 @@ export const ExitCode = {
   RuntimeThrow: 3,
   /** 128 + SIGINT: what a shell reports for a command stopped with Ctrl-C. */
   Interrupted: 130,
+  /** 128 + SIGPIPE: what a shell reports for a command whose reader went away (`| head`). */
+  BrokenPipe: 141,
 } as const;
 
 /** Bad command-line usage or an unreadable input: exit 2, one line, no stack. */

@@ -1,5 +1,6 @@
 // The goalloc command line: builds the program, runs it, and maps every outcome to an exit
-// code in one place (0 ok, 1 regression, 2 usage/input, 3 runtime throw, 130 interrupted).
+// code in one place (0 ok, 1 regression, 2 usage/input, 3 runtime throw, 130 interrupted,
+// 141 standard output closed).
 
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
@@ -25,7 +26,22 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Standard output failing under us: a reader that went away (`goalloc ... | head -1`) ends
+ * the command quietly, as SIGPIPE ends other Unix tools (exit 141); any other write error
+ * (a full disk) is an input/output error with one line on stderr (exit 2). Without this
+ * handler Node reports the stream's error as an unhandled exception.
+ */
+function watchStdout(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(ExitCode.BrokenPipe);
+    process.stderr.write(`goalloc: cannot write standard output: ${e.code ?? e.message}\n`);
+    process.exit(ExitCode.Usage);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  watchStdout();
   try {
     await buildProgram().parseAsync(argv);
     return ExitCode.Ok;
