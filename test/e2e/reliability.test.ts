@@ -347,6 +347,26 @@ describe("Ctrl-C during a replay: the partial report, exit 130, no output file w
     expect(out.stderr).toMatch(new RegExp(`goalloc: interrupted at ${escapeRegExp(file)}:${report.trace.lines}: partial report, no output file written\n$`));
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    it(`${signal} (a CI timeout, a closed terminal) stops like Ctrl-C: partial report, no temporaries, exit ${code}`, async () => {
+      const dir = path.join(scratch(), `${signal.toLowerCase()}-file`);
+      mkdirSync(dir);
+      const file = traceFile(`${signal}-large.trace`, `goalloc-trace 1\n${records(0, 1_000_000)}`);
+      const { child, out } = start(["replay", file, "--json", "out.json", "--allocfreetrace", "trace.txt"], dir);
+      const exited = once(child, "exit");
+      await until(() => traceTemporarySize(dir) > 0, "the replay to start");
+      child.kill(signal);
+      const [status, killedBy] = (await exited) as [number | null, string | null];
+      expect({ status, killedBy }).toEqual({ status: code, killedBy: null });
+      expect(out.stdout.split("\n")[0]).toMatch(/\[partial\]$/);
+      expect(out.stderr).toMatch(new RegExp(`^goalloc: ${signal} received, stopping\ngoalloc: interrupted at ${escapeRegExp(file)}:\\d+: partial report, no output file written\n$`));
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
 });
 
 describe("--check-invariants: the heap invariants hold after every event", () => {

@@ -90,10 +90,11 @@ export function replayCommand(): Command {
       if (jsonToStdout) process.stdout.write(json);
       else if (toStdout === 0) process.stdout.write(renderReport(report, { color: stdoutColor() }));
       if (interrupt.signal.aborted) {
-        // Ctrl-C: the report of what was replayed is printed; no output file is half-done.
+        // Ctrl-C, SIGTERM or SIGHUP: the report of what was replayed is printed; no output
+        // file is half-done.
         outputs.abortAll();
         process.stderr.write(`goalloc: interrupted at ${report.trace.file}:${report.trace.lines}: partial report, no output file written\n`);
-        throw new ExitStatus(ExitCode.Interrupted);
+        throw new ExitStatus(interrupt.exitCode);
       }
       traceOut?.commit();
       if (jsonOut !== null) {
