@@ -17,11 +17,12 @@ export function buildProgram(): Command {
   const program = new Command("goalloc")
     .description("Replay Go allocation traces through an exact emulation of the Go 1.3-era gccgo allocator")
     .version(VERSION)
-    .showHelpAfterError()
+    // A usage error is its message and where to look, not the whole help.
+    .showHelpAfterError("(goalloc --help for usage)")
     .exitOverride();
   for (const cmd of [replayCommand(), sizeclassesCommand(), genCommand(), checkCommand(), compareCommand(), diffCommand()]) {
     // exitOverride is not inherited by addCommand'ed commands.
-    program.addCommand(cmd.exitOverride().showHelpAfterError());
+    program.addCommand(cmd.exitOverride().showHelpAfterError(`(goalloc ${cmd.name()} --help for usage)`));
   }
   return program;
 }

@@ -111,8 +111,18 @@ async function* prepend(head: Buffer[], rest: AsyncIterator<Buffer>): AsyncGener
   }
 }
 
+/** What a user reads for the usual reasons a file cannot be opened. */
+const OPEN_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EISDIR: "is a directory, not a trace",
+  EACCES: "permission denied",
+  ENOTDIR: "no such file (a part of the path is not a directory)",
+};
+
 function readError(file: string, error: unknown, gzip: boolean): TraceError {
   if (error instanceof TraceError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined && OPEN_ERRORS[code] !== undefined) return new TraceError(file, 0, OPEN_ERRORS[code]!);
   const message = error instanceof Error ? error.message : String(error);
   return new TraceError(file, 0, `${gzip ? "cannot decompress" : "cannot read"}: ${message}`);
 }

@@ -269,7 +269,8 @@ export class TraceError extends Error {
     readonly line: number,
     readonly detail: string,
   ) {
-    super(printable(`${file}:${line}: ${shortened(detail)}`));
+    // Line 0: the file as a whole (it cannot be opened, its compression is broken).
+    super(printable(`${file}${line > 0 ? `:${line}` : ""}: ${shortened(detail)}`));
     this.name = "TraceError";
   }
 }

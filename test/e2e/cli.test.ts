@@ -60,12 +60,11 @@ describe("goalloc: help, version and usage errors", () => {
     }
   });
 
-  it("an unknown command is a usage error: exit 2, message and usage on stderr", () => {
+  it("an unknown command is a usage error: exit 2, the message and a pointer to --help on stderr", () => {
     const run = goalloc(["frobnicate"]);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
-    expect(run.stderr.startsWith("error: unknown command 'frobnicate'\n")).toBe(true);
-    expect(run.stderr).toContain("Usage: goalloc [options] [command]");
+    expect(run.stderr).toBe("error: unknown command 'frobnicate'\n(goalloc --help for usage)\n");
   });
 
   it("no command at all prints the usage on stderr, exit 2", () => {
@@ -79,8 +78,8 @@ describe("goalloc: help, version and usage errors", () => {
     const run = goalloc(["replay", "traces/tiny.trace", "--frobnicate"]);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
-    expect(run.stderr.startsWith("error: unknown option '--frobnicate'\n")).toBe(true);
-    expect(run.stderr).toContain("Usage: goalloc replay [options] <trace>");
+    // The message and where to look, not ninety lines of help.
+    expect(run.stderr).toBe("error: unknown option '--frobnicate'\n(goalloc replay --help for usage)\n");
   });
 
   it("a bad --arch is a usage error naming the choices, exit 2", () => {
@@ -103,8 +102,8 @@ describe("goalloc: help, version and usage errors", () => {
     const run = goalloc(["replay", `${FIXTURES}/no-such.trace`]);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
-    // No line was read: the message names the file (with line 0, or none).
-    expect(run.stderr).toMatch(new RegExp(`^goalloc: ${FIXTURES}/no-such\\.trace(:0)?: cannot read: ENOENT[^\\n]*\\n$`));
+    // No line was read: the message names the file, and says what is wrong in plain words.
+    expect(run.stderr).toBe(`goalloc: ${FIXTURES}/no-such.trace: no such file\n`);
   });
 });
 

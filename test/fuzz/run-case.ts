@@ -40,14 +40,17 @@ const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 /** A message quotes at most a few hundred characters of the input (record.ts). */
 const MAX_MESSAGE_CHARS = 1000;
 
-/** Why a trace error's message is not `FILE:LINE: one printable line`, or null when it is. */
+/**
+ * Why a trace error's message is not `FILE:LINE: one printable line` (`FILE: ...` for an
+ * error of the file as a whole, line 0), or null when it is.
+ */
 function traceMessageProblem(message: string, line: number, file: string): string | null {
   if (STACK_LINE.test(message)) return `stack trace in the message: ${message}`;
   if (CONTROL.test(message)) return `control character in the message: ${JSON.stringify(message.slice(0, 300))}`;
   if (message.length > file.length + MAX_MESSAGE_CHARS) return `a message of ${message.length} characters: ${message.slice(0, 300)}`;
-  const where = new RegExp(`^${escapeRegExp(file)}:(\\d+): [^\\n]+$`).exec(message);
+  const where = new RegExp(`^${escapeRegExp(file)}(?::(\\d+))?: [^\\n]+$`).exec(message);
   if (where === null) return `trace error without FILE:LINE: ${JSON.stringify(message)}`;
-  if (Number(where[1]) !== line) return `message line ${where[1]} != error line ${line}`;
+  if (Number(where[1] ?? 0) !== line) return `message line ${where[1] ?? "(none)"} != error line ${line}`;
   return null;
 }
 

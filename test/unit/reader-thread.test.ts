@@ -115,7 +115,7 @@ describe("the reader thread", () => {
   it("reports a truncated gzip file as the replay's own thread does (its format given, not sniffed)", async () => {
     const file = write("truncated.trace.gz", gzipSync(generated(1000, 2)).subarray(0, 40));
     const main = await outputs(file, "main", { format: "native" });
-    expect(JSON.parse(main.report).error).toMatchObject({ kind: "trace", line: 0, message: `${file}:0: cannot decompress: unexpected end of file` });
+    expect(JSON.parse(main.report).error).toMatchObject({ kind: "trace", line: 0, message: `${file}: cannot decompress: unexpected end of file` });
     expect(await outputs(file, "worker", { format: "native" })).toEqual(main);
   });
 
@@ -133,6 +133,6 @@ describe("the reader thread", () => {
 
   it("fails on a missing file before any thread starts, naming the file", async () => {
     const missing = path.join(dir, "missing.trace");
-    await expect(replay(missing, {}, undefined, { readerThread: "worker" })).rejects.toThrow(`${missing}:0: cannot read`);
+    await expect(replay(missing, {}, undefined, { readerThread: "worker" })).rejects.toThrow(`${missing}: no such file`);
   });
 });
