@@ -1,7 +1,8 @@
 // The options every replaying command shares (cli.md), declared once as data.
 
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { ARCH_NAMES, parseGOGC, type ArchName } from "../runtime/index.js";
+import { ARCHES, ARCH_NAMES, parseGOGC, reservationEnd32, type ArchName } from "../runtime/index.js";
+import { UsageError } from "./errors.js";
 import type { ReplayOptions } from "../replay/options.js";
 import { PROLOGUE_KINDS, type PrologueKind } from "../replay/prologue.js";
 
@@ -65,6 +66,12 @@ export interface ReplayFlags {
 /** Flags → library options (GOGC from the environment when --gogc is absent). */
 export function toReplayOptions(flags: ReplayFlags, env: NodeJS.ProcessEnv): Partial<ReplayOptions> {
   const gogc = flags.gogc ?? (env.GOGC !== undefined ? parseGOGC(env.GOGC) : undefined);
+  if (flags.dataEnd !== undefined && ARCHES[flags.arch].ptrSize === 4 && reservationEnd32(flags.dataEnd) > 2 ** 32) {
+    // mallocinit reserves the arena right after the image: it must fit in 32 bits.
+    throw new UsageError(
+      `--data-end 0x${flags.dataEnd.toString(16)}: a ${flags.arch} arena reserved after that image would end at 0x${reservationEnd32(flags.dataEnd).toString(16)}, past the 32-bit address space`,
+    );
+  }
   return {
     arch: flags.arch,
     dataEnd: flags.dataEnd ?? null,

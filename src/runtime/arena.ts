@@ -89,6 +89,23 @@ export const ARCHES: Readonly<Record<ArchName, Arch>> = {
   },
 };
 
+/**
+ * The 32-bit arena's first reservation (malloc.goc mallocinit): spans map, bitmap and a
+ * 512 MiB arena, from the first MiB boundary 256 KiB past the program image's end.
+ */
+export function reservation32(ptrSize: number, dataEnd: number): { p: number; pSize: number; bitmapSize: number; spansSize: number } {
+  const bitmapSize = MaxArena32 / ((ptrSize * 8) / 4);
+  const spansSize = roundUp((MaxArena32 / PageSize) * ptrSize, PageSize);
+  const pSize = bitmapSize + spansSize + 512 * MiB + PageSize;
+  return { p: roundUp(dataEnd + 256 * KiB, MiB), pSize, bitmapSize, spansSize };
+}
+
+/** Where a 32-bit program image ending at dataEnd puts the end of its arena's reservation. */
+export function reservationEnd32(dataEnd: number): number {
+  const r = reservation32(4, dataEnd);
+  return r.p + r.pSize;
+}
+
 export function roundUp(x: number, n: number): number {
   return Math.ceil(x / n) * n;
 }
@@ -148,11 +165,7 @@ export class Arena {
       p = arch.heapBases[0]!;
       this.arena_reserved = false;
     } else {
-      bitmapSize = MaxArena32 / ((P * 8) / 4);
-      const arenaSize = 512 * MiB;
-      spansSize = roundUp((MaxArena32 / PageSize) * P, PageSize);
-      pSize = bitmapSize + spansSize + arenaSize + PageSize;
-      p = roundUp(dataEnd + 256 * KiB, MiB);
+      ({ p, pSize, bitmapSize, spansSize } = reservation32(P, dataEnd));
       this.arena_reserved = true;
     }
     const p1 = roundUp(p, PageSize);

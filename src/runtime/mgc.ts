@@ -56,7 +56,11 @@ export interface GCRecord {
   npausesweep: number;
 }
 
-/** GOGC parsing: unset → 100, "off" → -1 (disabled), else a digits-only atoi ("-5" → 0). */
+/**
+ * GOGC parsing (mgc0.c readgogc): unset → 100, "off" → -1 (disabled), else the runtime's
+ * digits-only atoi into an int32 ("-5" → 0): a number past 2^31 - 1 wraps as it does in the
+ * runtime, and a negative result turns collection off like "off".
+ */
 export function parseGOGC(value: string | undefined): number {
   if (value === undefined || value === "") return 100;
   if (value === "off") return -1;
@@ -64,7 +68,7 @@ export function parseGOGC(value: string | undefined): number {
   for (let i = 0; i < value.length; i++) {
     const d = value.charCodeAt(i) - 48;
     if (d < 0 || d > 9) break;
-    n = n * 10 + d;
+    n = (Math.imul(n, 10) + d) | 0;
   }
   return n;
 }

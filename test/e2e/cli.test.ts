@@ -82,6 +82,17 @@ describe("goalloc: help, version and usage errors", () => {
     expect(run.stderr).toBe("error: unknown option '--frobnicate'\n(goalloc replay --help for usage)\n");
   });
 
+  it("a 32-bit --data-end whose arena would not fit below 4 GiB is a usage error, exit 2", () => {
+    const run = goalloc(["replay", "traces/tiny.trace", "--arch", "386", "--data-end", "0xffffffff"]);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      "goalloc: --data-end 0xffffffff: a 386 arena reserved after that image would end at 0x130202000, past the 32-bit address space\n",
+    );
+    // The highest image end that fits replays.
+    expect(goalloc(["replay", "traces/tiny.trace", "--arch", "386", "--data-end", "0xcfd00000"]).status).toBe(0);
+  });
+
   it("a bad --arch is a usage error naming the choices, exit 2", () => {
     const run = goalloc(["replay", "traces/tiny.trace", "--arch", "sparc"]);
     expect(run.status).toBe(2);

@@ -20,6 +20,13 @@ describe("GOGC parsing (spec §11.1)", () => {
     expect(parseGOGC("1x")).toBe(1);
     expect(parseGOGC("OFF")).toBe(0);
   });
+
+  it("reads into an int32 as the runtime's atoi does: past 2^31 - 1 it wraps, and negative means off", () => {
+    expect(parseGOGC("2147483647")).toBe(2147483647);
+    expect(parseGOGC("2147483648")).toBe(-2147483648);
+    // 99999999999999999999 mod 2^32, as an int32.
+    expect(parseGOGC("99999999999999999999")).toBe(1661992959);
+  });
 });
 
 describe("pacing (spec §11.3, I12, I15)", () => {
