@@ -7,6 +7,7 @@ import { createGunzip, type Gunzip } from "node:zlib";
 import { GologParser } from "./golog.js";
 import { NativeParser } from "./native.js";
 import { TraceError, type RecordSink, type TraceFormat, type TraceParser } from "./record.js";
+import { BOM, startsWithBOM } from "./lines.js";
 
 /** How much of the (decompressed) input the format sniffer looks at. */
 export const SNIFF_BYTES = 64 * 1024;
@@ -60,7 +61,7 @@ function startsWithAt(bytes: Buffer, start: number, end: number, prefix: Buffer)
 export function detectFormat(firstBytes: Buffer): TraceFormat {
   const length = Math.min(firstBytes.length, SNIFF_BYTES);
   let sawRecordLine = false;
-  for (let start = 0; start < length; ) {
+  for (let start = startsWithBOM(firstBytes, 0) ? BOM.length : 0; start < length; ) {
     const newline = firstBytes.indexOf(LF, start);
     const next = newline < 0 || newline >= length ? length : newline;
     const end = next > start && firstBytes[next - 1] === CR ? next - 1 : next;

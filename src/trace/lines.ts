@@ -20,6 +20,14 @@ const EMPTY = Buffer.alloc(0);
  * current line is `bytes[start, end)`, without `\n` or `\r\n`; it stays valid until the next
  * call.
  */
+/** The UTF-8 byte order mark. */
+export const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Does `bytes` hold a UTF-8 byte order mark at `at`? */
+export function startsWithBOM(bytes: Buffer, at: number): boolean {
+  return bytes.length >= at + 3 && bytes[at] === 0xef && bytes[at + 1] === 0xbb && bytes[at + 2] === 0xbf;
+}
+
 export class LineSplitter {
   /** Buffer holding the current line. */
   bytes: Buffer = EMPTY;
@@ -31,6 +39,8 @@ export class LineSplitter {
   lineNumber = 0;
 
   private chunk: Buffer = EMPTY;
+  /** No byte of input seen yet (a leading byte order mark is skipped). */
+  private atStart = true;
   private position = 0;
   private carry: Buffer = EMPTY;
   private carryLength = 0;
@@ -71,6 +81,11 @@ export class LineSplitter {
   push(chunk: Buffer): void {
     this.chunk = chunk;
     this.position = 0;
+    if (this.atStart && chunk.length > 0) {
+      // A UTF-8 byte order mark (some editors write one) is not part of the first line.
+      this.atStart = false;
+      if (startsWithBOM(chunk, 0)) this.position = BOM.length;
+    }
   }
 
   /** Advance to the next complete line of the current chunk; false when it needs more input. */

@@ -102,6 +102,20 @@ describe("openTrace and readTrace", () => {
     expect(records.map((r) => r.kind)).toEqual([RecordKind.Alloc, RecordKind.Dead, RecordKind.GC]);
   });
 
+  it("skips a UTF-8 byte order mark before the first line, in native traces and Go logs", async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const nativeWithBom = await read(write("bom.trace", Buffer.concat([bom, Buffer.from(native)])));
+    expect(nativeWithBom.parser.format).toBe("native");
+    expect(nativeWithBom.records.map((r) => r.kind)).toEqual([RecordKind.Alloc, RecordKind.Dead, RecordKind.GC]);
+    // A log whose first line is a record: with the mark, that record must not be lost.
+    const records = golog.slice(golog.indexOf("tracealloc("));
+    const plainLog = await read(write("plain.log", records));
+    const logWithBom = await read(write("bom.log", Buffer.concat([bom, Buffer.from(records)])));
+    expect(logWithBom.parser.format).toBe("golog");
+    expect(logWithBom.records.map((r) => [r.kind, r.line, r.id])).toEqual(plainLog.records.map((r) => [r.kind, r.line, r.id]));
+    expect(logWithBom.records[0]).toMatchObject({ kind: RecordKind.Alloc, id: "0xc208010000" });
+  });
+
   it("recognises gzip by its magic bytes, not by the file name", async () => {
     const gz = await read(write("compressed.trace", gzipSync(native)));
     expect(gz.parser.format).toBe("native");
