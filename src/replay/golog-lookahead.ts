@@ -22,7 +22,7 @@ import { FreeOrigin, newRecord, RecordKind, TypeKind, type TraceRecord } from ".
 const MaxHeld = 1 << 18;
 
 /** A free that sweepone printed: the background sweeper, or MHeap_Reclaim's sweepone loop. */
-function isSweeponeFree(kind: number, origin: number, viaSweepone: boolean): boolean {
+export function isSweeponeFree(kind: number, origin: number, viaSweepone: boolean): boolean {
   return kind === RecordKind.Dead && (origin === FreeOrigin.BgSweep || (origin === FreeOrigin.Reclaim && viaSweepone));
 }
 

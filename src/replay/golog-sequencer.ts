@@ -21,7 +21,7 @@
 
 import { GCForce, type Runtime } from "../runtime/index.js";
 import { bgsweep, ensureSwept } from "../runtime/mgcsweep.js";
-import { FreeOrigin, RecordKind, TypeKind, type StackTable, type TraceRecord } from "../trace/record.js";
+import { FreeOrigin, RecordKind, TypeKind, type Frame, type StackTable, type TraceRecord } from "../trace/record.js";
 
 /** The parts of a record the sequencer keeps while it holds the record back. */
 export interface HeldRecord {
@@ -100,10 +100,10 @@ export class GologSequencer {
   /** Span a sweep was printing frees for, and which sweep (BgSweep or EnsureSwept). */
   private sweptSpan = -1;
   private sweptBy: FreeOrigin = FreeOrigin.Unknown;
-  /** Per stack id: 1 = a settype frame is on it, 0 = not, undefined = not looked at yet. */
+  /** Per stack id, what its traceback says (computed once a stack): see stackSays. */
   private readonly settypeStacks: (0 | 1)[] = [];
-  /** Per stack id: 1 = an allocation with this traceback may start a collection, 0 = not. */
   private readonly invokeGCStacks: (0 | 1)[] = [];
+  private readonly parForStacks: (0 | 1)[] = [];
 
   constructor(
     private readonly target: SequencerTarget,
@@ -127,14 +127,7 @@ export class GologSequencer {
    * NO_INVOKE_GC.
    */
   mayInvokeGC(stack: number, goroutine: number): boolean {
-    if (goroutine === 0 || stack < 0) return false;
-    let known = this.invokeGCStacks[stack];
-    if (known === undefined) {
-      const frames = this.stacks.frames(stack);
-      known = frames.length > 0 && MALLOCGC.test(frames[0]!.func) && !frames.some((f) => NO_INVOKE_GC.test(f.func)) ? 1 : 0;
-      this.invokeGCStacks[stack] = known;
-    }
-    return known === 1;
+    return goroutine !== 0 && this.stackSays(this.invokeGCStacks, stack, (frames) => MALLOCGC.test(frames[0]?.func ?? "") && !frames.some((f) => NO_INVOKE_GC.test(f.func)));
   }
 
   /**
@@ -142,18 +135,21 @@ export class GologSequencer {
    * or, made on g0, the collecting goroutine's traceback, which starts in runtime.gc.
    */
   private isParFor(stack: number): boolean {
-    if (stack < 0) return false;
-    const frames = this.stacks.frames(stack);
-    return (frames.length > 0 && RUNTIME_GC.test(frames[0]!.func)) || frames.some((f) => PARFORALLOC.test(f.func));
+    return this.stackSays(this.parForStacks, stack, (frames) => RUNTIME_GC.test(frames[0]?.func ?? "") || frames.some((f) => PARFORALLOC.test(f.func)));
   }
 
   /** A tracealloc with this stack is a span type table (settype's own allocation). */
   isSettype(stack: number): boolean {
+    return this.stackSays(this.settypeStacks, stack, (frames) => frames.some((f) => SETTYPE.test(f.func)));
+  }
+
+  /** test(frames of stack), remembered per stack id in memo (false for no stack). */
+  private stackSays(memo: (0 | 1)[], stack: number, test: (frames: readonly Frame[]) => boolean): boolean {
     if (stack < 0) return false;
-    let known = this.settypeStacks[stack];
+    let known = memo[stack];
     if (known === undefined) {
-      known = this.stacks.frames(stack).some((f) => SETTYPE.test(f.func)) ? 1 : 0;
-      this.settypeStacks[stack] = known;
+      known = test(this.stacks.frames(stack)) ? 1 : 0;
+      memo[stack] = known;
     }
     return known === 1;
   }

@@ -43,7 +43,7 @@ import {
 } from "../trace/record.js";
 import { HandleTable, LiveTable, type LiveObject, type ObjectSlots } from "./live-table.js";
 import { GologSequencer, type HeldRecord, type SequencerTarget } from "./golog-sequencer.js";
-import { GologLookahead } from "./golog-lookahead.js";
+import { GologLookahead, isSweeponeFree } from "./golog-lookahead.js";
 import type { ReplayOptions } from "./options.js";
 import { inferDataEnd, runPrologue, startUpCandidates, type StartUp } from "./prologue.js";
 
@@ -454,14 +454,11 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     // refill's walk of the central lists came first (mallocgc → MCache_Refill →
     // MCentral_CacheSpan → MCentral_Grow → MHeap_Alloc → MHeap_Reclaim): for that walk the
     // first of them bounds where the background sweeper was.
-    if (r.kind === RecordKind.Dead && r.origin === FreeOrigin.Reclaim && r.viaSweepone && this.reclaimBound < 0) {
-      this.reclaimBound = this.spanIndexOf(r.id);
-    }
+    const sweepone = isSweeponeFree(r.kind, r.origin, r.viaSweepone);
+    if (sweepone && r.origin === FreeOrigin.Reclaim && this.reclaimBound < 0) this.reclaimBound = this.spanIndexOf(r.id);
     sequencer.record(r);
     if ((r.kind === RecordKind.Alloc && !sequencer.isSettype(r.stack)) || r.kind === RecordKind.GC) this.reclaimBound = -1;
-    if (r.kind === RecordKind.GC || (r.kind === RecordKind.Dead && (r.origin === FreeOrigin.BgSweep || (r.origin === FreeOrigin.Reclaim && r.viaSweepone)))) {
-      this.sweeponeSeenLine = r.line;
-    }
+    if (sweepone || r.kind === RecordKind.GC) this.sweeponeSeenLine = r.line;
     this.countRecord(r);
     this.afterEvent();
   }
@@ -496,7 +493,6 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     if (this.reclaimBound >= 0) position = Math.min(position, this.reclaimBound);
     return position;
   }
-
 
   private afterEvent(): void {
     this.counts.events++;

@@ -57,8 +57,9 @@ const FlushBytes = 256 * 1024;
 const MainGoroutine = 16;
 const ScavengerGoroutine = 17;
 
-function frame(func: string, file: string): string {
-  return `${func}\n\t../../../src/libgo/runtime/${file}:0\n`;
+/** A runtime frame: libgo's function and file; line 0 (not modelled) unless it tells something. */
+function frame(func: string, file: string, line = 0): string {
+  return `${func}\n\t../../../src/libgo/runtime/${file}:${line}\n`;
 }
 
 const MALLOCGC = frame("runtime_mallocgc", "malloc.goc");
@@ -75,8 +76,8 @@ const BGSWEEP = frame("bgsweep", "mgc0.c");
 const GC_ON_G0 = frame("gc", "mgc0.c") + frame("mgc", "mgc0.c");
 // gc()'s two sweepone loops print with their libgo line (mgc0.c, gc): the first sweeps what
 // the last cycle left, the second is the eager sweep; a reader tells them apart by the line.
-const GC_LEFTOVER_SWEEP = "gc\n\t../../../src/libgo/runtime/mgc0.c:2253\n" + frame("mgc", "mgc0.c");
-const GC_EAGER_SWEEP = "gc\n\t../../../src/libgo/runtime/mgc0.c:2376\n" + frame("mgc", "mgc0.c");
+const GC_LEFTOVER_SWEEP = frame("gc", "mgc0.c", 2253) + frame("mgc", "mgc0.c");
+const GC_EAGER_SWEEP = frame("gc", "mgc0.c", 2376) + frame("mgc", "mgc0.c");
 const ENSURESWEPT = frame("runtime_MSpan_EnsureSwept", "mgc0.c");
 const RUNTIME_GC = frame("runtime_gc", "mgc0.c");
 const FORCED_GC = frame("runtime.GC", "mgc0.c");

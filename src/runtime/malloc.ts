@@ -99,7 +99,7 @@ export function sizeToClass(size: number): number {
 
 /**
  * What a log shows of the rest of the current collection cycle (replay/golog-lookahead.ts),
- * for the sweeps a log does not print (see mcentral.ts, logWalkSweeps).
+ * for the sweeps a log does not print (see mcentral.ts, MCentral.logWalk).
  */
 export interface LogSweepEvidence {
   /**

@@ -12,7 +12,7 @@
 
 import { ObjFlag, type MHeap } from "./mheap.js";
 import type { Runtime } from "./malloc.js";
-import { sweepSpan } from "./mgcsweep.js";
+import { isGarbage, sweepSpan } from "./mgcsweep.js";
 import { class_to_allocnpages, class_to_nobj, class_to_size } from "./sizeclasses.js";
 import { RuntimeThrow } from "./throw.js";
 import { SweepOrigin } from "./observer.js";
@@ -122,7 +122,7 @@ export class MCentral {
     const want = byRefill ? ObjFlag.FreedByRefill : 0;
     for (let i = 0; i < sp.nelems[t]!; i++) {
       const f = flags[i]!;
-      if ((f & ObjFlag.Allocated) !== 0 && (f & (ObjFlag.NoGC | ObjFlag.Keep)) === 0 && pins[i] === 0 && (f & ObjFlag.FreedByRefill) === want) return true;
+      if (isGarbage(f, pins[i]!) && (f & ObjFlag.FreedByRefill) === want) return true;
     }
     return false;
   }
@@ -136,8 +136,6 @@ export class MCentral {
     const bound = this.rt.logEvidence?.bgsweepPosition() ?? -1;
     return bound >= 0 && bound <= s - this.heap.firstSpanId;
   }
-
-
 
   /** MCentral_UncacheSpan: an mcache gives its span back. */
   uncacheSpan(s: number): void {

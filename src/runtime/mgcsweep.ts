@@ -20,6 +20,14 @@ import { SweepOrigin } from "./observer.js";
 /** Scratch for the ascending chain of freed objects of one span (at most 1024). */
 const freedScratch = new Uint16Array(1024);
 
+/**
+ * An object the pending sweep frees: allocated, not NoGC, not kept by the last mark (Keep),
+ * and no live trace reference (pins).
+ */
+export function isGarbage(flags: number, pins: number): boolean {
+  return (flags & ObjFlag.Allocated) !== 0 && (flags & (ObjFlag.NoGC | ObjFlag.Keep)) === 0 && pins === 0;
+}
+
 /** MSpan_Sweep: the caller has claimed s (sweepgen == h.sweepgen - 1). True if s went to the heap. */
 export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean {
   const heap = rt.mheap;
@@ -39,9 +47,7 @@ export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean 
       const rec = specials[i]!;
       const obj = Math.floor(rec.offset / size);
       const f = flags[obj]!;
-      const dying =
-        (f & ObjFlag.Allocated) !== 0 && (f & (ObjFlag.NoGC | ObjFlag.Keep)) === 0 && pins[obj] === 0;
-      if (!dying) {
+      if (!isGarbage(f, pins[obj]!)) {
         i++;
         continue;
       }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { allocFreeTrace, replay } from "../../src/index.js";
+import { allocFreeTrace, replay, type ReplayOptions } from "../../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "goalloc-golog-"));
 let n = 0;
@@ -47,10 +47,10 @@ const ensureSweptFree = (addr: string, size: string) =>
     ["main.release(0x1)", "/p/main.go:20"],
   ]);
 
-async function replayLog(text: string) {
+async function replayLog(text: string, options: Partial<ReplayOptions> = {}) {
   const file = join(dir, `log${n++}.txt`);
   writeFileSync(file, text);
-  const { report, outcome } = await replay(file, { gc: "log" });
+  const { report, outcome } = await replay(file, { gc: "log", ...options });
   expect(report.error).toBeNull();
   return { report, outcome };
 }
@@ -69,8 +69,12 @@ describe("golog sequencing (spec §15)", () => {
       "tracealloc(0xc208010080, 0x80, single object)",
       "tracealloc(0xc208010000, 0x80, single object of main.T)",
     ]);
-    // The table is settype's own allocation: never sampled by the profiler.
-    expect(report.memstats.HeapObjects).toBe(report.memstats.Mallocs - report.memstats.Frees);
+    // The table is settype's own allocation (FlagNoProfiling): with every byte sampled, the
+    // profile holds as many samples as without it.
+    const sampled = (await replayLog(settype("0xc208010080", "0x80") + alloc("0xc208010000", "0x80", "single object of main.T"), { memprofilerate: 1 })).report;
+    const withoutTable = (await replayLog(alloc("0xc208010000", "0x80", "single object of main.T"), { memprofilerate: 1 })).report;
+    expect(sampled.profile.samples).toBeGreaterThan(0);
+    expect(sampled.profile.samples).toBe(withoutTable.profile.samples);
   });
 
   it("keeps an object the eager sweep freed through the leftover sweep of the previous cycle", async () => {
