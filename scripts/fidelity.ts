@@ -212,7 +212,7 @@ async function fidelityOf(log: LogFile, scratch: string): Promise<FidelityRow> {
   const emulatedGCLines: number[] = [];
   const paced = stream(log, scratch, "pacer");
   const pacerReport = (
-    await replay(paced.fifo, { arch: log.arch }, (engine) => {
+    await replay(paced.fifo, { arch: log.arch, gc: "pacer" }, (engine) => {
       const at = engine as unknown as { line: number };
       return { beginRecord() {}, tracealloc() {}, tracefree() {}, tracegc: () => void emulatedGCLines.push(at.line), end() {} };
     })

@@ -22,14 +22,18 @@ function parseGogcOption(value: string): number {
 
 export function addReplayOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--arch <arch>", "arena layout and pointer size").choices(ARCH_NAMES).default("amd64"))
+    .addOption(new Option("--arch <arch>", "arena layout and pointer size (default: a Go log's own, else amd64)").choices(ARCH_NAMES))
     .addOption(new Option("--data-end <addr>", "32-bit only: end of the program image (_end), placing the arena").argParser(parseInteger))
     .addOption(new Option("--gogc <n|off>", "GC pacing percentage (default: $GOGC, else 100)").argParser(parseGogcOption))
     .addOption(new Option("--memprofilerate <bytes>", "profile sampling rate; 0 turns sampling off").argParser(parseInteger).default(524288))
     .addOption(new Option("--seed <n>", "initial fastrand state (0x49f6428a + cputicks)").argParser(parseInteger))
     .addOption(new Option("--efence", "GODEBUG=efence=1: every object on its own pages, never reused"))
     .addOption(new Option("--format <format>", "input format").choices(["auto", "native", "golog"]).default("auto"))
-    .addOption(new Option("--gc <mode>", "golog input: collect when the pacer says (pacer) or at the log's tracegc (log)").choices(["pacer", "log"]).default("pacer"))
+    .addOption(
+      new Option("--gc <mode>", "Go logs: collect at the log's tracegc (log) or when the emulated pacer says (pacer); auto: the log's when the options are the run's")
+        .choices(["auto", "pacer", "log"])
+        .default("auto"),
+    )
     .addOption(
       new Option("--bgsweep <mode>", "when the background sweeper and finalizers run: at clock records (t), or never")
         .choices(["clock", "off"])
@@ -47,14 +51,14 @@ export function addReplayOptions(cmd: Command): Command {
 }
 
 export interface ReplayFlags {
-  arch: ArchName;
+  arch?: ArchName;
   dataEnd?: number;
   gogc?: number;
   memprofilerate: number;
   seed?: number;
   efence?: boolean;
   format: "auto" | "native" | "golog";
-  gc: "pacer" | "log";
+  gc: "auto" | "pacer" | "log";
   bgsweep?: "clock" | "off";
   until?: string;
   prologue?: "auto" | PrologueKind;
@@ -66,14 +70,14 @@ export interface ReplayFlags {
 /** Flags → library options (GOGC from the environment when --gogc is absent). */
 export function toReplayOptions(flags: ReplayFlags, env: NodeJS.ProcessEnv): Partial<ReplayOptions> {
   const gogc = flags.gogc ?? (env.GOGC !== undefined ? parseGOGC(env.GOGC) : undefined);
-  if (flags.dataEnd !== undefined && ARCHES[flags.arch].ptrSize === 4 && reservationEnd32(flags.dataEnd) > 2 ** 32) {
+  if (flags.dataEnd !== undefined && flags.arch !== undefined && ARCHES[flags.arch].ptrSize === 4 && reservationEnd32(flags.dataEnd) > 2 ** 32) {
     // mallocinit reserves the arena right after the image: it must fit in 32 bits.
     throw new UsageError(
       `--data-end 0x${flags.dataEnd.toString(16)}: a ${flags.arch} arena reserved after that image would end at 0x${reservationEnd32(flags.dataEnd).toString(16)}, past the 32-bit address space`,
     );
   }
   return {
-    arch: flags.arch,
+    arch: flags.arch ?? "auto",
     dataEnd: flags.dataEnd ?? null,
     ...(gogc !== undefined ? { gogc } : {}),
     memprofilerate: flags.memprofilerate,

@@ -44,7 +44,8 @@ import {
 import { HandleTable, LiveTable, type LiveObject, type ObjectSlots } from "./live-table.js";
 import { GologSequencer, type HeldRecord, type SequencerTarget } from "./golog-sequencer.js";
 import { GologLookahead, isSweeponeFree } from "./golog-lookahead.js";
-import type { ReplayOptions } from "./options.js";
+import type { LogProfile } from "../trace/golog-profile.js";
+import { resolveSchedule, type ReplayOptions, type ResolvedReplayOptions, type Schedule } from "./options.js";
 import { inferDataEnd, runPrologue, startUpCandidates, type StartUp } from "./prologue.js";
 
 /** Allocations of a log replayed under each start-up candidate to choose between them. */
@@ -105,7 +106,12 @@ export interface ReplayError {
 export interface ReplayOutcome {
   file: string;
   format: TraceFormat;
-  options: ReplayOptions;
+  /** The options with what was left to the input decided (arch, collection schedule). */
+  options: ResolvedReplayOptions;
+  /** Why collections happen where they do, and whether logged addresses are comparable. */
+  schedule: Schedule;
+  /** A Go log: what its first records say of the run that printed it. */
+  logProfile: LogProfile | null;
   runtime: Runtime;
   stacks: StackTable;
   counts: TraceCounts;
@@ -208,7 +214,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   constructor(
     readonly file: string,
     format: TraceFormat,
-    readonly options: ReplayOptions,
+    readonly options: ResolvedReplayOptions,
+    private readonly schedule: Schedule,
     private readonly stacks: StackTable,
     timelineInterval = DEFAULT_TIMELINE_INTERVAL,
   ) {
@@ -272,7 +279,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     let dataEnd = opts.dataEnd;
     // The first allocation the runtime made: a type table printed first happened second.
     const first = records.find((r) => r.kind === RecordKind.Alloc && r.address >= 0 && !this.sequencer!.isSettype(r.stack));
-    if (first && dataEnd === null) {
+    // Another layout's addresses say nothing of this one's program image.
+    if (first && dataEnd === null && this.schedule.addressesComparable) {
       dataEnd = inferDataEnd(this.runtime, first.address);
       if (dataEnd !== null) inferred.push("dataEnd");
     }
@@ -284,7 +292,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         const probe = this.makeRuntime(concreteEnd);
         runPrologue(probe, "go1.3", c.argc, c.envc);
         if (probe.mallocgc(first.size, 0, this.loggedFlags(first.size), -1) !== first.address) continue;
-        const trial = new ReplayEngine(this.file, "golog", { ...opts, dataEnd: concreteEnd, argc: c.argc, envc: c.envc, until: null }, this.stacks);
+        const trial = new ReplayEngine(this.file, "golog", { ...opts, dataEnd: concreteEnd, argc: c.argc, envc: c.envc, until: null }, this.schedule, this.stacks);
         try {
           for (const r of records) if (r.kind !== RecordKind.Until) trial.record(r);
           trial.finish();
@@ -712,9 +720,16 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     ...(monitor.readerThread !== undefined ? { thread: monitor.readerThread } : {}),
   });
   const file = path === "-" ? "<stdin>" : path;
-  const engine = new ReplayEngine(file, source.format, options, source.stacks, monitor.timelineInterval);
+  let resolved: ReturnType<typeof resolveSchedule>;
+  try {
+    resolved = resolveSchedule(options, source.format, source.profile, file);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  const engine = new ReplayEngine(file, source.format, resolved.options, resolved.schedule, source.stacks, monitor.timelineInterval);
   const progress = monitor.progress;
-  const input = progress === undefined || source.gzip || path === "-" ? null : await stat(path);
+  const input = progress === undefined || source.compressed || path === "-" ? null : await stat(path);
   const totalBytes = input?.isFile() ? input.size : null;
   const observer = observe ? observe(engine, source.stacks, source.format) : null;
   if (observer !== null) engine.observe(observer);
@@ -753,7 +768,9 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
   return {
     file,
     format: source.format,
-    options,
+    options: resolved.options,
+    schedule: resolved.schedule,
+    logProfile: source.profile,
     runtime: engine.rt,
     stacks: source.stacks,
     counts: engine.counts,

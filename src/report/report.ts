@@ -171,6 +171,8 @@ export interface Report {
   trace: TraceCounts & {
     file: string;
     format: string;
+    /** A Go log's runtime: go1.3 (malloc.goc, the allocator emulated) or modern (Go 1.4+); null: native or unknown. */
+    runtime: string | null;
     stoppedAt: { line: number; text: string } | null;
   };
   arena: { spansStart: string; bitmapStart: string; arenaStart: string; arenaUsed: string; arenaEnd: string };
@@ -182,7 +184,15 @@ export interface Report {
   fragmentation: Fragmentation;
   sizeClasses: ClassUsage[];
   profile: { rate: number; samples: number; sites: ProfileSite[] };
-  fidelity: { allocs: number; addressMatches: number; firstDivergence: { line: number; expected: string; got: string } | null } | null;
+  /** Who decided when the runtime collects, and why (the report's first line says it). */
+  schedule: { collections: "log" | "pacer"; why: string; archFromLog: boolean };
+  fidelity: {
+    allocs: number;
+    addressMatches: number;
+    firstDivergence: { line: number; expected: string; got: string } | null;
+    /** null: the emulated addresses can equal the logged ones; else why they cannot. */
+    notComparable: string | null;
+  } | null;
   gcs: GCRecord[];
   /** The untraced start-up allocations replayed before the first event. */
   startUp: { prologue: string; argc: number; envc: number; dataEnd: string | null; inferred: string[] } | null;
@@ -503,7 +513,8 @@ export function buildReport(o: ReplayOutcome): Report {
       format: opts.format,
       until: opts.until,
     },
-    trace: { file: o.file, format: o.format, ...o.counts, stoppedAt: o.stoppedAt },
+    trace: { file: o.file, format: o.format, runtime: o.logProfile?.generation ?? null, ...o.counts, stoppedAt: o.stoppedAt },
+    schedule: { collections: o.schedule.gc, why: o.schedule.why, archFromLog: o.schedule.archFromLog },
     arena: {
       spansStart: hexAddr(rt.arena.spans),
       bitmapStart: hexAddr(rt.arena.bitmap),
@@ -528,6 +539,7 @@ export function buildReport(o: ReplayOutcome): Report {
               f.firstDivergence === null
                 ? null
                 : { line: f.firstDivergence.line, expected: hexAddr(f.firstDivergence.expected), got: hexAddr(f.firstDivergence.got) },
+            notComparable: o.schedule.notComparableWhy,
           },
     gcs: rt.gc.records,
     startUp:

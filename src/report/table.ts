@@ -139,9 +139,15 @@ export function renderReport(r: Report, options: TextOptions): string {
     out.push(c.bold.underline(title));
   };
   const t = r.trace;
+  // A log's first line also says whose collections the replay follows, and why.
+  const golog = t.format === "golog";
+  const what = golog ? (t.runtime === "go1.3" ? "go1.3 log" : t.runtime === "modern" ? "Go 1.4+ log" : "golog") : t.format;
+  const arch = r.options.arch + (golog && r.schedule.archFromLog ? " (the log's)" : "");
+  const schedule = golog ? `; collections: ${r.schedule.collections === "log" ? "the log's" : "the emulated pacer's"} (${r.schedule.why})` : "";
   out.push(
     c.bold(`goalloc ${r.goalloc}`) +
-      ` replay of ${printable(t.file)} (${t.format}) on ${r.options.arch}, GOGC=${r.options.gogc}` +
+      ` replay of ${printable(t.file)} (${what}) on ${arch}, GOGC=${r.options.gogc}` +
+      schedule +
       (r.partial ? c.red(" [partial]") : ""),
   );
   out.push(
@@ -222,8 +228,9 @@ export function renderReport(r: Report, options: TextOptions): string {
     section("Fidelity (emulated vs logged addresses)");
     const fd = r.fidelity;
     const rate = fd.allocs === 0 ? 1 : fd.addressMatches / fd.allocs;
-    out.push(`${num(fd.addressMatches)} of ${num(fd.allocs)} allocations at the logged address (${(rate * 100).toFixed(2)}%)`);
-    if (fd.firstDivergence) {
+    if (fd.notComparable !== null) out.push(`not measured: ${fd.notComparable}`);
+    else out.push(`${num(fd.addressMatches)} of ${num(fd.allocs)} allocations at the logged address (${(rate * 100).toFixed(2)}%)`);
+    if (fd.firstDivergence && fd.notComparable === null) {
       out.push(`first divergence at line ${fd.firstDivergence.line}: log ${fd.firstDivergence.expected}, emulated ${fd.firstDivergence.got}`);
     }
     const su = r.startUp;

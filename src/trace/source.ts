@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { BatchReader, type Batch, type BatchArrays } from "./batch.js";
 import { openTrace, type FormatOption } from "./detect.js";
+import type { LogProfile } from "./golog-profile.js";
 import { StackTable, TraceError, type RecordSink, type TraceFormat } from "./record.js";
 
 /** Which thread parses: "auto" uses a reader thread for native trace files of READER_THREAD_BYTES or more. */
@@ -22,8 +23,10 @@ export const READER_THREAD_BYTES = 4 * 1024 * 1024;
 export interface RecordSource {
   readonly format: TraceFormat;
   readonly stacks: StackTable;
-  /** The input is gzip-compressed (its size says nothing of its length). */
-  readonly gzip: boolean;
+  /** The input is compressed (its size says nothing of its length). */
+  readonly compressed: boolean;
+  /** A Go log: what its first records say of the run (null for a native trace). */
+  readonly profile: LogProfile | null;
   /** Lines consumed so far (all of them once the input has ended). */
   readonly lines: number;
   readonly skippedLines: number;
@@ -80,14 +83,15 @@ export async function openRecordSource(path: string, options: OpenSourceOptions)
   };
   if (await threaded()) {
     opened.close();
-    return new ThreadSource(path, options.until, opened.gzip);
+    return new ThreadSource(path, options.until, opened.compression !== null);
   }
   let closed = false;
   let interrupted = false;
   return {
     format: parser.format,
     stacks: parser.stacks,
-    gzip: opened.gzip,
+    compressed: opened.compression !== null,
+    profile: opened.profile,
     get lines() {
       return parser.lines;
     },
@@ -132,6 +136,7 @@ export async function openRecordSource(path: string, options: OpenSourceOptions)
 /** A native trace file parsed on a reader thread. */
 class ThreadSource implements RecordSource {
   readonly format = "native";
+  readonly profile = null;
   readonly stacks = new StackTable();
   readonly skippedLines = 0;
   lines = 0;
@@ -147,7 +152,7 @@ class ThreadSource implements RecordSource {
   constructor(
     path: string,
     until: string | null,
-    readonly gzip: boolean,
+    readonly compressed: boolean,
   ) {
     const start: ReaderStart = { path, until };
     this.worker = startReaderThread(start);

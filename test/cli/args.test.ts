@@ -54,8 +54,8 @@ describe("parseInteger", () => {
 });
 
 describe("the shared replay options", () => {
-  it("have cli.md's defaults; --gogc has none (GOGC decides later)", () => {
-    expect(parseFlags([])).toEqual({ arch: "amd64", memprofilerate: 524288, format: "auto", gc: "pacer", bgsweep: "clock", prologue: "auto" });
+  it("have the documented defaults; --gogc and --arch have none (GOGC and the input decide later)", () => {
+    expect(parseFlags([])).toEqual({ memprofilerate: 524288, format: "auto", gc: "auto", bgsweep: "clock", prologue: "auto" });
   });
 
   it('--gogc: "off" is -1, a leading minus gives 0 (the runtime\'s atoi), digits are the percentage', () => {
@@ -84,16 +84,16 @@ describe("the shared replay options", () => {
 });
 
 describe("toReplayOptions", () => {
-  const defaults: ReplayFlags = { arch: "amd64", memprofilerate: 524288, format: "auto", gc: "pacer" };
+  const defaults: ReplayFlags = { memprofilerate: 524288, format: "auto", gc: "auto" };
 
-  it("maps the default flags, leaving gogc and seed to the library", () => {
+  it("maps the default flags, leaving gogc and seed to the library, arch and gc to the input", () => {
     expect(toReplayOptions(defaults, {})).toStrictEqual({
-      arch: "amd64",
+      arch: "auto",
       dataEnd: null,
       memprofilerate: 524288,
       efence: false,
       format: "auto",
-      gc: "pacer",
+      gc: "auto",
       bgsweep: "clock",
       until: null,
       prologue: "auto",
@@ -190,7 +190,7 @@ describe("the replay command (library mocked)", () => {
       seed: 16,
       efence: false,
       format: "auto",
-      gc: "pacer",
+      gc: "auto",
       bgsweep: "clock",
       until: "X",
       prologue: "auto",

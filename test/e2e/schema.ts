@@ -86,6 +86,7 @@ export const REPORT_SCHEMA: Shape = object({
   trace: object({
     file: "string",
     format: literal("native", "golog"),
+    runtime: anyOf("null", literal("go1.3", "modern")),
     lines: "count",
     events: "count",
     allocs: "count",
@@ -94,6 +95,7 @@ export const REPORT_SCHEMA: Shape = object({
     gcs: "count",
     skippedLines: "count",
   }),
+  schedule: object({ collections: literal("log", "pacer"), why: "string", archFromLog: "boolean" }),
   arena: object({ spansStart: "address", bitmapStart: "address", arenaStart: "address", arenaUsed: "address", arenaEnd: "address" }),
   memstats: memstatsShape(),
   peak: object({ HeapAlloc: peakPoint, HeapInuse: peakPoint, HeapSys: peakPoint, Sys: peakPoint, HeapObjects: peakPoint }),
@@ -125,6 +127,7 @@ export const REPORT_SCHEMA: Shape = object({
       allocs: "count",
       addressMatches: "count",
       firstDivergence: anyOf("null", object({ line: "count", expected: "address", got: "address" })),
+      notComparable: anyOf("null", "string"),
     }),
   ),
 });

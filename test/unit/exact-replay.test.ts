@@ -38,9 +38,9 @@ describe.skipIf(!existsSync(oracle))("exact replay of real go1.3.3 logs", () => 
       });
 
       it(`${arch} ${prog}: the pacer alone collects as often as the log, every address and MemStats at MEMSTATS_SNAPSHOT`, async () => {
-        // No --gc log: collections come from the emulated pacer, only where the traceback
+        // --gc pacer: collections come from the emulated pacer, only where the traceback
         // allows one, with deaths placed at the logged collection that found them.
-        const { report } = await replay(log(`go1.3.3-${arch}`, prog), { arch, until: "MEMSTATS_SNAPSHOT" });
+        const { report } = await replay(log(`go1.3.3-${arch}`, prog), { arch, gc: "pacer", until: "MEMSTATS_SNAPSHOT" });
         const summary = JSON.parse(readFileSync(join(oracle, `go1.3.3-${arch}`, `${prog}.summary.json`), "utf8"));
         expect(report.error).toBeNull();
         expect(report.fidelity!.firstDivergence).toBeNull();
@@ -52,6 +52,17 @@ describe.skipIf(!existsSync(oracle))("exact replay of real go1.3.3 logs", () => 
       });
     }
   }
+
+  it("by default follows a go1.3 log's own layout and collections, and says so", async () => {
+    const { report } = await replay(log("go1.3.3-386", "p1_small"), { until: "MEMSTATS_SNAPSHOT" });
+    expect(report.options.arch).toBe("386");
+    expect(report.trace.runtime).toBe("go1.3");
+    expect(report.schedule).toStrictEqual({ collections: "log", why: "a go1.3 log replayed with the options it ran with", archFromLog: true });
+    expect(report.fidelity).toMatchObject({ firstDivergence: null, notComparable: null });
+    const other = (await replay(log("go1.3.3-386", "p1_small"), { arch: "amd64", until: "MEMSTATS_SNAPSHOT" })).report;
+    expect(other.schedule).toStrictEqual({ collections: "pacer", why: "--arch amd64 is not the log's 386", archFromLog: false });
+    expect(other.fidelity!.notComparable).toBe("the log comes from a 32-bit (386) run, first address 0x18310000; --arch amd64 lays the arena out elsewhere");
+  });
 });
 
 /** The tracealloc lines of a log (or of goalloc's allocfreetrace output), address and size only. */

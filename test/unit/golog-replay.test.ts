@@ -62,7 +62,7 @@ describe("golog sequencing (spec §15)", () => {
     writeFileSync(file, settype("0xc208010080", "0x80") + alloc("0xc208010000", "0x80", "single object of main.T"));
     let out = "";
     const { report } = await replay(file, { gc: "log" }, allocFreeTrace((t) => (out += t)));
-    expect(report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null });
+    expect(report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null, notComparable: null });
     expect(report.startUp).toMatchObject({ prologue: "go1.3", argc: 1, envc: 2, inferred: [] });
     // settype runs before mallocgc prints the object (malloc.goc): the log's order.
     expect(out.split("\n").filter((l) => l.startsWith("tracealloc("))).toEqual([
@@ -101,7 +101,7 @@ describe("golog sequencing (spec §15)", () => {
     const log = (gc: string) => alloc("0xc208010000", "0x8000") + gc + alloc("0xc208018000", "0x480") + gcSweepFree("0xc208010000", "0x8000");
     const released = await replayLog(log(freeOSMemoryGC()));
     const forced = await replayLog(log(forcedGC()));
-    expect(released.report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null });
+    expect(released.report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null, notComparable: null });
     expect(released.report.memstats.HeapIdle).toBeGreaterThan(0x8000);
     expect(released.report.memstats.HeapReleased).toBe(released.report.memstats.HeapIdle);
     expect(released.outcome.runtime.gc.scavengerLog.map((l) => l.text.split(":")[0])).toEqual(["scvg-1", "scvg-1"]);
@@ -117,7 +117,7 @@ describe("golog sequencing (spec §15)", () => {
       gcSweepFree("0xc208010000", "0x30") +
       alloc("0xc208010000", "0x30");
     const { report, outcome } = await replayLog(log);
-    expect(report.fidelity).toEqual({ allocs: 4, addressMatches: 4, firstDivergence: null });
+    expect(report.fidelity).toEqual({ allocs: 4, addressMatches: 4, firstDivergence: null, notComparable: null });
     expect(report.trace).toMatchObject({ allocs: 4, deaths: 1, gcs: 1 });
     expect(outcome.runtime.mstats.numgc).toBe(1);
     // The eager sweep freed the object before the next allocation reused it.
@@ -138,7 +138,7 @@ describe("golog sequencing (spec §15)", () => {
       alloc("0xc208010000", "0x30") +
       alloc("0xc208010030", "0x30");
     const { report } = await replayLog(log);
-    expect(report.fidelity).toEqual({ allocs: 5, addressMatches: 5, firstDivergence: null });
+    expect(report.fidelity).toEqual({ allocs: 5, addressMatches: 5, firstDivergence: null, notComparable: null });
     expect(report.trace).toMatchObject({ frees: 1, deaths: 1 });
   });
 
@@ -151,7 +151,7 @@ describe("golog sequencing (spec §15)", () => {
       alloc("0xc208010000", "0x2000") + // the freed low page, now a class-50 span
       explicitFree("0xc208012000", "0x2000", ["runtime.stackfree(0x1, 0x2, 0x3)", "/go/stack.c:159"]);
     const { report, outcome } = await replayLog(log);
-    expect(report.fidelity).toEqual({ allocs: 3, addressMatches: 3, firstDivergence: null });
+    expect(report.fidelity).toEqual({ allocs: 3, addressMatches: 3, firstDivergence: null, notComparable: null });
     expect(report.trace).toMatchObject({ frees: 2, unknownFrees: 0 });
     const h = outcome.runtime.mheap;
     expect(h.spans.npages[h.lookup(0xc208010000)]).toBe(1);

@@ -7,8 +7,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
+import { profileLog } from "../../src/trace/golog-profile.js";
 import {
   SNIFF_BYTES,
+  SNIFF_LIMIT,
   STDIN_NAME,
   detectFormat,
   openTrace,
@@ -17,6 +19,10 @@ import {
 } from "../../src/trace/detect.js";
 import { RecordKind, TraceError, type TraceParser, type TraceRecord } from "../../src/trace/record.js";
 import { oracleDir, repoRoot } from "./trace-helpers.js";
+
+function hasTool(name: string): boolean {
+  return spawnSync(name, ["--version"]).status === 0;
+}
 
 const golog = `PHASE main
 tracealloc(0xc208010000, 0x900, single object)
@@ -60,10 +66,31 @@ describe("detectFormat", () => {
     expect(detectFormat(Buffer.from(text))).toBe(format);
   });
 
-  it("looks only at the first 64 KiB", () => {
+  it("finds a record line anywhere in the bytes it is given", () => {
     const filler = "hello\n".repeat(Math.ceil(SNIFF_BYTES / 6));
-    expect(detectFormat(Buffer.from(filler + "tracegc()\n"))).toBe("native");
-    expect(detectFormat(Buffer.from(filler.slice(0, SNIFF_BYTES - 10) + "\ntracegc()\n"))).toBe("golog");
+    expect(detectFormat(Buffer.from(filler + "tracegc()\n"))).toBe("golog");
+    expect(detectFormat(Buffer.from(filler + "tracegc"))).toBe("native");
+  });
+});
+
+describe("profileLog", () => {
+  it("reads a go1.3 log's generation and layout off its first record", () => {
+    expect(profileLog(Buffer.from(golog))).toStrictEqual({ generation: "go1.3", ptrSize: 8, layout: "amd64", firstAddress: "0xc208010000" });
+  });
+
+  it("tells 386 from arm by the start-up frame, and arm64 by gccgo's heap hint", () => {
+    const first = (addr: string, asm: string): string =>
+      `tracealloc(${addr}, 0x480, single object)\ngoroutine 0 [idle]:\nruntime.mallocgc(0x480, 0x0, 0x10)\n\t/usr/local/go/src/pkg/runtime/malloc.goc:191 +0x13d\n_rt0_go()\n\t/usr/local/go/src/pkg/runtime/${asm}:95 +0xf6\n\n`;
+    expect(profileLog(Buffer.from(first("0x18310000", "asm_386.s")))).toMatchObject({ ptrSize: 4, layout: "386" });
+    expect(profileLog(Buffer.from(first("0x18310000", "asm_arm.s")))).toMatchObject({ ptrSize: 4, layout: "arm" });
+    expect(profileLog(Buffer.from(first("0x4000010000", "asm_arm64.s")))).toMatchObject({ ptrSize: 8, layout: "arm64" });
+    expect(profileLog(Buffer.from(first("0x6000010000", "asm_arm64.s")))).toMatchObject({ ptrSize: 8, layout: "amd64" });
+  });
+
+  it("knows a Go 1.4+ log by its malloc.go frame, and says nothing without a tracealloc", () => {
+    const modern = "tracealloc(0xc000014008, 0x8, *runtime.p)\ngoroutine 0 [idle]:\nruntime.mallocgc(0x8, 0x4a8620, 0x1)\n\t/usr/lib/go-1.19/src/runtime/malloc.go:1131 +0x7b1\n\n";
+    expect(profileLog(Buffer.from(modern))).toStrictEqual({ generation: "modern", ptrSize: 8, layout: "amd64", firstAddress: "0xc000014008" });
+    expect(profileLog(Buffer.from("tracegc()\nend tracegc\n"))).toStrictEqual({ generation: null, ptrSize: null, layout: null, firstAddress: null });
   });
 });
 
@@ -124,8 +151,35 @@ describe("openTrace and readTrace", () => {
     expect(notGz.parser.format).toBe("golog");
     expect(notGz.records.map((r) => r.kind)).toEqual([RecordKind.Alloc, RecordKind.Dead, RecordKind.GC]);
     const opened = await openTrace(path.join(dir, "compressed.trace"));
-    expect(opened.gzip).toBe(true);
+    expect(opened.compression).toBe("gzip");
     for await (const chunk of opened.stream) expect(chunk.length).toBeGreaterThan(0);
+  });
+
+  it("finds a Go log's first record past a long program preamble, up to SNIFF_LIMIT", async () => {
+    const preamble = "PHASE output line\n".repeat(Math.ceil((3 * SNIFF_BYTES) / 18));
+    const opened = await openTrace(write("preamble.log", preamble + golog));
+    opened.close();
+    expect(opened.parser.format).toBe("golog");
+    expect(opened.profile).toMatchObject({ generation: "go1.3", layout: "amd64" });
+    const tooLong = await openTrace(write("toolong.log", Buffer.concat([Buffer.alloc(SNIFF_LIMIT + 1, "x"), Buffer.from("\n" + golog)])));
+    tooLong.close();
+    expect(tooLong.parser.format).toBe("native");
+  });
+
+  it.skipIf(!hasTool("xz") || !hasTool("zstd"))("decompresses xz and zstd by their magic bytes, through the installed tools", async () => {
+    for (const [tool, args] of [["xz", ["-c"]], ["zstd", ["-c", "-q"]]] as const) {
+      const file = write(`log.${tool}`, execFileSync(tool, [...args], { input: golog }));
+      const opened = await read(file);
+      expect(opened.parser.format).toBe("golog");
+      expect(opened.records.map((r) => r.kind)).toEqual([RecordKind.Alloc, RecordKind.Dead, RecordKind.GC]);
+    }
+  });
+
+  it.skipIf(!hasTool("xz"))("reports truncated xz data in the tool's words", async () => {
+    const whole = execFileSync("xz", ["-c"], { input: golog.repeat(50) });
+    const error = await failure(() => read(write("cut.xz", whole.subarray(0, 200))));
+    expect(error.line).toBe(0);
+    expect(error.message).toBe(`${path.join(dir, "cut.xz")}: cannot decompress: xz says Unexpected end of input`);
   });
 
   it("sniffs a gzipped Go log and honours until", async () => {
