@@ -14,19 +14,21 @@
 //   gctrace     the emulated collections against the log's tracegc count and the real
 //               GODEBUG=gctrace=1 run of the same binary (a separate run: its count may differ)
 //   pacer       the same log replayed with the emulated pacer deciding the collections
-//               (`goalloc replay LOG`, no --gc log): addresses, collections, and the first
+//               (`goalloc replay LOG --gc pacer`): addresses, collections, and the first
 //               collection whose trigger is not the log's (line of the log's tracegc and of
 //               the emulated one)
+//   converted   the log as `goalloc convert` writes it, replayed as a native trace: its
+//               collections, and its MemStats at the end against the pacer replay's
 // Logs of modern runtimes are listed as not comparable: their allocator is another one.
 //
 //   npm run fidelity [-- --json] [-- --only TEXT] [-- --no-large]
 
 import { execFileSync, spawn } from "node:child_process";
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { allocFreeTrace, replay, type Report } from "../src/index.js";
+import { allocFreeTrace, NativeTraceWriter, replay, type Report } from "../src/index.js";
 import { gctraceLine as gctraceLineOf } from "../src/report/gctrace.js";
 import { repoRoot } from "./build-if-stale.js";
 
@@ -59,6 +61,8 @@ export interface FidelityRow {
   memstats: { equal: number; compared: number; differing: { field: string; expected: unknown; got: unknown }[] } | null;
   gctrace: { emulated: number; logTracegc: number; gctraceRun: number | null; firstDifferentLine: number | null } | null;
   pacer: { allocs: number; addressMatches: number; collections: number; firstTriggerDifference: { gc: number; logLine: number | null; emulatedLine: number | null } | null };
+  /** The log converted to a native trace (goalloc convert) and replayed: against the pacer replay of the log, at the end. */
+  converted: { collections: number; pacerCollections: number; memstatsEqual: number; compared: number; differing: string[] };
   seconds: number;
 }
 
@@ -211,13 +215,34 @@ async function fidelityOf(log: LogFile, scratch: string): Promise<FidelityRow> {
   // line of the record being replayed).
   const emulatedGCLines: number[] = [];
   const paced = stream(log, scratch, "pacer");
+  // The same pass writes the log as a native trace (goalloc convert), replayed below.
+  const convertedFile = path.join(scratch, "converted.trace");
+  const convertedFd = openSync(convertedFile, "w");
+  let writer: NativeTraceWriter | null = null;
   const pacerReport = (
-    await replay(paced.fifo, { arch: log.arch, gc: "pacer" }, (engine) => {
-      const at = engine as unknown as { line: number };
-      return { beginRecord() {}, tracealloc() {}, tracefree() {}, tracegc: () => void emulatedGCLines.push(at.line), end() {} };
-    })
+    await replay(
+      paced.fifo,
+      { arch: log.arch, gc: "pacer" },
+      (engine) => {
+        const at = engine as unknown as { line: number };
+        return { beginRecord() {}, tracealloc() {}, tracefree() {}, tracegc: () => void emulatedGCLines.push(at.line), end() {} };
+      },
+      { nativeSink: (_options, stacks) => (writer = new NativeTraceWriter(stacks, (text) => void writeSync(convertedFd, text), [])) },
+    )
   ).report;
   await paced.done;
+  (writer as NativeTraceWriter | null)?.flush();
+  closeSync(convertedFd);
+  const native = (await replay(convertedFile, { arch: log.arch })).report;
+  rmSync(convertedFile);
+  const nativeEqual = MEMSTATS_FIELDS.filter((f) => JSON.stringify(native.memstats[f]) === JSON.stringify(pacerReport.memstats[f]));
+  const converted = {
+    collections: native.memstats.NumGC,
+    pacerCollections: pacerReport.memstats.NumGC,
+    memstatsEqual: nativeEqual.length,
+    compared: MEMSTATS_FIELDS.length,
+    differing: MEMSTATS_FIELDS.filter((f) => !nativeEqual.includes(f)),
+  };
   let firstTriggerDifference: FidelityRow["pacer"]["firstTriggerDifference"] = null;
   let allocAt = 0;
   for (let i = 0; i < Math.max(scan.gcLines.length, emulatedGCLines.length); i++) {
@@ -261,6 +286,7 @@ async function fidelityOf(log: LogFile, scratch: string): Promise<FidelityRow> {
     memstats,
     gctrace,
     pacer,
+    converted,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -271,8 +297,8 @@ function pct(a: number, b: number): string {
 
 function markdown(rows: FidelityRow[], modern: string[]): string {
   const out = [
-    "| log | allocs | addresses | first divergence | allocfreetrace order | MemStats at snapshot | GCs: emulated / log's tracegc / gctrace run | pacer: addresses, GCs, first trigger not the log's |",
-    "| --- | ---: | ---: | --- | --- | --- | --- | --- |",
+    "| log | allocs | addresses | first divergence | allocfreetrace order | MemStats at snapshot | GCs: emulated / log's tracegc / gctrace run | pacer: addresses, GCs, first trigger not the log's | converted: GCs, MemStats = pacer's at the end |",
+    "| --- | ---: | ---: | --- | --- | --- | --- | --- | --- |",
   ];
   for (const r of rows) {
     const div = r.firstDivergence
@@ -286,7 +312,9 @@ function markdown(rows: FidelityRow[], modern: string[]): string {
     const t = p.firstTriggerDifference;
     const trigger = t === null ? "all at the log's" : `gc${t.gc}: log line ${t.logLine ?? "–"}, emulated ${t.emulatedLine ?? "–"}`;
     const pacer = `${pct(p.addressMatches, p.allocs)}, ${p.collections}, ${trigger}`;
-    out.push(`| ${r.name} | ${r.allocs.toLocaleString("en-US")} | ${pct(r.addressMatches, r.allocs)} | ${div} | ${aft} | ${ms} | ${gc} | ${pacer} |`);
+    const c = r.converted;
+    const conv = `${c.collections}, ${c.memstatsEqual}/${c.compared}${c.differing.length > 0 ? ` (${c.differing.slice(0, 3).join(", ")})` : ""}`;
+    out.push(`| ${r.name} | ${r.allocs.toLocaleString("en-US")} | ${pct(r.addressMatches, r.allocs)} | ${div} | ${aft} | ${ms} | ${gc} | ${pacer} | ${conv} |`);
   }
   for (const m of modern) out.push(`| ${m} | – | not comparable (another runtime's allocator) | – | – | – | – | – |`);
   return out.join("\n") + "\n";

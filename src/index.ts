@@ -3,6 +3,7 @@
 import { ARCHES, initSizes, sizeClassRows, type ArchName, type SizeClassRow } from "./runtime/index.js";
 import { resolveReplayOptions, type ReplayOptions } from "./replay/options.js";
 import { replayFile, type ObserverFactory, type ReplayMonitor, type ReplayOutcome } from "./replay/replay.js";
+import { convertHeader, NativeTraceWriter, type ConvertCounts } from "./replay/convert.js";
 import { buildReport, type Report } from "./report/report.js";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -22,6 +23,7 @@ export { TraceError } from "./trace/record.js";
 export { READER_THREAD_BYTES, type ReaderThread } from "./trace/source.js";
 export { generateTrace, type GenerateOptions } from "./gen/generator.js";
 export { VERSION } from "./version.js";
+export { NativeTraceWriter, type ConvertCounts } from "./replay/convert.js";
 export { BaselineError, BaselineVersion, baselineFromReport, evaluateCheck, formatBaseline, optionDifferences, parseBaseline } from "./check/baseline.js";
 export type { Baseline, BaselineOptions, CheckVerdict, FieldResult, OptionDifference } from "./check/baseline.js";
 export { FIELDS, FIELD_NAMES, fieldValues, type FieldDef, type FieldKind } from "./check/fields.js";
@@ -43,6 +45,31 @@ export interface ReplayResult {
 export async function replay(path: string, options: Partial<ReplayOptions> = {}, observe?: ObserverFactory, monitor?: ReplayMonitor): Promise<ReplayResult> {
   const outcome = await replayFile(path, resolveReplayOptions(options), observe, monitor);
   return { report: buildReport(outcome), outcome };
+}
+
+export interface ConvertResult {
+  counts: ConvertCounts;
+  /** The pacer replay of the log that placed the events (error / interrupted as in replay). */
+  outcome: ReplayOutcome;
+}
+
+/**
+ * Convert a Go log (`-` for stdin) into a native trace, written to `write` in pieces: the
+ * log replayed with the pacer, each of its runtime calls a native record (replay/convert.ts).
+ */
+export async function convertLog(path: string, options: Partial<ReplayOptions>, write: (text: string) => void, monitor: ReplayMonitor = {}): Promise<ConvertResult> {
+  let writer: NativeTraceWriter | null = null;
+  const outcome = await replayFile(path, resolveReplayOptions({ ...options, format: "golog", gc: "pacer" }), undefined, {
+    ...monitor,
+    nativeSink: (resolved, stacks) => {
+      const file = path === "-" ? "<stdin>" : path;
+      writer = new NativeTraceWriter(stacks, write, convertHeader(file, resolved, "Go log"));
+      return writer;
+    },
+  });
+  const done = writer as NativeTraceWriter | null;
+  done?.flush();
+  return { counts: done?.counts ?? { allocs: 0, frees: 0, deaths: 0, collections: 0, stacks: 0 }, outcome };
 }
 
 /** The size-class table (the same on every arch; the arch only checks the name). */

@@ -12,6 +12,7 @@ import { checkCommand } from "./commands/check.js";
 import { compareCommand } from "./commands/compare.js";
 import { diffCommand } from "./commands/diff.js";
 import { genCommand } from "./commands/gen.js";
+import { convertCommand } from "./commands/convert.js";
 
 export function buildProgram(): Command {
   const program = new Command("goalloc")
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     // A usage error is its message and where to look, not the whole help.
     .showHelpAfterError("(goalloc --help for usage)")
     .exitOverride();
-  for (const cmd of [replayCommand(), sizeclassesCommand(), genCommand(), checkCommand(), compareCommand(), diffCommand()]) {
+  for (const cmd of [replayCommand(), sizeclassesCommand(), genCommand(), checkCommand(), compareCommand(), diffCommand(), convertCommand()]) {
     // exitOverride is not inherited by addCommand'ed commands.
     program.addCommand(cmd.exitOverride().showHelpAfterError(`(goalloc ${cmd.name()} --help for usage)`));
   }

@@ -51,6 +51,8 @@ export interface SequencerTarget {
   freeLogged(id: string, explicit: boolean, line: number, afterMark?: boolean, origin?: FreeOrigin): void;
   /** gc 1.3's shrinkstack: split the stack's span in place and free its low half. */
   shrinkStackLogged(id: string, line: number): void;
+  /** runtime.GC or debug.FreeOSMemory collects now (after its eager frees were applied). */
+  forcedCollection(freeOSMemory: boolean): void;
   /** The emulated address of a live logged object, or -1. */
   addressOf(id: string): number;
   /** Compare a runtime-internal allocation with the address the log printed for it. */
@@ -297,8 +299,8 @@ export class GologSequencer {
     if (!this.followLogGC && !gc.forced) return;
     const rt = this.target.rt;
     this.target.line = gc.line;
-    if (gc.freeOSMemory) rt.gc.freeOSMemory();
-    else rt.gc.collect(gc.forced ? GCForce.Eager : GCForce.Always);
+    if (gc.forced) this.target.forcedCollection(gc.freeOSMemory);
+    else rt.gc.collect(GCForce.Always);
     const parfor = this.pendingParFor;
     if (parfor) {
       this.pendingParFor = null;

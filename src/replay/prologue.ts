@@ -22,25 +22,34 @@ export interface PrologueObject {
   size: number;
 }
 
-/** Allocate the start-up objects; returns those a log may later free (argv, env, G, stack). */
-export function runPrologue(rt: Runtime, kind: PrologueKind, argc: number, envc: number): PrologueObject[] {
+/** One start-up allocation: its size, malloc flags and type (null: untyped). */
+export interface PrologueAlloc {
+  size: number;
+  flags: number;
+  typeName: string | null;
+}
+
+/** gc Go 1.3.3 schedinit's allocations, in order (see the file comment). */
+export function prologueAllocations(kind: PrologueKind, ptrSize: number, argc: number, envc: number): PrologueAlloc[] {
   if (kind === "none") return [];
-  const P = rt.arch.ptrSize;
-  const objects: PrologueObject[] = [];
-  const keep = (addr: number, size: number): void => {
-    if (addr !== rt.zerobase) objects.push({ addr, size });
-  };
+  return [
+    { size: sizeofG[ptrSize === 8 ? 8 : 4], flags: 0, typeName: "runtime.g" },
+    { size: SignalStackSize, flags: FlagNoProfiling | FlagNoGC | FlagNoZero | FlagNoInvokeGC, typeName: null },
+    { size: argc * 2 * ptrSize, flags: FlagNoInvokeGC, typeName: null },
+    { size: envc * 2 * ptrSize, flags: FlagNoInvokeGC, typeName: null },
+  ];
+}
+
+/** Allocate the start-up objects; returns those a log may later free (argv, env, G, stack). */
+export function runPrologue(rt: Runtime, kind: PrologueKind, argc: number, envc: number): (PrologueObject & { alloc: PrologueAlloc })[] {
+  const objects: (PrologueObject & { alloc: PrologueAlloc })[] = [];
   // No collection can start before the main package is initialised (enablegc is false).
   const enablegc = rt.mstats.enablegc;
   rt.mstats.enablegc = false;
-  const g = sizeofG[P];
-  keep(rt.mallocgc(g, rt.typeWord("runtime.g", 0), 0, RuntimeStack.StartUp), g);
-  keep(
-    rt.mallocgc(SignalStackSize, 0, FlagNoProfiling | FlagNoGC | FlagNoZero | FlagNoInvokeGC, RuntimeStack.StartUp),
-    SignalStackSize,
-  );
-  keep(rt.mallocgc(argc * 2 * P, 0, FlagNoInvokeGC, RuntimeStack.StartUp), argc * 2 * P);
-  keep(rt.mallocgc(envc * 2 * P, 0, FlagNoInvokeGC, RuntimeStack.StartUp), envc * 2 * P);
+  for (const a of prologueAllocations(kind, rt.arch.ptrSize, argc, envc)) {
+    const addr = rt.mallocgc(a.size, a.typeName === null ? 0 : rt.typeWord(a.typeName, 0), a.flags, RuntimeStack.StartUp);
+    objects.push({ addr, size: a.size, alloc: a });
+  }
   rt.mstats.enablegc = enablegc;
   return objects;
 }

@@ -18,8 +18,10 @@ import {
   createRuntime,
   FlagNoGC,
   FlagNoInvokeGC,
+  FlagNoProfiling,
   FlagNoScan,
   FlagTypesFromLog,
+  TypeTableFlags,
   GCForce,
   MaxSmallSize,
   MSpanState,
@@ -40,13 +42,14 @@ import {
   type StackTable,
   type TraceFormat,
   type TraceRecord,
+  TypeKind,
 } from "../trace/record.js";
 import { HandleTable, LiveTable, type LiveObject, type ObjectSlots } from "./live-table.js";
 import { GologSequencer, type HeldRecord, type SequencerTarget } from "./golog-sequencer.js";
 import { GologLookahead, isSweeponeFree } from "./golog-lookahead.js";
 import type { LogProfile } from "../trace/golog-profile.js";
 import { resolveSchedule, type ReplayOptions, type ResolvedReplayOptions, type Schedule } from "./options.js";
-import { inferDataEnd, runPrologue, startUpCandidates, type StartUp } from "./prologue.js";
+import { inferDataEnd, runPrologue, startUpCandidates, type PrologueAlloc, type StartUp } from "./prologue.js";
 
 /** Allocations of a log replayed under each start-up candidate to choose between them. */
 const StartUpProbeAllocs = 256;
@@ -102,6 +105,22 @@ export interface ReplayError {
   message: string;
 }
 
+/**
+ * What a native trace must hold to replay a Go log the way its pacer replay does (see
+ * replay/convert.ts): every call the engine makes on the runtime for the log, in its order.
+ */
+export interface NativeEventSink {
+  /** Once, before the first event: the untraced start-up allocations, by their log keys. */
+  begin(prologue: readonly { key: string | null; alloc: PrologueAlloc }[]): void;
+  alloc(key: string, size: number, flags: number, stack: number, typeName: string | null, typeKind: TypeKind): void;
+  /** An explicit free (runtime.free). */
+  free(key: string): void;
+  /** Unreachable from now on: the next collection's sweep reclaims it. */
+  dead(key: string): void;
+  /** runtime.GC (or debug.FreeOSMemory's collection). */
+  collect(): void;
+}
+
 /** Everything a replay produced; reports are built from this. */
 export interface ReplayOutcome {
   file: string;
@@ -150,6 +169,8 @@ export interface ReplayMonitor {
   signal?: AbortSignal;
   /** Which thread parses the trace (default "auto"); the outcome is the same. */
   readerThread?: ReaderThread;
+  /** A Go log replayed with the pacer: where its events go as native records (convert.ts). */
+  nativeSink?: (options: ResolvedReplayOptions, stacks: StackTable) => NativeEventSink;
 }
 
 export interface JWSums {
@@ -210,6 +231,11 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** The line of the last record that showed sweepone's progress (a sweepone free, a collection). */
   private sweeponeSeenLine = 0;
   private observer: ReplayObserver | null = null;
+  /** The start-up allocations that ran, by the key a log names them with. */
+  private prologue: { key: string | null; alloc: PrologueAlloc }[] = [];
+  /** `goalloc convert`: the log's events as a native trace would replay them (pacer mode). */
+  private events: NativeEventSink | null = null;
+  private eventsStarted = false;
 
   constructor(
     readonly file: string,
@@ -324,10 +350,29 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         refilledLater: (span) => lookahead.refilledLaterInCycle(span),
       };
     }
+    this.prologue = [];
     for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
-      this.remember("0x" + o.addr.toString(16), { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp });
+      // A zero-size object is runtime.zerobase, outside the heap: no log can name it.
+      const key = o.addr === this.runtime.zerobase ? null : "0x" + o.addr.toString(16);
+      if (key !== null) this.remember(key, { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp });
+      this.prologue.push({ key, alloc: o.alloc });
     }
     this.runtime.observer = this.observer;
+  }
+
+  /** Write the log's events as native records (pacer mode only: the log's own collections are not the program's). */
+  emitNative(sink: NativeEventSink): void {
+    if (this.options.gc !== "pacer" || !this.golog) throw new Error("emitNative needs a Go log replayed with the pacer");
+    this.events = sink;
+  }
+
+  private emitter(): NativeEventSink | null {
+    const sink = this.events;
+    if (sink !== null && !this.eventsStarted) {
+      this.eventsStarted = true;
+      sink.begin(this.prologue);
+    }
+    return sink;
   }
 
   /** Observe the runtime from now on (start-up allocations are never traced). */
@@ -449,6 +494,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       const id = "0x" + a.toString(16);
       const slot = named.find(id);
       if (slot < 0) continue;
+      this.emitter()?.dead(id);
       this.rt.release(this.forget(named, slot), true);
       this.deadEarly.add(id);
     }
@@ -538,6 +584,14 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const settype = table === null ? undefined : (): void => this.allocTypeTable(table);
     // The pacer collects only where the runtime could have: the traceback tells.
     const noInvokeGC = this.options.gc === "pacer" && !this.sequencer!.mayInvokeGC(r.stack, r.goroutine) ? FlagNoInvokeGC : 0;
+    const events = this.emitter();
+    if (events !== null) {
+      // A native trace has no FlagTypesFromLog: the table goes first, as its own object (the
+      // same heap, the same trigger check), and a type under 16 bytes, where the object is
+      // not noscan, is dropped so that settype does not make a table the log did not show.
+      if (table !== null) events.alloc(table.id, table.size, TypeTableFlags, table.stack, null, TypeKind.Single);
+      events.alloc(r.id, r.size, (this.loggedFlags(r.size) & ~FlagTypesFromLog) | noInvokeGC, r.stack, r.size < 16 ? null : r.typeName, r.typeKind);
+    }
     const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size) | noInvokeGC, r.stack, settype);
     this.line = r.line;
     this.remember(r.id, { addr, size: r.size, tiny: false, stack: r.stack });
@@ -565,6 +619,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** The span type table the log printed before r: settype makes it inside r's mallocgc. */
   private allocTypeTable(t: HeldRecord): void {
     const line = this.line;
+    // (A native trace got the table from allocLogged.)
     this.line = t.line;
     this.forgetStale(t.id);
     const addr = this.rt.allocLoggedTypeTable(t.size, t.stack);
@@ -596,8 +651,20 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       return;
     }
     const addr = this.forget(named, slot);
-    if (explicit) this.rt.free(addr);
-    else this.rt.release(addr, afterMark, origin === FreeOrigin.CacheSpan);
+    const events = this.emitter();
+    if (explicit) {
+      events?.free(id);
+      this.rt.free(addr);
+    } else {
+      events?.dead(id);
+      this.rt.release(addr, afterMark, origin === FreeOrigin.CacheSpan);
+    }
+  }
+
+  forcedCollection(freeOSMemory: boolean): void {
+    this.emitter()?.collect();
+    if (freeOSMemory) this.rt.gc.freeOSMemory();
+    else this.rt.gc.collect(GCForce.Eager);
   }
 
   shrinkStackLogged(id: string, line: number): void {
@@ -615,6 +682,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const half = upper - addr;
     // The upper half stays the goroutine's stack: a log names it by its logged address.
     const loggedUpper = Number.parseInt(id, 16) + half;
+    // A native trace cannot split a span: there the stack is freed and its upper half made anew.
+    const events = this.emitter();
+    if (events !== null) {
+      events.free(id);
+      events.alloc("0x" + loggedUpper.toString(16), size - half, FlagNoScan | FlagNoProfiling | FlagNoInvokeGC, stack, null, TypeKind.Single);
+    }
     this.remember("0x" + loggedUpper.toString(16), { addr: upper, size: size - half, tiny: false, stack });
     rt.free(addr);
   }
@@ -728,6 +801,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     throw e;
   }
   const engine = new ReplayEngine(file, source.format, resolved.options, resolved.schedule, source.stacks, monitor.timelineInterval);
+  if (monitor.nativeSink !== undefined) engine.emitNative(monitor.nativeSink(resolved.options, source.stacks));
   const progress = monitor.progress;
   const input = progress === undefined || source.compressed || path === "-" ? null : await stat(path);
   const totalBytes = input?.isFile() ? input.size : null;

@@ -5,7 +5,7 @@
 
 import { Runtime, type RuntimeOptions } from "./malloc.js";
 
-export { Runtime, sizeToClass, FlagTypesFromLog, FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero } from "./malloc.js";
+export { Runtime, sizeToClass, FlagTypesFromLog, FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero, TypeTableFlags } from "./malloc.js";
 export type { RuntimeOptions } from "./malloc.js";
 export { ARCHES, ARCH_NAMES, reservationEnd32, type Arch, type ArchName } from "./arena.js";
 export { RuntimeThrow } from "./throw.js";

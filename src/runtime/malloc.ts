@@ -64,6 +64,8 @@ export const FlagNoInvokeGC = 16;
  * again; the object keeps its type word for output only.
  */
 export const FlagTypesFromLog = 256;
+/** settype's own allocation of a span type table (malloc.goc settype): never sampled, never scanned, never collecting. */
+export const TypeTableFlags = FlagNoProfiling | FlagNoScan | FlagNoInvokeGC;
 
 /** gc's parallel-for descriptor request (0x480 once rounded, on 64- and 32-bit alike). */
 const ParForDescSize = 1152;
@@ -242,7 +244,7 @@ export class Runtime {
    * FlagNoInvokeGC; malloc.goc, settype), made from inside the typed object's mallocgc.
    */
   allocLoggedTypeTable(size: number, stack: number): number {
-    return this.mallocgcInternal(size, 0, FlagNoProfiling | FlagNoScan | FlagNoInvokeGC, stack, InternalAlloc.TypeTable);
+    return this.mallocgcInternal(size, 0, TypeTableFlags, stack, InternalAlloc.TypeTable);
   }
 
   private mallocgcInternal(
