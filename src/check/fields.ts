@@ -19,17 +19,19 @@ export interface FieldDef {
   kind: FieldKind;
   /** Which way is an improvement (benchstat's `better` unit metadata). */
   better: "lower" | "higher";
+  /** false: some complete reports have no value for it (a Go log, no live bytes, a native trace). */
+  inEveryReport: boolean;
   get(report: Report): number | null;
 }
 
 type MemStatsNumber = { [K in keyof Report["memstats"]]: Report["memstats"][K] extends number ? K : never }[keyof Report["memstats"]];
 
 function memstat(name: MemStatsNumber, kind: FieldKind): FieldDef {
-  return { name, kind, better: "lower", get: (r) => r.memstats[name] };
+  return { name, kind, better: "lower", inEveryReport: true, get: (r) => r.memstats[name] };
 }
 
 function peak(name: keyof Report["peak"], kind: FieldKind): FieldDef {
-  return { name: `peak.${name}`, kind, better: "lower", get: (r) => r.peak[name].value };
+  return { name: `peak.${name}`, kind, better: "lower", inEveryReport: true, get: (r) => r.peak[name].value };
 }
 
 /** Every compared field, in the order reports print them. */
@@ -58,19 +60,20 @@ export const FIELDS: readonly FieldDef[] = [
   peak("HeapSys", "bytes"),
   peak("Sys", "bytes"),
   peak("HeapObjects", "count"),
-  { name: "frag.internalWaste", kind: "bytes", better: "lower", get: (r) => r.fragmentation.internal.wasteBytes },
-  { name: "frag.tinySlack", kind: "bytes", better: "lower", get: (r) => r.fragmentation.internal.tinySlackBytes },
-  { name: "frag.spanWaste", kind: "bytes", better: "lower", get: (r) => r.fragmentation.span.heapInuseMinusHeapAlloc },
+  { name: "frag.internalWaste", kind: "bytes", better: "lower", inEveryReport: false, get: (r) => r.fragmentation.internal.wasteBytes },
+  { name: "frag.tinySlack", kind: "bytes", better: "lower", inEveryReport: true, get: (r) => r.fragmentation.internal.tinySlackBytes },
+  { name: "frag.spanWaste", kind: "bytes", better: "lower", inEveryReport: true, get: (r) => r.fragmentation.span.heapInuseMinusHeapAlloc },
   // The longest run of free pages: larger means less external fragmentation.
-  { name: "frag.largestFreeRunPages", kind: "count", better: "higher", get: (r) => r.fragmentation.external.largestFreeRunPages },
-  { name: "frag.jw1", kind: "ratio", better: "lower", get: (r) => r.fragmentation.johnstoneWilson.jw1 },
-  { name: "frag.jw2", kind: "ratio", better: "lower", get: (r) => r.fragmentation.johnstoneWilson.jw2 },
-  { name: "frag.jw3", kind: "ratio", better: "lower", get: (r) => r.fragmentation.johnstoneWilson.jw3 },
-  { name: "frag.jw4", kind: "ratio", better: "lower", get: (r) => r.fragmentation.johnstoneWilson.jw4 },
+  { name: "frag.largestFreeRunPages", kind: "count", better: "higher", inEveryReport: true, get: (r) => r.fragmentation.external.largestFreeRunPages },
+  { name: "frag.jw1", kind: "ratio", better: "lower", inEveryReport: false, get: (r) => r.fragmentation.johnstoneWilson.jw1 },
+  { name: "frag.jw2", kind: "ratio", better: "lower", inEveryReport: false, get: (r) => r.fragmentation.johnstoneWilson.jw2 },
+  { name: "frag.jw3", kind: "ratio", better: "lower", inEveryReport: false, get: (r) => r.fragmentation.johnstoneWilson.jw3 },
+  { name: "frag.jw4", kind: "ratio", better: "lower", inEveryReport: false, get: (r) => r.fragmentation.johnstoneWilson.jw4 },
   {
     name: "fidelity.matchRate",
     kind: "ratio",
     better: "higher",
+    inEveryReport: false,
     get: (r) => (r.fidelity === null ? null : r.fidelity.allocs === 0 ? 1 : r.fidelity.addressMatches / r.fidelity.allocs),
   },
 ];

@@ -33,7 +33,6 @@ export function checkLine(r: FieldResult): string {
   const base = formatValue(r.kind, r.baseline);
   if (r.now === null) return `${r.field}: ${base} → none (the run has no value; limit ${formatLimit(r.limit)})`;
   const now = formatValue(r.kind, r.now);
-  if (r.baseline === null) return `${r.field}: not in the baseline → ${now}`;
   const delta = r.now - r.baseline;
   const rel = relativeChange(r.baseline, r.now);
   const parts = [formatDelta(r.kind, delta)];

@@ -22,7 +22,7 @@ function md(text: string): string {
 }
 
 function deltaCell(r: FieldResult): string {
-  if (r.baseline === null || r.now === null) return "n/a";
+  if (r.now === null) return "n/a";
   if (r.now === r.baseline) return "";
   const delta = formatDelta(r.kind, r.now - r.baseline);
   if (r.kind === "ratio") return delta;

@@ -116,6 +116,36 @@ describe("goalloc check", () => {
     expect(arch.stderr).toMatch(/ {2}dataEnd: null in the baseline, "0x[0-9a-f]+" now\n/);
   });
 
+  it("a baseline edited by hand is refused (exit 2): missing fields with the command that remakes it, unknown ones named", () => {
+    const { trace, baseline } = gcCopy("edited");
+    const options = ["--arch", "386", "--gogc", "off"];
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update", ...options]).status).toBe(0);
+    const made = JSON.parse(readFileSync(baseline, "utf8")) as { values: Record<string, number> };
+    const { HeapSys: _heapSys, NumGC: _numGC, ...values } = made.values;
+    writeFileSync(baseline, JSON.stringify({ ...made, values }));
+    expect(goalloc(["check", trace, "--baseline", baseline, ...options])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: ${baseline}: baseline is missing HeapSys, NumGC (regenerate it with: goalloc check ${trace} --baseline ${baseline} --update --arch 386 --gogc off)\n`,
+    });
+    writeFileSync(baseline, JSON.stringify({ ...made, values: { ...made.values, Foo: 1 } }));
+    expect(goalloc(["check", trace, "--baseline", baseline, ...options])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: ${baseline}: unknown field "Foo" in values (regenerate it with: goalloc check ${trace} --baseline ${baseline} --update --arch 386 --gogc off)\n`,
+    });
+    // The command it gives makes a baseline that checks.
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update", ...options]).status).toBe(0);
+    expect(goalloc(["check", trace, "--baseline", baseline, ...options]).status).toBe(0);
+  });
+
+  it("a file that is no baseline is not offered for overwriting; the JSON error is one line", () => {
+    const { trace } = gcCopy("not-baseline");
+    const run = goalloc(["check", trace, "--baseline", "README.md"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: README.md: not a goalloc baseline (not JSON: Unexpected token '#', "# goalloc\\x0a"... is not valid JSON)\n`);
+  });
+
   it("a runtime throw compares nothing: the runtime's message and exit 3", () => {
     const trace = path.join(scratch(), "oom386.trace");
     writeFileSync(trace, ["goalloc-trace 1", ...Array.from({ length: 6 }, (_, i) => `a m${i} ${256 * MiB} flags=noscan`)].join("\n") + "\n");

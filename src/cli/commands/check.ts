@@ -9,7 +9,7 @@ import { renderCheckFailures } from "../../check/render.js";
 import { baselineUpdatedMarkdown, checkMarkdown, type CheckSummaryContext } from "../../report/markdown.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
 import { writeOutput } from "../output.js";
-import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-options.js";
+import { addReplayOptions, replayArguments, shellWord, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 interface CheckFlags extends ReplayFlags {
   baseline: string;
@@ -23,20 +23,30 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function readBaseline(file: string, trace: string): Baseline {
+/** The command that (re)makes `file` from this run: the same trace and replay options, with --update. */
+function updateCommand(trace: string, file: string, replayArgs: readonly string[]): string {
+  return ["goalloc", "check", trace, "--baseline", file, "--update", ...replayArgs].map(shellWord).join(" ");
+}
+
+/** A BaselineError as the command line says it: with the command that remakes the file when that is the fix. */
+function baselineUsageError(e: BaselineError, update: string): UsageError {
+  return new UsageError(e.regenerate ? `${e.message} (regenerate it with: ${update})` : e.message);
+}
+
+function readBaseline(file: string, update: string): Baseline {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new UsageError(`baseline ${file} does not exist; make it with: goalloc check ${trace} --baseline ${file} --update`);
+      throw new UsageError(`baseline ${file} does not exist; make it with: ${update}`);
     }
     throw new UsageError(`cannot read baseline ${file}: ${message(e)}`);
   }
   try {
     return parseBaseline(text, file);
   } catch (e) {
-    if (e instanceof BaselineError) throw new UsageError(e.message);
+    if (e instanceof BaselineError) throw baselineUsageError(e, update);
     throw e;
   }
 }
@@ -82,7 +92,7 @@ export function checkCommand(): Command {
     .addOption(new Option("--update", "write the baseline from this run (atomically) instead of comparing"))
     .addOption(new Option("--markdown <file>", 'append a markdown summary, e.g. "$GITHUB_STEP_SUMMARY" (- for stdout)'))
     .addOption(new Option("--bench-format", "print this run as Go benchmark lines for benchstat on stdout (failed fields go to stderr)"));
-  return cmd.action(async (trace: string, flags: CheckFlags) => {
+  return cmd.action(async (trace: string, flags: CheckFlags, self: Command) => {
     let tolerance: Tolerance;
     try {
       tolerance = parseTolerance(flags.tolerance);
@@ -90,9 +100,10 @@ export function checkCommand(): Command {
       if (e instanceof ToleranceError) throw new UsageError(e.message);
       throw e;
     }
-    const baseline = flags.update ? null : readBaseline(flags.baseline, trace);
+    const update = updateCommand(trace, flags.baseline, replayArguments(self));
+    const baseline = flags.update ? null : readBaseline(flags.baseline, update);
     const run = await check(trace, baseline, toReplayOptions(flags, process.env), tolerance, flags.baseline).catch((e: unknown) => {
-      throw e instanceof BaselineError ? new UsageError(e.message) : e;
+      throw e instanceof BaselineError ? baselineUsageError(e, update) : e;
     });
     if (run.current === null) failReplay(run.report);
     const o = run.report.options;
