@@ -8,7 +8,7 @@ import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
 import { renderCheckFailures } from "../../check/render.js";
 import { baselineUpdatedMarkdown, checkMarkdown, type CheckSummaryContext } from "../../report/markdown.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
-import { writeOutput } from "../output.js";
+import { refuseSharedFiles, writeOutput } from "../output.js";
 import { addReplayOptions, replayArguments, shellWord, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 interface CheckFlags extends ReplayFlags {
@@ -100,6 +100,17 @@ export function checkCommand(): Command {
       if (e instanceof ToleranceError) throw new UsageError(e.message);
       throw e;
     }
+    // --update replaces the baseline it would otherwise read: an output then, not an input.
+    refuseSharedFiles(
+      [
+        { path: trace, role: "the trace being read" },
+        { path: flags.update ? undefined : flags.baseline, role: "the baseline being read" },
+      ],
+      [
+        { option: "--baseline", path: flags.update ? flags.baseline : undefined, role: "the baseline being written" },
+        { option: "--markdown", path: flags.markdown },
+      ],
+    );
     const update = updateCommand(trace, flags.baseline, replayArguments(self));
     const baseline = flags.update ? null : readBaseline(flags.baseline, update);
     const run = await check(trace, baseline, toReplayOptions(flags, process.env), tolerance, flags.baseline).catch((e: unknown) => {
