@@ -12,7 +12,7 @@
 // outputs (refuseSharedFiles): replacing the trace being replayed, or appending a summary to
 // the baseline being read, would destroy the input, even when the command then fails.
 
-import { closeSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "./errors.js";
 
@@ -45,10 +45,21 @@ function removeQuietly(tmp: string): void {
   }
 }
 
-export function writeOutput(path: string, text: string | Uint8Array): void {
+/** Write `path` whole; `createDirectory`: make its missing parent directories first (mkdir -p). */
+export function writeOutput(path: string, text: string | Uint8Array, options: { createDirectory?: boolean } = {}): void {
   if (path === "-") {
     process.stdout.write(text);
     return;
+  }
+  if (options.createDirectory === true) {
+    const dir = dirname(path);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      // mkdir -p says EEXIST when the directory's own path is a file, which reads as success.
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`cannot write ${path}: ${dir} exists and is not a directory`);
+      throw writeError(path, e);
+    }
   }
   const file = replaceable(path);
   if (file === null) {

@@ -3,7 +3,7 @@
 // its exit code, stdout, stderr and written files are checked.
 
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { goalloc, repoRoot, scratchDir } from "./goalloc.js";
@@ -64,6 +64,30 @@ describe("goalloc check", () => {
 
     const again = goalloc(["check", trace, "--baseline", baseline]);
     expect(again).toEqual({ status: 0, stdout: `goalloc check: ok, 32 fields within tolerance of ${baseline} (amd64, GOGC=100)\n`, stderr: "" });
+  });
+
+  it("--update makes the baseline's missing directories; a file in the way is one line, exit 2", () => {
+    const { trace } = gcCopy("mkdir");
+    const baseline = path.join(scratch(), "ci", "baselines", "gc.json");
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update"])).toEqual({
+      status: 0,
+      stdout: `goalloc check: wrote baseline ${baseline} (32 fields, amd64, GOGC=100)\n`,
+      stderr: "",
+    });
+    expect(readdirSync(path.dirname(baseline))).toEqual(["gc.json"]);
+    expect(goalloc(["check", trace, "--baseline", baseline]).status).toBe(0);
+    const blocked = path.join(trace, "gc.json");
+    expect(goalloc(["check", trace, "--baseline", blocked, "--update"])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: cannot write ${blocked}: ${trace} exists and is not a directory\n`,
+    });
+    const deeper = path.join(trace, "ci", "gc.json");
+    expect(goalloc(["check", trace, "--baseline", deeper, "--update"])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: cannot write ${deeper}: ENOTDIR: not a directory\n`,
+    });
   });
 
   it("a changed trace fails: exit 1, one line per field past its limit, a note that the trace changed", () => {

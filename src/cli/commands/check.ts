@@ -125,7 +125,9 @@ export function checkCommand(): Command {
 
     if (run.verdict === null) {
       // Atomic (temporary + rename): an interrupted write leaves the old baseline as it was.
-      writeOutput(flags.baseline, formatBaseline(run.current));
+      // The directory is made if needed: a first --update is how a CI's baselines folder
+      // (ci/baselines/ in README's workflow) comes to exist.
+      writeOutput(flags.baseline, formatBaseline(run.current), { createDirectory: true });
       human.write(`goalloc check: wrote baseline ${flags.baseline} (${Object.keys(run.current.values).length} fields, ${setting})\n`);
       if (flags.markdown !== undefined) appendMarkdown(flags.markdown, baselineUpdatedMarkdown(run.current, ctx));
       return;
