@@ -9,6 +9,14 @@
 // gccgo runtime leaves at 0 (StackInuse, StackSys) and duplicates (Alloc = HeapAlloc) are left
 // out. A field whose value the report does not have (requested sizes of a Go log, a
 // Johnstone–Wilson ratio without live bytes, fidelity of a native trace) reads as null.
+//
+// `better` is the way a field improves, where there is one: less memory, fewer objects, fewer
+// collections, less waste; a longer free run and more addresses matched. For four fields
+// neither way is better in itself, and `check` says only that they changed: Frees (more frees
+// can be more garbage reclaimed or just more allocations), HeapIdle (it grows when the heap
+// frees spans and when the arena grows ahead of use), HeapReleased (memory the scavenger gave
+// back, which depends on how long spans sat idle) and NextGC (the pacer's goal: lower after a
+// smaller live heap, but collections come sooner).
 
 import type { Report } from "../report/report.js";
 
@@ -17,8 +25,8 @@ export type FieldKind = "bytes" | "count" | "ratio";
 export interface FieldDef {
   name: string;
   kind: FieldKind;
-  /** Which way is an improvement (benchstat's `better` unit metadata). */
-  better: "lower" | "higher";
+  /** Which way is an improvement (benchstat's `better` unit metadata); null: neither in itself. */
+  better: "lower" | "higher" | null;
   /** false: some complete reports have no value for it (a Go log, no live bytes, a native trace). */
   inEveryReport: boolean;
   get(report: Report): number | null;
@@ -26,8 +34,8 @@ export interface FieldDef {
 
 type MemStatsNumber = { [K in keyof Report["memstats"]]: Report["memstats"][K] extends number ? K : never }[keyof Report["memstats"]];
 
-function memstat(name: MemStatsNumber, kind: FieldKind): FieldDef {
-  return { name, kind, better: "lower", inEveryReport: true, get: (r) => r.memstats[name] };
+function memstat(name: MemStatsNumber, kind: FieldKind, better: FieldDef["better"] = "lower"): FieldDef {
+  return { name, kind, better, inEveryReport: true, get: (r) => r.memstats[name] };
 }
 
 function peak(name: keyof Report["peak"], kind: FieldKind): FieldDef {
@@ -39,12 +47,12 @@ export const FIELDS: readonly FieldDef[] = [
   memstat("TotalAlloc", "bytes"),
   memstat("Sys", "bytes"),
   memstat("Mallocs", "count"),
-  memstat("Frees", "count"),
+  memstat("Frees", "count", null),
   memstat("HeapAlloc", "bytes"),
   memstat("HeapSys", "bytes"),
-  memstat("HeapIdle", "bytes"),
+  memstat("HeapIdle", "bytes", null),
   memstat("HeapInuse", "bytes"),
-  memstat("HeapReleased", "bytes"),
+  memstat("HeapReleased", "bytes", null),
   memstat("HeapObjects", "count"),
   memstat("MSpanInuse", "bytes"),
   memstat("MSpanSys", "bytes"),
@@ -53,7 +61,7 @@ export const FIELDS: readonly FieldDef[] = [
   memstat("BuckHashSys", "bytes"),
   memstat("GCSys", "bytes"),
   memstat("OtherSys", "bytes"),
-  memstat("NextGC", "bytes"),
+  memstat("NextGC", "bytes", null),
   memstat("NumGC", "count"),
   peak("HeapAlloc", "bytes"),
   peak("HeapInuse", "bytes"),

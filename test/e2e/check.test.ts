@@ -2,11 +2,12 @@
 // test/e2e/goalloc.ts) on shipped traces and on traces written to a temporary directory, and
 // its exit code, stdout, stderr and written files are checked.
 
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { goalloc, repoRoot, scratchDir } from "./goalloc.js";
+import { cleanEnv, goalloc, repoRoot, scratchDir } from "./goalloc.js";
 
 const MiB = 1 << 20;
 const scratch = scratchDir("goalloc-e2e-check-");
@@ -105,6 +106,7 @@ describe("goalloc check", () => {
       expect.stringMatching(/^frag\.jw1: [\d.]+ → [\d.]+ \(-[\d.]+, limit ±0\.01\)$/),
       expect.stringMatching(/^frag\.jw2: [\d.]+ → [\d.]+ \(\+[\d.]+, limit ±0\.01\)$/),
       `goalloc check: 5 of 32 fields past tolerance of ${baseline} (amd64, GOGC=100)`,
+      `to accept the change: goalloc check ${trace} --baseline ${baseline} --update`,
       "",
     ]);
     const digest = (file: string): string => createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 12);
@@ -194,6 +196,7 @@ describe("goalloc check", () => {
     expect(md).toContain(" ❌ 5 fields past tolerance\n");
     expect(md).toContain("| ❌ Mallocs | 16 | 17 | +1 (+6.25%) | exact | **regression** |\n");
     expect(md).toContain("| HeapAlloc | 178,288 | 178,432 | +144 (+0.08%) | ±1% | within tolerance |\n");
+    expect(md.endsWith(`To accept the change, update the baseline and commit it:\n\n\`\`\`sh\ngoalloc check ${trace} --baseline ${baseline} --update\n\`\`\`\n\n`)).toBe(true);
 
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines.filter((l) => l.startsWith("Unit ")).length).toBe(33);
@@ -203,6 +206,36 @@ describe("goalloc check", () => {
     expect(bench[0]).toContain(" 17 Mallocs ");
     expect(bench[0]).toContain(" 178432 HeapAlloc-B ");
     expect(run.stderr).toContain("Mallocs: 16 → 17 (+1, +6.25%, limit exact)\n");
+    expect(run.stderr.endsWith(`to accept the change: goalloc check ${trace} --baseline ${baseline} --update\n`)).toBe(true);
+  });
+
+  it("a field that moved the better way past its limit still fails, labelled improved, and the accept command keeps the run's options", () => {
+    const { trace, baseline } = gcCopy("smaller");
+    const original = readFileSync(trace, "utf8");
+    // The baseline is made with one more 256 KiB object; the run drops it.
+    writeFileSync(trace, original + "a big 262144 flags=noscan stack=1\n");
+    const options = ["--arch", "386", "--seed", "7", "--until", "end of run"];
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update", ...options]).status).toBe(0);
+    writeFileSync(trace, original);
+    const summary = path.join(scratch(), "smaller.md");
+    const run = goalloc(["check", trace, "--baseline", baseline, "--tolerance", "*=off,HeapAlloc=1%,NextGC=1%", "--markdown", summary, ...options]);
+    expect(run.status).toBe(1);
+    const update = `goalloc check ${trace} --baseline ${baseline} --update --arch 386 --seed 7 --until 'end of run'`;
+    expect(run.stdout).toBe(
+      "HeapAlloc: 325,744 → 178,288 (-147,456, -45.27%, limit ±1%)\n" +
+        "NextGC: 651,488 → 356,576 (-294,912, -45.27%, limit ±1%)\n" +
+        `goalloc check: 2 of 32 fields past tolerance of ${baseline} (386, GOGC=100)\n` +
+        `to accept the change: ${update}\n`,
+    );
+    const md = readFileSync(summary, "utf8");
+    expect(md).toContain("| ❌ HeapAlloc | 325,744 | 178,288 | -147,456 (-45.27%) | ±1% | **improved** |\n");
+    expect(md).toContain("| ❌ NextGC | 651,488 | 356,576 | -294,912 (-45.27%) | ±1% | **changed** |\n");
+    expect(md).not.toContain("regression");
+    expect(md.endsWith(`\`\`\`sh\n${update}\n\`\`\`\n\n`)).toBe(true);
+    // The command it gives accepts the change.
+    const shell = spawnSync("sh", ["-c", update.replace(/^goalloc /, `'${process.execPath}' bin/goalloc.js `)], { cwd: repoRoot, env: cleanEnv() });
+    expect(shell.status).toBe(0);
+    expect(goalloc(["check", trace, "--baseline", baseline, ...options]).status).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 // goalloc check TRACE --baseline FILE: replay and compare with a stored baseline; a field past
-// its tolerance is a regression (exit 1, mapped by main.ts), not an error.
+// its tolerance, whichever way it moved, fails the check (exit 1, mapped by main.ts), not an
+// error; the output ends with the command that accepts the change.
 
 import { appendFileSync, readFileSync } from "node:fs";
 import { Command, Option } from "commander";
@@ -118,7 +119,7 @@ export function checkCommand(): Command {
     });
     if (run.current === null) failReplay(run.report);
     const o = run.report.options;
-    const ctx: CheckSummaryContext = { trace: run.report.trace.file, baselineFile: flags.baseline, arch: o.arch, gogc: o.gogc };
+    const ctx: CheckSummaryContext = { trace: run.report.trace.file, baselineFile: flags.baseline, arch: o.arch, gogc: o.gogc, update };
     const setting = `${o.arch}, GOGC=${o.gogc}`;
     const human = flags.benchFormat ? process.stderr : process.stdout;
     if (flags.benchFormat) process.stdout.write([...benchUnitLines(), benchLine(benchmarkName(trace), run.current.values)].join("\n") + "\n");
@@ -142,7 +143,8 @@ export function checkCommand(): Command {
     human.write(
       v.ok
         ? `goalloc check: ok, ${v.fields.length} fields within tolerance of ${flags.baseline} (${setting})\n`
-        : `goalloc check: ${v.failures.length} of ${v.fields.length} fields past tolerance of ${flags.baseline} (${setting})\n`,
+        : `goalloc check: ${v.failures.length} of ${v.fields.length} fields past tolerance of ${flags.baseline} (${setting})\n` +
+            `to accept the change: ${update}\n`,
     );
     if (flags.markdown !== undefined) appendMarkdown(flags.markdown, checkMarkdown(v, ctx));
     if (!v.ok) throw new ExitStatus(ExitCode.Regression);
