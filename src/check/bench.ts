@@ -5,7 +5,7 @@
 // sub-benchmark keys benchstat can group by (`-col /arch`). A line "Unit UNIT key=value..."
 // sets unit metadata: every goalloc figure is `assume=exact` (the emulation is deterministic,
 // so one run is the whole distribution and benchstat needs no repeated samples) and carries
-// `better=` from fields.ts. benchstat keeps one value per unit in a line, so each field has
+// `better=` from fields.ts where a way is better. benchstat keeps one value per unit in a line, so each field has
 // its own unit; byte fields end in "-B", which benchunit reads as bytes and scales by 1024.
 // Other lines (such as "# ..." comments) are ignored by benchstat.
 
@@ -26,7 +26,7 @@ export function benchmarkName(tracePath: string): string {
 
 /** The unit metadata lines for every field (they may precede any result lines). */
 export function benchUnitLines(): string[] {
-  return FIELDS.map((f) => `Unit ${benchUnit(f)} assume=exact better=${f.better}`);
+  return FIELDS.map((f) => `Unit ${benchUnit(f)} assume=exact${f.better === null ? "" : ` better=${f.better}`}`);
 }
 
 /** One result line: `BenchmarkReplay/NAME 1 VALUE UNIT ...` for the fields in `values`. */

@@ -10,7 +10,7 @@ import type { ReplayError } from "../replay/replay.js";
 import type { CheckVerdict, FieldResult } from "./baseline.js";
 import { relativeChange, type Comparison } from "./compare.js";
 import type { Diff, SiteFigures } from "./diff.js";
-import { FIELDS, type FieldKind } from "./fields.js";
+import { fieldDef, FIELDS, type FieldKind } from "./fields.js";
 import { formatLimit } from "./tolerance.js";
 
 /** Counts and bytes exactly; ratios to 4 significant digits (Johnstone–Wilson ratios can be 1e-6). */
@@ -33,12 +33,22 @@ export function checkLine(r: FieldResult): string {
   const base = formatValue(r.kind, r.baseline);
   if (r.now === null) return `${r.field}: ${base} → none (the run has no value; limit ${formatLimit(r.limit)})`;
   const now = formatValue(r.kind, r.now);
-  if (r.baseline === null) return `${r.field}: not in the baseline → ${now}`;
   const delta = r.now - r.baseline;
   const rel = relativeChange(r.baseline, r.now);
   const parts = [formatDelta(r.kind, delta)];
   if (r.kind !== "ratio" && rel !== null) parts.push(formatPercent(rel));
   return `${r.field}: ${base} → ${now} (${parts.join(", ")}, limit ${formatLimit(r.limit)})`;
+}
+
+/**
+ * Which way a field moved, as its direction in fields.ts reads it: "regression" the worse way,
+ * "improved" the better way, "changed" where neither way is better or the run has no value.
+ * A field past its tolerance fails the check whichever way it moved.
+ */
+export function movement(r: FieldResult): "regression" | "improved" | "changed" {
+  const better = fieldDef(r.field)?.better ?? null;
+  if (better === null || r.now === null || r.now === r.baseline) return "changed";
+  return r.now < r.baseline === (better === "lower") ? "improved" : "regression";
 }
 
 /** The failed fields, one line each (nothing when the check passed). */

@@ -1,8 +1,8 @@
 // Errors the command line maps to exit codes (only main.ts sets process.exitCode).
 //
-//   0 ok, 1 regression found, 2 usage or input error, 3 the emulated runtime threw,
-//   129/130/143 stopped by SIGHUP/SIGINT (Ctrl-C)/SIGTERM (128 + the signal), 141 standard
-//   output closed by its reader.
+//   0 ok, 1 a field past its tolerance (check) or different (diff --fail-on-diff), 2 usage or
+//   input error, 3 the emulated runtime threw, 129/130/143 stopped by SIGHUP/SIGINT
+//   (Ctrl-C)/SIGTERM (128 + the signal), 141 standard output closed by its reader.
 
 export const ExitCode = {
   Ok: 0,

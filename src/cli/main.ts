@@ -1,6 +1,6 @@
 // The goalloc command line: builds the program, runs it, and maps every outcome to an exit
-// code in one place (0 ok, 1 regression, 2 usage/input, 3 runtime throw, 130 interrupted,
-// 141 standard output closed).
+// code in one place (0 ok, 1 a check or --fail-on-diff failed, 2 usage/input, 3 runtime
+// throw, 130 interrupted, 141 standard output closed).
 
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";

@@ -7,8 +7,12 @@
 //
 // A file that cannot be written is an input/output error (UsageError: one line, exit 2), not
 // a goalloc bug. The message names the file asked for, not its temporary.
+//
+// Before any work, every command checks that no output is one of its inputs or another of its
+// outputs (refuseSharedFiles): replacing the trace being replayed, or appending a summary to
+// the baseline being read, would destroy the input, even when the command then fails.
 
-import { closeSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "./errors.js";
 
@@ -41,10 +45,21 @@ function removeQuietly(tmp: string): void {
   }
 }
 
-export function writeOutput(path: string, text: string | Uint8Array): void {
+/** Write `path` whole; `createDirectory`: make its missing parent directories first (mkdir -p). */
+export function writeOutput(path: string, text: string | Uint8Array, options: { createDirectory?: boolean } = {}): void {
   if (path === "-") {
     process.stdout.write(text);
     return;
+  }
+  if (options.createDirectory === true) {
+    const dir = dirname(path);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      // mkdir -p says EEXIST when the directory's own path is a file, which reads as success.
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`cannot write ${path}: ${dir} exists and is not a directory`);
+      throw writeError(path, e);
+    }
   }
   const file = replaceable(path);
   if (file === null) {
@@ -122,17 +137,10 @@ export function openStreamOutput(path: string): StreamOutput {
  */
 export class OutputSet {
   private readonly opened: StreamOutput[] = [];
-  private readonly files = new Set<string>();
 
-  /** Open `path` (undefined: the output was not asked for). Two outputs cannot replace one file. */
+  /** Open `path` (undefined: the output was not asked for). */
   open(path: string | undefined): StreamOutput | null {
     if (path === undefined) return null;
-    const file = path === "-" ? null : replaceable(path);
-    if (file !== null) {
-      const key = resolve(file);
-      if (this.files.has(key)) throw new UsageError(`${path} is named by two outputs`);
-      this.files.add(key);
-    }
     const output = openStreamOutput(path);
     this.opened.push(output);
     return output;
@@ -141,6 +149,66 @@ export class OutputSet {
   /** Remove every temporary not yet committed; files already in place stay as they are. */
   abortAll(): void {
     for (const output of this.opened) output.abort();
+  }
+}
+
+/** A file a command reads. */
+export interface InputFile {
+  /** undefined: not given; `-`: standard input. */
+  path: string | undefined;
+  /** What a clash calls it: "the trace being read". */
+  role: string;
+}
+
+/** A file a command writes. */
+export interface OutputFile {
+  /** The option that names it: "--json". */
+  option: string;
+  /** undefined: not asked for; `-`: standard output. */
+  path: string | undefined;
+  /** What a clash with a later output calls it (default: "the file OPTION writes"). */
+  role?: string;
+}
+
+/**
+ * What makes two paths one file: device and inode for an existing regular file, so that a
+ * symbolic or hard link to it is the same file; for a path with nothing there yet, the path
+ * with its directory resolved. null for standard input or output, and for devices, FIFOs and
+ * directories: those are written in place, never replaced (`--json /dev/null` twice is fine).
+ */
+function fileIdentity(path: string): string | null {
+  if (path === "-") return null;
+  try {
+    const stat = statSync(path, { bigint: true });
+    return stat.isFile() ? `${stat.dev}:${stat.ino}` : null;
+  } catch {
+    const absolute = resolve(path);
+    try {
+      return join(realpathSync(dirname(absolute)), basename(absolute));
+    } catch {
+      // No such directory either: writing will fail and say so.
+      return absolute;
+    }
+  }
+}
+
+/**
+ * Refuse, before the command does anything, an output that is one of its inputs or an earlier
+ * output (same path or same file through a link): a usage error naming the option, the path
+ * and what the file already is. Outputs are taken in the order given.
+ */
+export function refuseSharedFiles(inputs: readonly InputFile[], outputs: readonly OutputFile[]): void {
+  const taken: { identity: string; role: string }[] = [];
+  for (const input of inputs) {
+    const identity = input.path === undefined ? null : fileIdentity(input.path);
+    if (identity !== null) taken.push({ identity, role: input.role });
+  }
+  for (const output of outputs) {
+    const identity = output.path === undefined ? null : fileIdentity(output.path);
+    if (identity === null) continue;
+    const clash = taken.find((t) => t.identity === identity);
+    if (clash !== undefined) throw new UsageError(`${output.option} ${output.path}: that is ${clash.role}; choose another file`);
+    taken.push({ identity, role: output.role ?? `the file ${output.option} writes` });
   }
 }
 

@@ -1,6 +1,6 @@
 // The options every replaying command shares (cli.md), declared once as data.
 
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { ARCHES, ARCH_NAMES, parseGOGC, reservationEnd32, type ArchName } from "../runtime/index.js";
 import { UsageError } from "./errors.js";
 import type { ReplayOptions } from "../replay/options.js";
@@ -92,4 +92,29 @@ export function toReplayOptions(flags: ReplayFlags, env: NodeJS.ProcessEnv): Par
     envc: flags.envc ?? null,
     checkInvariants: flags.checkInvariants === true,
   };
+}
+
+/** `word` as a POSIX shell reads it back: unchanged when safe, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The shared replay options given on `cmd`'s command line, as arguments that repeat the same
+ * replay (for the commands goalloc suggests, such as check's --update). Values are the parsed
+ * ones written back: --gogc off, --data-end in hex.
+ */
+export function replayArguments(cmd: Command): string[] {
+  const shared = new Set(addReplayOptions(new Command()).options.map((o) => o.long));
+  const args: string[] = [];
+  for (const option of cmd.options) {
+    const key = option.attributeName();
+    if (option.long === undefined || !shared.has(option.long) || cmd.getOptionValueSource(key) !== "cli") continue;
+    const value: unknown = cmd.getOptionValue(key);
+    if (value === true) args.push(option.long);
+    else if (option.long === "--gogc" && typeof value === "number") args.push(option.long, value < 0 ? "off" : String(value));
+    else if (option.long === "--data-end" && typeof value === "number") args.push(option.long, `0x${value.toString(16)}`);
+    else if (value !== undefined && value !== false) args.push(option.long, String(value));
+  }
+  return args;
 }

@@ -1,11 +1,13 @@
 // Markdown summaries of `goalloc check` for CI step summaries (GitHub's GITHUB_STEP_SUMMARY).
 //
 // The failed fields come first in the table, then those that moved within tolerance; the
-// unchanged ones fold into a <details> block, so a long field list does not bury the news.
+// unchanged ones fold into a <details> block, so a long field list does not bury the news. A
+// failed field says which way it moved (a regression, improved, or changed where neither way
+// is better); a failed check ends with the command that accepts the change.
 
 import type { Baseline, CheckVerdict, FieldResult } from "../check/baseline.js";
 import { fieldDef } from "../check/fields.js";
-import { formatDelta, formatPercent, formatValue } from "../check/render.js";
+import { formatDelta, formatPercent, formatValue, movement } from "../check/render.js";
 import { relativeChange } from "../check/compare.js";
 import { formatLimit } from "../check/tolerance.js";
 
@@ -14,6 +16,8 @@ export interface CheckSummaryContext {
   baselineFile: string;
   arch: string;
   gogc: number | "off";
+  /** The command that makes the baseline from this run (--update), shown when the check fails. */
+  update: string;
 }
 
 /** Escape text for a table cell or a heading: pipes split cells, backticks open code. */
@@ -22,7 +26,7 @@ function md(text: string): string {
 }
 
 function deltaCell(r: FieldResult): string {
-  if (r.baseline === null || r.now === null) return "n/a";
+  if (r.now === null) return "n/a";
   if (r.now === r.baseline) return "";
   const delta = formatDelta(r.kind, r.now - r.baseline);
   if (r.kind === "ratio") return delta;
@@ -32,7 +36,7 @@ function deltaCell(r: FieldResult): string {
 
 function row(r: FieldResult): string {
   const delta = deltaCell(r);
-  const status = r.ok ? (r.baseline !== r.now ? "within tolerance" : "") : "**regression**";
+  const status = r.ok ? (r.baseline !== r.now ? "within tolerance" : "") : `**${movement(r)}**`;
   return `| ${r.ok ? "" : "❌ "}${md(r.field)} | ${formatValue(r.kind, r.baseline)} | ${formatValue(r.kind, r.now)} | ${delta} | ${formatLimit(r.limit)} | ${status} |`;
 }
 
@@ -54,7 +58,14 @@ export function checkMarkdown(verdict: CheckVerdict, ctx: CheckSummaryContext): 
     out.push(`<details><summary>${unchanged.length} field${unchanged.length === 1 ? "" : "s"} unchanged</summary>`, "");
     out.push(...HEAD, ...unchanged.map(row), "", "</details>", "");
   }
+  if (!verdict.ok) out.push("To accept the change, update the baseline and commit it:", "", ...codeBlock(ctx.update), "");
   return out.join("\n") + "\n";
+}
+
+/** A fenced code block of one shell line: the fence longer than any run of backticks in it. */
+function codeBlock(line: string): string[] {
+  const fence = "`".repeat(Math.max(3, ...Array.from(line.matchAll(/`+/g), (m) => m[0].length + 1)));
+  return [`${fence}sh`, line, fence];
 }
 
 export function baselineUpdatedMarkdown(baseline: Baseline, ctx: CheckSummaryContext): string {

@@ -2,11 +2,12 @@
 // test/e2e/goalloc.ts) on shipped traces and on traces written to a temporary directory, and
 // its exit code, stdout, stderr and written files are checked.
 
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { goalloc, repoRoot, scratchDir } from "./goalloc.js";
+import { cleanEnv, goalloc, repoRoot, scratchDir } from "./goalloc.js";
 
 const MiB = 1 << 20;
 const scratch = scratchDir("goalloc-e2e-check-");
@@ -66,6 +67,30 @@ describe("goalloc check", () => {
     expect(again).toEqual({ status: 0, stdout: `goalloc check: ok, 32 fields within tolerance of ${baseline} (amd64, GOGC=100)\n`, stderr: "" });
   });
 
+  it("--update makes the baseline's missing directories; a file in the way is one line, exit 2", () => {
+    const { trace } = gcCopy("mkdir");
+    const baseline = path.join(scratch(), "ci", "baselines", "gc.json");
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update"])).toEqual({
+      status: 0,
+      stdout: `goalloc check: wrote baseline ${baseline} (32 fields, amd64, GOGC=100)\n`,
+      stderr: "",
+    });
+    expect(readdirSync(path.dirname(baseline))).toEqual(["gc.json"]);
+    expect(goalloc(["check", trace, "--baseline", baseline]).status).toBe(0);
+    const blocked = path.join(trace, "gc.json");
+    expect(goalloc(["check", trace, "--baseline", blocked, "--update"])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: cannot write ${blocked}: ${trace} exists and is not a directory\n`,
+    });
+    const deeper = path.join(trace, "ci", "gc.json");
+    expect(goalloc(["check", trace, "--baseline", deeper, "--update"])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: cannot write ${deeper}: ENOTDIR: not a directory\n`,
+    });
+  });
+
   it("a changed trace fails: exit 1, one line per field past its limit, a note that the trace changed", () => {
     const { trace, baseline } = gcCopy("changed");
     expect(goalloc(["check", trace, "--baseline", baseline, "--update"]).status).toBe(0);
@@ -81,6 +106,7 @@ describe("goalloc check", () => {
       expect.stringMatching(/^frag\.jw1: [\d.]+ → [\d.]+ \(-[\d.]+, limit ±0\.01\)$/),
       expect.stringMatching(/^frag\.jw2: [\d.]+ → [\d.]+ \(\+[\d.]+, limit ±0\.01\)$/),
       `goalloc check: 5 of 32 fields past tolerance of ${baseline} (amd64, GOGC=100)`,
+      `to accept the change: goalloc check ${trace} --baseline ${baseline} --update`,
       "",
     ]);
     const digest = (file: string): string => createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 12);
@@ -116,6 +142,36 @@ describe("goalloc check", () => {
     expect(arch.stderr).toMatch(/ {2}dataEnd: null in the baseline, "0x[0-9a-f]+" now\n/);
   });
 
+  it("a baseline edited by hand is refused (exit 2): missing fields with the command that remakes it, unknown ones named", () => {
+    const { trace, baseline } = gcCopy("edited");
+    const options = ["--arch", "386", "--gogc", "off"];
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update", ...options]).status).toBe(0);
+    const made = JSON.parse(readFileSync(baseline, "utf8")) as { values: Record<string, number> };
+    const { HeapSys: _heapSys, NumGC: _numGC, ...values } = made.values;
+    writeFileSync(baseline, JSON.stringify({ ...made, values }));
+    expect(goalloc(["check", trace, "--baseline", baseline, ...options])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: ${baseline}: baseline is missing HeapSys, NumGC (regenerate it with: goalloc check ${trace} --baseline ${baseline} --update --arch 386 --gogc off)\n`,
+    });
+    writeFileSync(baseline, JSON.stringify({ ...made, values: { ...made.values, Foo: 1 } }));
+    expect(goalloc(["check", trace, "--baseline", baseline, ...options])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: `goalloc: ${baseline}: unknown field "Foo" in values (regenerate it with: goalloc check ${trace} --baseline ${baseline} --update --arch 386 --gogc off)\n`,
+    });
+    // The command it gives makes a baseline that checks.
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update", ...options]).status).toBe(0);
+    expect(goalloc(["check", trace, "--baseline", baseline, ...options]).status).toBe(0);
+  });
+
+  it("a file that is no baseline is not offered for overwriting; the JSON error is one line", () => {
+    const { trace } = gcCopy("not-baseline");
+    const run = goalloc(["check", trace, "--baseline", "README.md"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: README.md: not a goalloc baseline (not JSON: Unexpected token '#', "# goalloc\\x0a"... is not valid JSON)\n`);
+  });
+
   it("a runtime throw compares nothing: the runtime's message and exit 3", () => {
     const trace = path.join(scratch(), "oom386.trace");
     writeFileSync(trace, ["goalloc-trace 1", ...Array.from({ length: 6 }, (_, i) => `a m${i} ${256 * MiB} flags=noscan`)].join("\n") + "\n");
@@ -140,6 +196,7 @@ describe("goalloc check", () => {
     expect(md).toContain(" ❌ 5 fields past tolerance\n");
     expect(md).toContain("| ❌ Mallocs | 16 | 17 | +1 (+6.25%) | exact | **regression** |\n");
     expect(md).toContain("| HeapAlloc | 178,288 | 178,432 | +144 (+0.08%) | ±1% | within tolerance |\n");
+    expect(md.endsWith(`To accept the change, update the baseline and commit it:\n\n\`\`\`sh\ngoalloc check ${trace} --baseline ${baseline} --update\n\`\`\`\n\n`)).toBe(true);
 
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines.filter((l) => l.startsWith("Unit ")).length).toBe(33);
@@ -149,6 +206,36 @@ describe("goalloc check", () => {
     expect(bench[0]).toContain(" 17 Mallocs ");
     expect(bench[0]).toContain(" 178432 HeapAlloc-B ");
     expect(run.stderr).toContain("Mallocs: 16 → 17 (+1, +6.25%, limit exact)\n");
+    expect(run.stderr.endsWith(`to accept the change: goalloc check ${trace} --baseline ${baseline} --update\n`)).toBe(true);
+  });
+
+  it("a field that moved the better way past its limit still fails, labelled improved, and the accept command keeps the run's options", () => {
+    const { trace, baseline } = gcCopy("smaller");
+    const original = readFileSync(trace, "utf8");
+    // The baseline is made with one more 256 KiB object; the run drops it.
+    writeFileSync(trace, original + "a big 262144 flags=noscan stack=1\n");
+    const options = ["--arch", "386", "--seed", "7", "--until", "end of run"];
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update", ...options]).status).toBe(0);
+    writeFileSync(trace, original);
+    const summary = path.join(scratch(), "smaller.md");
+    const run = goalloc(["check", trace, "--baseline", baseline, "--tolerance", "*=off,HeapAlloc=1%,NextGC=1%", "--markdown", summary, ...options]);
+    expect(run.status).toBe(1);
+    const update = `goalloc check ${trace} --baseline ${baseline} --update --arch 386 --seed 7 --until 'end of run'`;
+    expect(run.stdout).toBe(
+      "HeapAlloc: 325,744 → 178,288 (-147,456, -45.27%, limit ±1%)\n" +
+        "NextGC: 651,488 → 356,576 (-294,912, -45.27%, limit ±1%)\n" +
+        `goalloc check: 2 of 32 fields past tolerance of ${baseline} (386, GOGC=100)\n` +
+        `to accept the change: ${update}\n`,
+    );
+    const md = readFileSync(summary, "utf8");
+    expect(md).toContain("| ❌ HeapAlloc | 325,744 | 178,288 | -147,456 (-45.27%) | ±1% | **improved** |\n");
+    expect(md).toContain("| ❌ NextGC | 651,488 | 356,576 | -294,912 (-45.27%) | ±1% | **changed** |\n");
+    expect(md).not.toContain("regression");
+    expect(md.endsWith(`\`\`\`sh\n${update}\n\`\`\`\n\n`)).toBe(true);
+    // The command it gives accepts the change.
+    const shell = spawnSync("sh", ["-c", update.replace(/^goalloc /, `'${process.execPath}' bin/goalloc.js `)], { cwd: repoRoot, env: cleanEnv() });
+    expect(shell.status).toBe(0);
+    expect(goalloc(["check", trace, "--baseline", baseline, ...options]).status).toBe(0);
   });
 });
 

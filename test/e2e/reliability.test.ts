@@ -4,7 +4,7 @@
 // freeing a class-1 block, the 386 arena running out with large objects.
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { once } from "node:events";
 import path from "node:path";
@@ -227,12 +227,6 @@ describe("outputs are never half-written", () => {
     }
   });
 
-  it("two outputs naming one file is a usage error", () => {
-    const out = path.join(scratch(), "same.out");
-    const run = goalloc(["replay", "traces/tiny.trace", "--json", out, "--memprofile", out]);
-    expect(run).toMatchObject({ status: 2, stdout: "", stderr: `goalloc: ${out} is named by two outputs\n` });
-    expect(existsSync(out)).toBe(false);
-  });
 
   it("a named pipe is written in place, not replaced by a regular file (nor would /dev/null be)", async () => {
     const fifo = path.join(scratch(), "report.fifo");
@@ -271,6 +265,101 @@ describe("outputs are never half-written", () => {
       for (const file of files) expect(statSync(file).size).toBeGreaterThan(0);
     }
     expect(temporaries(dir)).toEqual([]);
+  });
+});
+
+describe("an output never replaces an input or another output: exit 2 before the replay, the files untouched", () => {
+  /** A directory of its own holding a copy of traces/gc.trace; returns the copy's path and its bytes. */
+  function gcTrace(name: string): { dir: string; trace: string; bytes: Buffer } {
+    const dir = path.join(scratch(), name);
+    mkdirSync(dir);
+    const trace = path.join(dir, "gc.trace");
+    const bytes = readFileSync(path.join(repoRoot, "traces/gc.trace"));
+    writeFileSync(trace, bytes);
+    return { dir, trace, bytes };
+  }
+
+  const refused = (option: string, file: string, what: string): Run => ({
+    status: 2,
+    stdout: "",
+    stderr: `goalloc: ${option} ${file}: that is ${what}; choose another file\n`,
+  });
+
+  it("replay --json naming the trace (which a malformed trace's exit 2 would replace too)", () => {
+    const { dir, trace, bytes } = gcTrace("clobber-json");
+    expect(goalloc(["replay", trace, "--json", trace])).toEqual(refused("--json", trace, "the trace being read"));
+    const bad = path.join(dir, "bad.trace");
+    writeFileSync(bad, "goalloc-trace 1\nf nosuchobject\n");
+    expect(goalloc(["replay", bad, "--html", bad])).toEqual(refused("--html", bad, "the trace being read"));
+    expect(readFileSync(trace)).toEqual(bytes);
+    expect(readFileSync(bad, "utf8")).toBe("goalloc-trace 1\nf nosuchobject\n");
+    expect(readdirSync(dir).sort()).toEqual(["bad.trace", "gc.trace"]);
+  });
+
+  it("every replay output, through a symbolic link to the trace or a hard link", () => {
+    const { dir, trace, bytes } = gcTrace("clobber-links");
+    const symlink = path.join(dir, "symlink.out");
+    const hardlink = path.join(dir, "hardlink.out");
+    symlinkSync(trace, symlink);
+    linkSync(trace, hardlink);
+    for (const option of ["--json", "--allocfreetrace", "--memprofile", "--gctrace", "--html"]) {
+      expect(goalloc(["replay", trace, option, symlink])).toEqual(refused(option, symlink, "the trace being read"));
+      expect(goalloc(["replay", trace, option, hardlink])).toEqual(refused(option, hardlink, "the trace being read"));
+    }
+    // The trace read through the link is the same file as the trace named directly.
+    expect(goalloc(["replay", symlink, "--gctrace", trace])).toEqual(refused("--gctrace", trace, "the trace being read"));
+    expect(readFileSync(trace)).toEqual(bytes);
+    expect(lstatSync(symlink).isSymbolicLink()).toBe(true);
+  });
+
+  it("two outputs naming one file, by the same path or through a link", () => {
+    const dir = path.join(scratch(), "clobber-outputs");
+    mkdirSync(dir);
+    const out = path.join(dir, "same.out");
+    expect(goalloc(["replay", "traces/tiny.trace", "--json", out, "--memprofile", out])).toEqual(refused("--memprofile", out, "the file --json writes"));
+    expect(existsSync(out)).toBe(false);
+    writeFileSync(out, "the previous report\n");
+    const link = path.join(dir, "link.out");
+    symlinkSync(out, link);
+    expect(goalloc(["replay", "traces/tiny.trace", "--allocfreetrace", out, "--gctrace", `${dir}/./link.out`])).toEqual(
+      refused("--gctrace", `${dir}/./link.out`, "the file --allocfreetrace writes"),
+    );
+    expect(readFileSync(out, "utf8")).toBe("the previous report\n");
+  });
+
+  it("standard input and output and devices are not files to protect", () => {
+    const tiny = readFileSync(path.join(repoRoot, "traces/tiny.trace"));
+    expect(goalloc(["replay", "-", "--json", "-"], { input: tiny }).status).toBe(0);
+    expect(goalloc(["replay", "traces/tiny.trace", "--json", "/dev/null", "--memprofile", "/dev/null"])).toMatchObject({ status: 0, stderr: "" });
+  });
+
+  it("check: --markdown naming the baseline read or written, --update's baseline or --markdown naming the trace", () => {
+    const { dir, trace, bytes } = gcTrace("clobber-check");
+    const baseline = path.join(dir, "gc.json");
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update"]).status).toBe(0);
+    const written = readFileSync(baseline, "utf8");
+    expect(goalloc(["check", trace, "--baseline", baseline, "--markdown", baseline])).toEqual(refused("--markdown", baseline, "the baseline being read"));
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update", "--markdown", baseline])).toEqual(
+      refused("--markdown", baseline, "the baseline being written"),
+    );
+    expect(goalloc(["check", trace, "--baseline", trace, "--update"])).toEqual(refused("--baseline", trace, "the trace being read"));
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update", "--markdown", trace])).toEqual(refused("--markdown", trace, "the trace being read"));
+    expect(readFileSync(baseline, "utf8")).toBe(written);
+    expect(readFileSync(trace)).toEqual(bytes);
+    // --update rewriting the baseline it names is its purpose.
+    expect(goalloc(["check", trace, "--baseline", baseline, "--update"]).status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["gc.json", "gc.trace"]);
+  });
+
+  it("compare --json and diff --json naming a trace", () => {
+    const { dir, trace, bytes } = gcTrace("clobber-compare");
+    expect(goalloc(["compare", trace, "--arch", "amd64", "--json", trace])).toEqual(refused("--json", trace, "the trace being read"));
+    const other = path.join(dir, "other.trace");
+    writeFileSync(other, bytes);
+    expect(goalloc(["diff", trace, other, "--json", other])).toEqual(refused("--json", other, "trace B being read"));
+    expect(goalloc(["diff", trace, "--b-gogc", "200", "--json", trace])).toEqual(refused("--json", trace, "the trace being read"));
+    expect(readFileSync(trace)).toEqual(bytes);
+    expect(readFileSync(other)).toEqual(bytes);
   });
 });
 

@@ -6,11 +6,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { benchLine, benchmarkName, benchUnitLines } from "../../src/check/bench.js";
-import { evaluateCheck, baselineFromReport } from "../../src/check/baseline.js";
+import { evaluateCheck, baselineFromReport, type FieldResult } from "../../src/check/baseline.js";
+import { parseTolerance } from "../../src/check/tolerance.js";
 import { compareReports, relativeChange } from "../../src/check/compare.js";
 import { diffReports } from "../../src/check/diff.js";
 import { FIELDS } from "../../src/check/fields.js";
-import { errorCell, formatValue, renderComparison, renderDiff } from "../../src/check/render.js";
+import { errorCell, formatValue, movement, renderComparison, renderDiff } from "../../src/check/render.js";
 import { compare, diff, replay } from "../../src/index.js";
 import { checkMarkdown } from "../../src/report/markdown.js";
 import { repoRoot } from "./trace-helpers.js";
@@ -153,6 +154,8 @@ describe("Go benchmark lines", () => {
     expect(lines).toHaveLength(FIELDS.length);
     expect(lines).toContain("Unit HeapSys-B assume=exact better=lower");
     expect(lines).toContain("Unit fidelity.matchRate assume=exact better=higher");
+    // Neither way is better for NextGC: no `better=` rather than a wrong one.
+    expect(lines).toContain("Unit NextGC-B assume=exact");
   });
 });
 
@@ -163,7 +166,8 @@ describe("markdown summary", () => {
     const more = path.join(tmp, "gc-more.trace");
     writeFileSync(more, readFileSync(trace, "utf8") + "a extra 144 flags=noscan stack=1\n");
     const v = evaluateCheck(base, (await replay(more)).report, [], null);
-    const md = checkMarkdown(v, { trace: "gc_more.trace", baselineFile: "ci/gc.json", arch: "amd64", gogc: 100 });
+    const update = "goalloc check gc_more.trace --baseline ci/gc.json --update --arch amd64";
+    const md = checkMarkdown(v, { trace: "gc_more.trace", baselineFile: "ci/gc.json", arch: "amd64", gogc: 100, update });
     const lines = md.split("\n");
     expect(lines[0]).toBe("### goalloc check: gc\\_more.trace ❌ 5 fields past tolerance");
     expect(lines[2]).toBe("amd64, GOGC=100; baseline `ci/gc.json`");
@@ -172,5 +176,55 @@ describe("markdown summary", () => {
     expect(md).toContain("| HeapAlloc | 178,288 | 178,432 | +144 (+0.08%) | ±1% | within tolerance |");
     expect(md).toContain(`<details><summary>${v.fields.filter((f) => f.baseline === f.now).length} fields unchanged</summary>`);
     expect(formatValue("ratio", 0.000006781684)).toBe("0.000006782");
+    // A failed check ends with the command that accepts the change; a passed one does not.
+    expect(md.endsWith(`</details>\n\nTo accept the change, update the baseline and commit it:\n\n\`\`\`sh\n${update}\n\`\`\`\n\n`)).toBe(true);
+    const passed = checkMarkdown(evaluateCheck(base, (await replay(more)).report, parseTolerance("*=off"), null), {
+      trace: "gc_more.trace",
+      baselineFile: "ci/gc.json",
+      arch: "amd64",
+      gogc: 100,
+      update,
+    });
+    expect(passed).not.toContain("To accept");
+  });
+
+  it("says which way a failed field moved: a regression, improved, or changed where neither way is better", async () => {
+    // The baseline has one more 256 KiB object than the run: less memory now, and one
+    // collection fewer, so two fewer frees and one more object in the heap.
+    const trace = path.join(repoRoot, "traces/gc.trace");
+    const bigger = path.join(tmp, "gc-bigger.trace");
+    writeFileSync(bigger, readFileSync(trace, "utf8") + "a big 262144 flags=noscan stack=1\n");
+    const base = baselineFromReport((await replay(bigger)).report, null);
+    const v = evaluateCheck(base, (await replay(trace)).report, [], null);
+    const md = checkMarkdown(v, { trace: "gc.trace", baselineFile: "ci/gc.json", arch: "amd64", gogc: 100, update: "goalloc check gc.trace --baseline ci/gc.json --update" });
+    for (const row of [
+      "| ❌ HeapAlloc | 325,744 | 178,288 | -147,456 (-45.27%) | ±1% | **improved** |",
+      "| ❌ NumGC | 5 | 4 | -1 (-20.00%) | exact | **improved** |",
+      "| ❌ frag.largestFreeRunPages | 72 | 104 | +32 (+44.44%) | exact | **improved** |",
+      "| ❌ HeapObjects | 11 | 12 | +1 (+9.09%) | exact | **regression** |",
+      "| ❌ frag.jw4 | 0.08453 | 2.568 | +2.483 | ±0.01 | **regression** |",
+      "| ❌ Frees | 6 | 4 | -2 (-33.33%) | exact | **changed** |",
+      "| ❌ HeapIdle | 704,512 | 851,968 | +147,456 (+20.93%) | ±1% | **changed** |",
+      "| ❌ NextGC | 651,488 | 356,576 | -294,912 (-45.27%) | ±1% | **changed** |",
+    ]) {
+      expect(md).toContain(`${row}\n`);
+    }
+    expect(v.ok).toBe(false);
+  });
+
+  it("reads a field's direction from fields.ts: lower is better, but higher for the address match rate", () => {
+    const result = (field: string, baseline: number, now: number | null): FieldResult => ({
+      field,
+      kind: "ratio",
+      baseline,
+      now,
+      limit: { off: false, direction: "both", amount: 0, relative: false, text: "0" },
+      ok: false,
+    });
+    expect(movement(result("fidelity.matchRate", 1, 0.5))).toBe("regression");
+    expect(movement(result("fidelity.matchRate", 0.5, 1))).toBe("improved");
+    expect(movement(result("frag.jw1", 0.5, 0.25))).toBe("improved");
+    expect(movement(result("frag.jw1", 0.5, null))).toBe("changed");
+    expect(movement(result("HeapReleased", 0, 8192))).toBe("changed");
   });
 });

@@ -1,5 +1,6 @@
 // goalloc check TRACE --baseline FILE: replay and compare with a stored baseline; a field past
-// its tolerance is a regression (exit 1, mapped by main.ts), not an error.
+// its tolerance, whichever way it moved, fails the check (exit 1, mapped by main.ts), not an
+// error; the output ends with the command that accepts the change.
 
 import { appendFileSync, readFileSync } from "node:fs";
 import { Command, Option } from "commander";
@@ -8,8 +9,8 @@ import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
 import { renderCheckFailures } from "../../check/render.js";
 import { baselineUpdatedMarkdown, checkMarkdown, type CheckSummaryContext } from "../../report/markdown.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
-import { writeOutput } from "../output.js";
-import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-options.js";
+import { refuseSharedFiles, writeOutput } from "../output.js";
+import { addReplayOptions, replayArguments, shellWord, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 interface CheckFlags extends ReplayFlags {
   baseline: string;
@@ -23,20 +24,30 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function readBaseline(file: string, trace: string): Baseline {
+/** The command that (re)makes `file` from this run: the same trace and replay options, with --update. */
+function updateCommand(trace: string, file: string, replayArgs: readonly string[]): string {
+  return ["goalloc", "check", trace, "--baseline", file, "--update", ...replayArgs].map(shellWord).join(" ");
+}
+
+/** A BaselineError as the command line says it: with the command that remakes the file when that is the fix. */
+function baselineUsageError(e: BaselineError, update: string): UsageError {
+  return new UsageError(e.regenerate ? `${e.message} (regenerate it with: ${update})` : e.message);
+}
+
+function readBaseline(file: string, update: string): Baseline {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new UsageError(`baseline ${file} does not exist; make it with: goalloc check ${trace} --baseline ${file} --update`);
+      throw new UsageError(`baseline ${file} does not exist; make it with: ${update}`);
     }
     throw new UsageError(`cannot read baseline ${file}: ${message(e)}`);
   }
   try {
     return parseBaseline(text, file);
   } catch (e) {
-    if (e instanceof BaselineError) throw new UsageError(e.message);
+    if (e instanceof BaselineError) throw baselineUsageError(e, update);
     throw e;
   }
 }
@@ -82,7 +93,7 @@ export function checkCommand(): Command {
     .addOption(new Option("--update", "write the baseline from this run (atomically) instead of comparing"))
     .addOption(new Option("--markdown <file>", 'append a markdown summary, e.g. "$GITHUB_STEP_SUMMARY" (- for stdout)'))
     .addOption(new Option("--bench-format", "print this run as Go benchmark lines for benchstat on stdout (failed fields go to stderr)"));
-  return cmd.action(async (trace: string, flags: CheckFlags) => {
+  return cmd.action(async (trace: string, flags: CheckFlags, self: Command) => {
     let tolerance: Tolerance;
     try {
       tolerance = parseTolerance(flags.tolerance);
@@ -90,20 +101,34 @@ export function checkCommand(): Command {
       if (e instanceof ToleranceError) throw new UsageError(e.message);
       throw e;
     }
-    const baseline = flags.update ? null : readBaseline(flags.baseline, trace);
+    // --update replaces the baseline it would otherwise read: an output then, not an input.
+    refuseSharedFiles(
+      [
+        { path: trace, role: "the trace being read" },
+        { path: flags.update ? undefined : flags.baseline, role: "the baseline being read" },
+      ],
+      [
+        { option: "--baseline", path: flags.update ? flags.baseline : undefined, role: "the baseline being written" },
+        { option: "--markdown", path: flags.markdown },
+      ],
+    );
+    const update = updateCommand(trace, flags.baseline, replayArguments(self));
+    const baseline = flags.update ? null : readBaseline(flags.baseline, update);
     const run = await check(trace, baseline, toReplayOptions(flags, process.env), tolerance, flags.baseline).catch((e: unknown) => {
-      throw e instanceof BaselineError ? new UsageError(e.message) : e;
+      throw e instanceof BaselineError ? baselineUsageError(e, update) : e;
     });
     if (run.current === null) failReplay(run.report);
     const o = run.report.options;
-    const ctx: CheckSummaryContext = { trace: run.report.trace.file, baselineFile: flags.baseline, arch: o.arch, gogc: o.gogc };
+    const ctx: CheckSummaryContext = { trace: run.report.trace.file, baselineFile: flags.baseline, arch: o.arch, gogc: o.gogc, update };
     const setting = `${o.arch}, GOGC=${o.gogc}`;
     const human = flags.benchFormat ? process.stderr : process.stdout;
     if (flags.benchFormat) process.stdout.write([...benchUnitLines(), benchLine(benchmarkName(trace), run.current.values)].join("\n") + "\n");
 
     if (run.verdict === null) {
       // Atomic (temporary + rename): an interrupted write leaves the old baseline as it was.
-      writeOutput(flags.baseline, formatBaseline(run.current));
+      // The directory is made if needed: a first --update is how a CI's baselines folder
+      // (ci/baselines/ in README's workflow) comes to exist.
+      writeOutput(flags.baseline, formatBaseline(run.current), { createDirectory: true });
       human.write(`goalloc check: wrote baseline ${flags.baseline} (${Object.keys(run.current.values).length} fields, ${setting})\n`);
       if (flags.markdown !== undefined) appendMarkdown(flags.markdown, baselineUpdatedMarkdown(run.current, ctx));
       return;
@@ -118,7 +143,8 @@ export function checkCommand(): Command {
     human.write(
       v.ok
         ? `goalloc check: ok, ${v.fields.length} fields within tolerance of ${flags.baseline} (${setting})\n`
-        : `goalloc check: ${v.failures.length} of ${v.fields.length} fields past tolerance of ${flags.baseline} (${setting})\n`,
+        : `goalloc check: ${v.failures.length} of ${v.fields.length} fields past tolerance of ${flags.baseline} (${setting})\n` +
+            `to accept the change: ${update}\n`,
     );
     if (flags.markdown !== undefined) appendMarkdown(flags.markdown, checkMarkdown(v, ctx));
     if (!v.ok) throw new ExitStatus(ExitCode.Regression);

@@ -6,7 +6,7 @@ import { compare, VERSION } from "../../index.js";
 import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
 import { errorCell, renderComparison } from "../../check/render.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
-import { stdoutColor, writeOutput } from "../output.js";
+import { refuseSharedFiles, stdoutColor, writeOutput } from "../output.js";
 import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 interface CompareFlags extends Omit<ReplayFlags, "arch"> {
@@ -38,6 +38,7 @@ export function compareCommand(): Command {
   return cmd.action(async (trace: string, flags: CompareFlags) => {
     if (trace === "-") throw new UsageError("compare replays the trace once per layout: give it a file, not standard input");
     if (flags.json === true && flags.benchFormat) throw new UsageError("--json without a file and --bench-format would both write to standard output");
+    refuseSharedFiles([{ path: trace, role: "the trace being read" }], [{ option: "--json", path: typeof flags.json === "string" ? flags.json : undefined }]);
     // compare() sets each layout's arch; the first stands in for the shared flags' single one.
     const options = toReplayOptions({ ...flags, arch: flags.arch[0]! }, process.env);
     const { comparison } = await compare(trace, flags.arch, options);

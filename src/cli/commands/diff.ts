@@ -5,7 +5,7 @@ import { Command, Option } from "commander";
 import { diff, VERSION, type Report } from "../../index.js";
 import { renderDiff } from "../../check/render.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
-import { stdoutColor, writeOutput } from "../output.js";
+import { refuseSharedFiles, stdoutColor, writeOutput } from "../output.js";
 import { addReplayOptions, parseInteger, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 /** The shared replay options that can also be set for one side only, as --a-NAME / --b-NAME. */
@@ -78,6 +78,8 @@ export function diffCommand(): Command {
     if (b === undefined && given.length === 0) {
       throw new UsageError("diff of a trace with itself: give a second trace, or options for one side (e.g. --a-gogc 100 --b-gogc 200)");
     }
+    const inputs = b === undefined ? [{ path: a, role: "the trace being read" }] : [{ path: a, role: "trace A being read" }, { path: b, role: "trace B being read" }];
+    refuseSharedFiles(inputs, [{ option: "--json", path: typeof flags.json === "string" ? flags.json : undefined }]);
     const { diff: d, reports } = await diff(
       { trace: a, options: toReplayOptions(sideFlags(flags, "a", sides.flags), process.env) },
       { trace: traceB, options: toReplayOptions(sideFlags(flags, "b", sides.flags), process.env) },

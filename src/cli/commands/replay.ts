@@ -9,7 +9,7 @@ import { renderDefinitions, renderReport } from "../../report/table.js";
 import { DEFAULT_TIMELINE_INTERVAL } from "../../report/timeline.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
-import { OutputSet, stdoutColor } from "../output.js";
+import { OutputSet, refuseSharedFiles, stdoutColor } from "../output.js";
 import { addReplayOptions, parseInteger, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 interface ReplayCommandFlags extends ReplayFlags {
@@ -67,6 +67,16 @@ export function replayCommand(): Command {
     if (toStdout > 1) {
       throw new UsageError("only one of --json (without a file), --allocfreetrace -, --memprofile -, --gctrace - and --html - can write to standard output");
     }
+    refuseSharedFiles(
+      [{ path: trace, role: "the trace being read" }],
+      [
+        { option: "--json", path: typeof flags.json === "string" ? flags.json : undefined },
+        { option: "--allocfreetrace", path: flags.allocfreetrace },
+        { option: "--memprofile", path: flags.memprofile },
+        { option: "--gctrace", path: flags.gctrace },
+        { option: "--html", path: flags.html },
+      ],
+    );
     const outputs = new OutputSet();
     const interrupt = new Interrupt(() => outputs.abortAll());
     try {
