@@ -4,9 +4,9 @@ import { gzipSync } from "node:zlib";
 import { Command, Option } from "commander";
 import { ARCH_NAMES, type ArchName } from "../../runtime/index.js";
 import { convertLog } from "../../index.js";
-import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { ExitCode, ExitStatus } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
-import { OutputSet } from "../output.js";
+import { OutputSet, refuseSharedFiles } from "../output.js";
 import { parseInteger } from "../replay-options.js";
 
 interface ConvertFlags {
@@ -32,7 +32,7 @@ export function convertCommand(): Command {
     .addOption(new Option("--argc <n>", "arguments of the logged process (default: inferred)").argParser(parseInteger))
     .addOption(new Option("--envc <n>", "environment variables of the logged process (default: inferred)").argParser(parseInteger))
     .action(async (log: string, flags: ConvertFlags) => {
-      if (log !== "-" && log === flags.out) throw new UsageError(`--out ${flags.out}: that is the log being read; choose another file`);
+      refuseSharedFiles([{ path: log, role: "the log being read" }], [{ option: "--out", path: flags.out }]);
       const outputs = new OutputSet();
       const interrupt = new Interrupt(() => outputs.abortAll());
       try {
