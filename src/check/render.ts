@@ -84,8 +84,10 @@ export function renderComparison(cmp: Comparison, color: boolean): string {
     if (cmp.columns.every((col) => col.values[f.name] === undefined)) continue;
     const cells = cmp.columns.map((col) => {
       const v = col.values[f.name];
-      if (col.partial || v === undefined) return "—";
+      if (v === undefined) return "—";
       const text = formatValue(f.kind, v);
+      // A failed layout's figures are its state at the failing line: shown, never compared.
+      if (col.partial) return `${text} (at the failure)`;
       const b = base?.values[f.name];
       if (col === base || b === undefined) return text;
       if (v === b) return `${text} (=)`;

@@ -239,6 +239,17 @@ describe("goalloc check", () => {
   });
 });
 
+describe("goalloc compare --fail-on-throw", () => {
+  it("exits 1 naming the layouts where the runtime threw, 0 when none did", () => {
+    const trace = path.join(scratch(), "arena-2g-gate.trace");
+    writeFileSync(trace, ["goalloc-trace 1", ...Array.from({ length: 8 }, (_, i) => `a big${i} ${256 * MiB} flags=noscan`)].join("\n") + "\n");
+    const gate = goalloc(["compare", trace, "--arch", "amd64,386,arm", "--gogc", "off", "--fail-on-throw"]);
+    expect(gate.status).toBe(1);
+    expect(gate.stderr).toBe("goalloc: the emulated runtime threw on 386, arm (--fail-on-throw)\n");
+    expect(goalloc(["compare", trace, "--arch", "amd64,arm64", "--gogc", "off", "--fail-on-throw"]).status).toBe(0);
+  });
+});
+
 describe("goalloc compare", () => {
   let trace = "";
   beforeAll(() => {
@@ -256,9 +267,11 @@ describe("goalloc compare", () => {
     expect(row(run.stdout, "")).toEqual(["", "amd64", "386", "arm64", "arm"]);
     const threw = "threw at line 7: fatal error: out of memory";
     expect(row(run.stdout, "result")).toEqual(["result", "ok", threw, "ok", threw]);
-    expect(row(run.stdout, "HeapAlloc")).toEqual(["HeapAlloc", "2,147,483,648", "—", "2,147,483,648 (=)", "—"]);
-    expect(row(run.stdout, "HeapObjects")).toEqual(["HeapObjects", "8", "—", "8 (=)", "—"]);
-    expect(row(run.stdout, "NumGC")).toEqual(["NumGC", "0", "—", "0 (=)", "—"]);
+    // A failed layout shows its state at the failing line (five objects), never compared.
+    const atFailure = (v: string): string => `${v} (at the failure)`;
+    expect(row(run.stdout, "HeapAlloc")).toEqual(["HeapAlloc", "2,147,483,648", atFailure("1,342,177,280"), "2,147,483,648 (=)", atFailure("1,342,177,280")]);
+    expect(row(run.stdout, "HeapObjects")).toEqual(["HeapObjects", "8", atFailure("5"), "8 (=)", atFailure("5")]);
+    expect(row(run.stdout, "NumGC")).toEqual(["NumGC", "0", atFailure("0"), "0 (=)", atFailure("0")]);
     // amd64 and arm64 put the arena at their hints 0x00c0<<32 and 0x40<<32 (+ spans and bitmap).
     expect(row(run.stdout, "arena_start")[1]).toMatch(/^0xc2/);
     expect(row(run.stdout, "arena_start")[3]).toMatch(/^0x42/);

@@ -64,7 +64,7 @@ describe("compare()", () => {
         .slice(2, -1)
         .map((c) => c.trim());
     expect(row("result")).toEqual(["ok", "threw at line 7: fatal error: out of memory", "ok", "threw at line 7: fatal error: out of memory"]);
-    expect(row("HeapAlloc")).toEqual(["2,147,483,648", "—", "2,147,483,648 (=)", "—"]);
+    expect(row("HeapAlloc")).toEqual(["2,147,483,648", "1,342,177,280 (at the failure)", "2,147,483,648 (=)", "1,342,177,280 (at the failure)"]);
     expect(row("arena_start")).toEqual(reports.map((r) => r.arena.arenaStart));
     expect(text).toContain(`386: the emulated runtime threw at ${oomTrace}:7:\n  runtime: memory allocated by OS`);
   });

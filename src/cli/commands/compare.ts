@@ -11,6 +11,7 @@ import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-o
 
 interface CompareFlags extends Omit<ReplayFlags, "arch"> {
   arch: ArchName[];
+  failOnThrow?: boolean;
   json?: string | true;
   benchFormat?: boolean;
 }
@@ -34,6 +35,7 @@ export function compareCommand(): Command {
   for (const option of addReplayOptions(new Command()).options) if (option.long !== "--arch") cmd.addOption(option);
   cmd
     .addOption(new Option("--json [file]", "write the comparison as JSON (stdout when no file)"))
+    .addOption(new Option("--fail-on-throw", "exit 1 when the emulated runtime throws on any layout (a 32-bit arena running out: a \"must fit in 32 bits\" gate)"))
     .addOption(new Option("--bench-format", "print one Go benchmark line per layout (BenchmarkReplay/NAME/arch=ARCH) for benchstat"));
   return cmd.action(async (trace: string, flags: CompareFlags) => {
     if (trace === "-") throw new UsageError("compare replays the trace once per layout: give it a file, not standard input");
@@ -61,6 +63,11 @@ export function compareCommand(): Command {
     if (traceError) {
       process.stderr.write(`goalloc: ${traceError.message}\n`);
       throw new ExitStatus(ExitCode.Usage);
+    }
+    const threw = comparison.columns.filter((c) => c.error?.kind === "runtime").map((c) => c.arch);
+    if (flags.failOnThrow && threw.length > 0) {
+      process.stderr.write(`goalloc: the emulated runtime threw on ${threw.join(", ")} (--fail-on-throw)\n`);
+      throw new ExitStatus(ExitCode.Regression);
     }
   });
 }
