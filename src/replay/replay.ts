@@ -818,6 +818,10 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     // An interrupted reader may hold half a line: only a complete input has a last line.
     if (!interrupted && !source.stopped) source.end(engine);
     engine.finish();
+    if (!interrupted && options.until !== null && !source.stopped) {
+      // The state at TEXT was asked for: the end of the trace is not it.
+      error = { kind: "trace", line: source.lines, message: `${file}: --until ${JSON.stringify(options.until)} matched no line; the report is of the whole trace` };
+    }
   } catch (e) {
     if (e instanceof TraceError) {
       error = { kind: "trace", line: e.line, message: e.message };

@@ -243,13 +243,13 @@ export function renderReport(r: Report, options: TextOptions): string {
   return out.join("\n") + "\n";
 }
 
-export function renderSizeClasses(rows: SizeClassRow[], arch: string, color: boolean): string {
+export function renderSizeClasses(rows: SizeClassRow[], color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
   const t = table(["class", "bytes/obj", "pages/span", "objects/span", "tail waste", "max waste"], c);
   for (const r of rows) {
-    t.push([r.class, r.size, r.pages, r.objectsPerSpan, r.tailWaste, `${(r.maxWaste * 100).toFixed(2)}%`]);
+    t.push([r.class, num(r.size), r.pages, num(r.objectsPerSpan), num(r.tailWaste), `${(r.maxWaste * 100).toFixed(2)}%`]);
   }
-  return `size classes (${arch}; the table is the same on every arch)\n${t.toString()}\n`;
+  return `size classes (the same on every arch)\n${t.toString()}\n`;
 }
 
 /** The fragmentation definitions as an aligned list (`goalloc replay --help`). */

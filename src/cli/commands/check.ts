@@ -14,7 +14,7 @@ import { addReplayOptions, replayArguments, shellWord, toReplayOptions, type Rep
 
 interface CheckFlags extends ReplayFlags {
   baseline: string;
-  tolerance: string[];
+  tolerance?: string[];
   update?: boolean;
   markdown?: string;
   benchFormat?: boolean;
@@ -87,8 +87,8 @@ export function checkCommand(): Command {
     .addOption(new Option("--baseline <file>", "the baseline JSON (made with --update)").makeOptionMandatory())
     .addOption(
       new Option("--tolerance <spec>", "per-field limits, e.g. HeapSys=+5%,NumGC=0,Sys=1MiB,peak.*=off (repeatable; default: counts exact, bytes ±1%, ratios ±0.01)")
-        .argParser((value: string, previous: string[]) => [...previous, value])
-        .default([]),
+        // No commander default: its help would print "(default: [])".
+        .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
     .addOption(new Option("--update", "write the baseline from this run (atomically) instead of comparing"))
     .addOption(new Option("--markdown <file>", 'append a markdown summary, e.g. "$GITHUB_STEP_SUMMARY" (- for stdout)'))
@@ -96,7 +96,7 @@ export function checkCommand(): Command {
   return cmd.action(async (trace: string, flags: CheckFlags, self: Command) => {
     let tolerance: Tolerance;
     try {
-      tolerance = parseTolerance(flags.tolerance);
+      tolerance = parseTolerance(flags.tolerance ?? []);
     } catch (e) {
       if (e instanceof ToleranceError) throw new UsageError(e.message);
       throw e;

@@ -1,19 +1,18 @@
-// goalloc sizeclasses: the size-class table.
+// goalloc sizeclasses: the size-class table. msize.c computes it from the page size and the
+// size list alone, so it is the same on every arch: the command takes none.
 
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { sizeClasses } from "../../index.js";
-import { ARCH_NAMES, type ArchName } from "../../runtime/index.js";
 import { renderSizeClasses } from "../../report/table.js";
 import { stdoutColor } from "../output.js";
 
 export function sizeclassesCommand(): Command {
   return new Command("sizeclasses")
-    .description("print the size-class table: class, bytes/obj, pages/span, objects/span, tail waste, max waste")
-    .addOption(new Option("--arch <arch>", "arch (the table is the same on all of them)").choices(ARCH_NAMES).default("amd64"))
+    .description("print the size-class table (the same on every arch): class, bytes/obj, pages/span, objects/span, tail waste, max waste")
     .option("--json", "print JSON")
-    .action((opts: { arch: ArchName; json?: boolean }) => {
-      const rows = sizeClasses(opts.arch);
+    .action((opts: { json?: boolean }) => {
+      const rows = sizeClasses();
       if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
-      else process.stdout.write(renderSizeClasses(rows, opts.arch, stdoutColor()));
+      else process.stdout.write(renderSizeClasses(rows, stdoutColor()));
     });
 }
