@@ -121,15 +121,26 @@ function stream(log: LogFile, scratch: string, tag: string): { fifo: string; don
 }
 
 /** The log's own tracealloc records in order, and the frames of the record at `atLine`. */
-async function scanLog(log: LogFile, scratch: string, atLine: number): Promise<{ addrs: string[]; lines: number[]; tracegc: number; gcLines: number[]; frames: string[] }> {
+async function scanLog(
+  log: LogFile,
+  scratch: string,
+  atLine: number,
+): Promise<{ addrs: string[]; lines: number[]; tracegc: number; gcLines: number[]; gcTriggers: number[]; frames: string[] }> {
   const { fifo, done } = stream(log, scratch, "scan");
   const addrs: string[] = [];
   const lines: number[] = [];
   const frames: string[] = [];
   const gcLines: number[] = [];
+  const gcTriggers: number[] = [];
   let tracegc = 0;
   let n = 0;
   let inRecord = false;
+  // Which goroutine each record ran on (the header after its first line): mallocgc prints
+  // the allocation, then collects, but other goroutines may allocate before gc prints
+  // tracegc (it waits for the world to stop), so a collection's trigger is the last
+  // allocation of the goroutine that prints it, made since the previous collection.
+  let awaiting: "alloc" | "gc" | null = null;
+  const lastAllocOf = new Map<string, number>();
   const rl = createInterface({ input: createReadStream(fifo), crlfDelay: Infinity });
   for await (const text of rl) {
     n++;
@@ -138,9 +149,21 @@ async function scanLog(log: LogFile, scratch: string, atLine: number): Promise<{
       const close = text.indexOf(",", comma + 1);
       addrs.push(text.slice(11, comma) + " " + text.slice(comma + 2, close));
       lines.push(n);
+      awaiting = "alloc";
     } else if (text === "tracegc()") {
       tracegc++;
       gcLines.push(n);
+      awaiting = "gc";
+    } else if (awaiting !== null && text.startsWith("goroutine ")) {
+      const g = text.slice(10, text.indexOf(" ", 10));
+      if (awaiting === "alloc") lastAllocOf.set(g, n - 1);
+      else {
+        const at = lastAllocOf.get(g) ?? -1;
+        const previous = gcLines.length > 1 ? gcLines[gcLines.length - 2]! : 0;
+        gcTriggers.push(at > previous ? at : gcLines[gcLines.length - 1]!);
+        lastAllocOf.clear();
+      }
+      awaiting = null;
     }
     if (n === atLine) inRecord = true;
     else if (inRecord) {
@@ -149,7 +172,7 @@ async function scanLog(log: LogFile, scratch: string, atLine: number): Promise<{
     }
   }
   await done;
-  return { addrs, lines, tracegc, gcLines, frames };
+  return { addrs, lines, tracegc, gcLines, gcTriggers, frames };
 }
 
 /** Count the collections of a real gctrace run and find the first line the emulation prints differently. */
@@ -244,14 +267,12 @@ async function fidelityOf(log: LogFile, scratch: string): Promise<FidelityRow> {
     differing: MEMSTATS_FIELDS.filter((f) => !nativeEqual.includes(f)),
   };
   let firstTriggerDifference: FidelityRow["pacer"]["firstTriggerDifference"] = null;
-  let allocAt = 0;
   for (let i = 0; i < Math.max(scan.gcLines.length, emulatedGCLines.length); i++) {
-    // mallocgc prints the allocation, then collects: a triggered collection starts at the
-    // allocation just before its tracegc; runtime.GC's at the tracegc itself.
+    // A triggered collection starts at its trigger allocation (see scanLog); runtime.GC's
+    // at the tracegc itself.
     const logged = scan.gcLines[i] ?? null;
     const emulated = emulatedGCLines[i] ?? null;
-    while (logged !== null && allocAt + 1 < scan.lines.length && scan.lines[allocAt + 1]! < logged) allocAt++;
-    const trigger = logged !== null && scan.lines[allocAt]! < logged ? scan.lines[allocAt]! : -1;
+    const trigger = scan.gcTriggers[i] ?? -1;
     if (logged === null || emulated === null || (emulated !== logged && emulated !== trigger)) {
       firstTriggerDifference = { gc: i + 1, logLine: logged, emulatedLine: emulated };
       break;

@@ -592,8 +592,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       if (table !== null) events.alloc(table.id, table.size, TypeTableFlags, table.stack, null, TypeKind.Single);
       events.alloc(r.id, r.size, (this.loggedFlags(r.size) & ~FlagTypesFromLog) | noInvokeGC, r.stack, r.size < 16 ? null : r.typeName, r.typeKind);
     }
-    const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size) | noInvokeGC, r.stack, settype);
+    // A collection this allocation starts belongs to its line.
     this.line = r.line;
+    const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size) | noInvokeGC, r.stack, settype);
     this.remember(r.id, { addr, size: r.size, tiny: false, stack: r.stack });
     this.checkAddress(r.line, r.address, addr);
   }
