@@ -35,7 +35,7 @@ export function addReplayOptions(cmd: Command): Command {
         .default("auto"),
     )
     .addOption(
-      new Option("--bgsweep <mode>", "when the background sweeper and finalizers run: at clock records (t), or never")
+      new Option("--bgsweep <mode>", "when the background sweeper and finalizers run: at clock records (t), or never (see docs/scheduling.md)")
         .choices(["clock", "off"])
         .default("clock"),
     )
