@@ -227,7 +227,14 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** The span index of the first MHeap_Reclaim sweepone free before the coming allocation, or -1. */
   private reclaimBound = -1;
   /** Pacer: objects made dead at their logged collection, whose tracefree is still to come. */
-  private readonly deadEarly = new Set<string>();
+  private readonly deadEarly = new Map<string, number>();
+  /**
+   * Pacer: every emulated collection so far started where the log's did (its trigger
+   * allocation, or runtime.GC), so the log's evidence of the sweeper is of the emulated cycle.
+   */
+  private scheduleAligned = true;
+  /** Pacer: the goroutine whose allocation started the latest emulated collection not yet logged, or null. */
+  private emulatedTrigger: { goroutine: number } | null = null;
   /** The line of the last record that showed sweepone's progress (a sweepone free, a collection). */
   private sweeponeSeenLine = 0;
   private observer: ReplayObserver | null = null;
@@ -258,7 +265,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         seed: options.seed,
         efence: options.efence,
         unixEpochNs: options.unixEpochNs,
-        logGuidedSweep: this.golog && options.gc === "log",
+        // Pacer replays follow the log's evidence while their collections are the log's.
+        logGuidedSweep: this.golog,
         stackDepth: (stack) => (stack < 0 ? 1 : Math.max(1, stacks.frames(stack).length)),
       });
     this.runtime = this.makeRuntime(options.dataEnd);
@@ -495,8 +503,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       const slot = named.find(id);
       if (slot < 0) continue;
       this.emitter()?.dead(id);
-      this.rt.release(this.forget(named, slot), true);
-      this.deadEarly.add(id);
+      this.rt.release(this.forget(named, slot), true, false, true);
+      this.deadEarly.set(id, a);
     }
   }
 
@@ -514,6 +522,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     if ((r.kind === RecordKind.Alloc && !sequencer.isSettype(r.stack)) || r.kind === RecordKind.GC) this.reclaimBound = -1;
     if (sweepone || r.kind === RecordKind.GC) this.sweeponeSeenLine = r.line;
     this.countRecord(r);
+    if (r.kind === RecordKind.GC && this.options.gc === "pacer") this.loggedCollection(r);
     this.afterEvent();
   }
 
@@ -594,9 +603,32 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     }
     // A collection this allocation starts belongs to its line.
     this.line = r.line;
+    const pacer = this.options.gc === "pacer";
+    const numgc = rt.mstats.numgc;
+    if (pacer) this.followSchedule(r);
     const addr = rt.mallocgc(r.size, typ, this.loggedFlags(r.size) | noInvokeGC, r.stack, settype);
+    if (pacer && rt.mstats.numgc !== numgc) this.emulatedTrigger = { goroutine: r.goroutine };
     this.remember(r.id, { addr, size: r.size, tiny: false, stack: r.stack });
     this.checkAddress(r.line, r.address, addr);
+  }
+
+  /**
+   * Pacer: the log's sweeper evidence guides the emulated refill walks only while the
+   * emulated cycle is the log's: as many collections as the log has shown, every one
+   * started where the log's did. Another allocation of the goroutine that started an
+   * emulated collection before the log shows one means the real trigger came later.
+   */
+  private followSchedule(r: HeldRecord): void {
+    if (this.emulatedTrigger !== null && this.emulatedTrigger.goroutine === r.goroutine) this.scheduleAligned = false;
+    this.rt.logGuidedSweep = this.scheduleAligned && this.rt.mstats.numgc === this.counts.gcs;
+  }
+
+  /** Pacer: the log shows a collection; it must be the one the emulation started (or runtime.GC's). */
+  private loggedCollection(r: TraceRecord): void {
+    if (r.forced) return;
+    const started = this.emulatedTrigger;
+    this.emulatedTrigger = null;
+    if (started === null || started.goroutine !== r.goroutine || this.rt.mstats.numgc !== this.counts.gcs) this.scheduleAligned = false;
   }
 
   /**
@@ -644,7 +676,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   freeLogged(id: string, explicit: boolean, line: number, afterMark = false, origin = FreeOrigin.Unknown): void {
     this.line = line;
-    if (this.deadEarly.delete(id)) return;
+    const early = this.deadEarly.get(id);
+    if (early !== undefined) {
+      this.deadEarly.delete(id);
+      this.rt.logShowsFree(early, origin === FreeOrigin.CacheSpan);
+      return;
+    }
     const named = this.named!;
     const slot = named.find(id);
     if (slot < 0) {
@@ -696,7 +733,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   addressOf(id: string): number {
     const named = this.named!;
     const slot = named.find(id);
-    return slot < 0 ? -1 : named.addr[slot]!;
+    // An object the pacer made dead early still holds its slot until a sweep frees it.
+    return slot < 0 ? (this.deadEarly.get(id) ?? -1) : named.addr[slot]!;
   }
 
   checkAddress(line: number, logged: number, emulated: number): void {

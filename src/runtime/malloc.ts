@@ -135,7 +135,12 @@ export class Runtime {
   readonly printed: string[] = [];
   /** Index of the P (mcache) the current event runs on. */
   currentP = 0;
-  readonly logGuidedSweep: boolean;
+  /**
+   * Replaying a log whose collection cycle is the emulation's: refill walks follow the log's
+   * evidence (mcentral.ts logWalk). A pacer replay turns it off once its collections part
+   * from the log's, whose evidence then describes another cycle.
+   */
+  logGuidedSweep: boolean;
   /** Replaying a log (logGuidedSweep): what the log says ahead of the current record. */
   logEvidence: LogSweepEvidence | null = null;
   /** gc's parallel-for descriptor, once the first collection allocated it (0 before). */
@@ -441,8 +446,9 @@ export class Runtime {
    * mark (a log's tracefree) makes it garbage for the pending sweep. False (and nothing
    * changes) when v is not in a live object, e.g. a tiny block freed explicitly.
    * `freedByRefill`: the log printed its free from MCentral_CacheSpan (ObjFlag.FreedByRefill).
+   * `unshown`: the log has not printed its free yet (ObjFlag.Unshown, see logShowsFree).
    */
-  release(v: number, afterMark = true, freedByRefill = false): boolean {
+  release(v: number, afterMark = true, freedByRefill = false, unshown = false): boolean {
     const heap = this.mheap;
     const sp = heap.spans;
     const s = heap.lookup(v);
@@ -455,7 +461,23 @@ export class Runtime {
       sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Keep;
     }
     if (freedByRefill) sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.FreedByRefill;
+    if (unshown && pins[i] === 0) sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Unshown;
     return true;
+  }
+
+  /**
+   * The log now prints the free of an object released earlier (`unshown`), from a refill's
+   * walk (MCentral_CacheSpan) or not: the walk rules (mcentral.ts logWalk) may count it, if
+   * no sweep has reclaimed it yet.
+   */
+  logShowsFree(v: number, byRefill: boolean): void {
+    const heap = this.mheap;
+    const s = heap.lookupMaybe(v);
+    if (s === -1 || heap.spans.state[s] !== MSpanState.InUse) return;
+    const i = this.objectIndex(s, v);
+    const flags = heap.spans.objFlags[s]!;
+    if ((flags[i]! & ObjFlag.Allocated) === 0 || heap.spans.objPins[s]![i] !== 0) return;
+    flags[i] = (flags[i]! & ~ObjFlag.Unshown) | (byRefill ? ObjFlag.FreedByRefill : 0);
   }
 
   /** A runtime-internal block (type table) is no longer referenced. */

@@ -122,7 +122,7 @@ export class MCentral {
     const want = byRefill ? ObjFlag.FreedByRefill : 0;
     for (let i = 0; i < sp.nelems[t]!; i++) {
       const f = flags[i]!;
-      if (isGarbage(f, pins[i]!) && (f & ObjFlag.FreedByRefill) === want) return true;
+      if (isGarbage(f, pins[i]!) && (f & ObjFlag.Unshown) === 0 && (f & ObjFlag.FreedByRefill) === want) return true;
     }
     return false;
   }

@@ -63,6 +63,11 @@ export const enum ObjFlag {
    * reaches its span (any other dead object is swept by someone else, see mcentral.ts).
    */
   FreedByRefill = 16,
+  /**
+   * Pacer replay of a log: released at the collection that found it dead, before the log
+   * shows its free; the walk rules (mcentral.ts logWalk) count only garbage the log has shown.
+   */
+  Unshown = 32,
 }
 
 /** A special record (spec §10.4): offset from the span start, kind, profile bucket id. */

@@ -92,7 +92,7 @@ describe.skipIf(!existsSync(join(oracle, "corpus")))("exact replay of the go1.3.
     ["corpus/go1.3.3-amd64", "amd64", "std_fmt", false],
   ];
   for (const [dir, arch, prog, memstats] of runs) {
-    it(`${dir.split("/")[1]} ${prog}: 100% addresses, the log's tracealloc order${memstats ? ", MemStats at MEMSTATS_SNAPSHOT" : ""}`, async () => {
+    it(`${dir.split("/")[1]} ${prog}: 100% addresses, the log's tracealloc order${memstats ? ", MemStats at MEMSTATS_SNAPSHOT" : ""}; the pacer's collections are the log's`, async () => {
       const file = log(dir, prog);
       const chunks: string[] = [];
       const { report } = await replay(file, { arch, gc: "log" }, allocFreeTrace((t) => chunks.push(...traceallocs(t))));
@@ -103,6 +103,11 @@ describe.skipIf(!existsSync(join(oracle, "corpus")))("exact replay of the go1.3.
       expect(report.fidelity!.allocs).toBe(logged.length);
       expect(chunks.length).toBe(logged.length);
       expect(chunks.findIndex((t, i) => t !== logged[i])).toBe(-1);
+      // The pacer alone starts the same collections at the same allocations, and with the
+      // log's sweeper evidence (while its cycles are the log's) every address follows.
+      const paced = (await replay(file, { arch, gc: "pacer" })).report;
+      expect(paced.fidelity!.firstDivergence).toBeNull();
+      expect(paced.memstats.NumGC).toBe(report.memstats.NumGC);
       if (!memstats) return;
       const at = (await replay(file, { arch, gc: "log", until: "MEMSTATS_SNAPSHOT" })).report;
       const want = JSON.parse(readFileSync(join(oracle, dir, `${prog}.allocfreetrace.memstats.json`), "utf8"));
