@@ -5,7 +5,7 @@
 
 import { Runtime, type RuntimeOptions } from "./malloc.js";
 
-export { Runtime, sizeToClass, FlagTypesFromLog, FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero, TypeTableFlags } from "./malloc.js";
+export { Runtime, FlagTypesFromLog, FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero, TypeTableFlags } from "./malloc.js";
 export type { RuntimeOptions } from "./malloc.js";
 export { ARCHES, ARCH_NAMES, reservationEnd32, type Arch, type ArchName } from "./arena.js";
 export { RuntimeThrow } from "./throw.js";
@@ -15,7 +15,7 @@ export { bgsweep } from "./mgcsweep.js";
 export { toMemStats, VisibleSizeClasses, type MemStats, type BySizeEntry } from "./mstats.js";
 export { InternalAlloc, RuntimeStack, runtimeStackName, SweepOrigin, type RuntimeObserver } from "./observer.js";
 export { MSpanState, ObjFlag } from "./mheap.js";
-export { MaxSmallSize } from "./msize.js";
+export { MaxSmallSize, sizeToClass } from "./msize.js";
 export { NumSizeClasses, class_to_size, class_to_allocnpages, class_to_nobj } from "./sizeclasses.js";
 export { initSizes, sizeClassRows, type SizeClassRow, type SizeTables } from "./msize.js";
 export { DefaultMemProfileRate, FastrandSeedBase, fastrandStep, type MemProfileRecord } from "./mprof.js";

@@ -36,21 +36,13 @@ import { ARCHES, Arena, OSMemory, roundUp, type Arch, type ArchName } from "./ar
 import { PersistentAlloc } from "./mfixalloc.js";
 import { MCache } from "./mcache.js";
 import { GC, GCForce } from "./mgc.js";
-import {
-  KindSpecialFinalizer,
-  KindSpecialProfile,
-  MHeap,
-  MSpanState,
-  MTypes,
-  ObjFlag,
-  type Special,
-} from "./mheap.js";
+import { KindSpecialFinalizer, KindSpecialProfile, MHeap, MSpanState, MTypes, ObjFlag, addspecial, freeallspecials, removespecial } from "./mheap.js";
 import { ensureSwept } from "./mgcsweep.js";
 import { DefaultMemProfileRate, FastrandSeedBase, MProf } from "./mprof.js";
-import { MaxSmallSize, PageSize, TinySize, TinySizeClass } from "./msize.js";
-import { MStats, toMemStats, type MemStats } from "./mstats.js";
+import { MaxSmallSize, PageSize, TinySize, TinySizeClass, sizeToClass } from "./msize.js";
+import { MStats, toMemStats, updatememstats, type MemStats } from "./mstats.js";
 import { InternalAlloc, RuntimeStack, SweepOrigin, type RuntimeObserver } from "./observer.js";
-import { class_to_size, size_to_class128, size_to_class8 } from "./sizeclasses.js";
+import { class_to_size } from "./sizeclasses.js";
 import { RuntimeThrow, hex } from "./throw.js";
 
 export const FlagNoScan = 1;
@@ -93,11 +85,6 @@ export interface RuntimeOptions {
   observer?: RuntimeObserver | null;
 }
 
-/** SizeToClass (spec §2.2). */
-export function sizeToClass(size: number): number {
-  if (size <= 1016) return size_to_class8[(size + 7) >> 3]!;
-  return size_to_class128[(size - 1024 + 127) >> 7]!;
-}
 
 /**
  * What a log shows of the rest of the current collection cycle (replay/golog-lookahead.ts),
@@ -513,7 +500,7 @@ export class Runtime {
     this.observer?.tracefree(v, size, SweepOrigin.Explicit);
     ensureSwept(this, s);
     const i = this.objectIndex(s, v);
-    this.freeSpecials(s, i * size, size);
+    freeallspecials(this, s, i * size, size);
     sp.objFlags[s]![i] = 0;
     sp.objPins[s]![i] = 0;
     // A freed efence object's span stays in use: ReadMemStats keeps counting it.
@@ -537,75 +524,11 @@ export class Runtime {
     }
   }
 
-  // --- specials (spec §10.4, §11.8) ------------------------------------------------------
-
-  private specialsOf(s: number): Special[] {
-    const sp = this.mheap.spans;
-    let list = sp.specials[s];
-    if (!list) {
-      list = [];
-      sp.specials[s] = list;
-    }
-    return list;
-  }
-
-  /** addspecial: false if a record of that kind exists at that offset. */
-  private addSpecial(v: number, kind: 1 | 2, bucket: number): boolean {
-    const s = this.mheap.lookupMaybe(v);
-    if (s === -1) throw new RuntimeThrow("addspecial on invalid pointer");
-    ensureSwept(this, s);
-    const offset = v - this.mheap.spans.base(s);
-    const list = this.specialsOf(s);
-    let at = 0;
-    while (at < list.length && (list[at]!.offset < offset || (list[at]!.offset === offset && list[at]!.kind < kind))) at++;
-    if (at < list.length && list[at]!.offset === offset && list[at]!.kind === kind) return false;
-    (kind === KindSpecialFinalizer ? this.mheap.specialfinalizeralloc : this.mheap.specialprofilealloc).alloc();
-    list.splice(at, 0, { offset, kind, bucket });
-    return true;
-  }
-
-  /** removespecial: true if a record was removed. */
-  private removeSpecial(v: number, kind: 1 | 2): boolean {
-    const s = this.mheap.lookupMaybe(v);
-    if (s === -1) throw new RuntimeThrow("removespecial on invalid pointer");
-    ensureSwept(this, s);
-    const offset = v - this.mheap.spans.base(s);
-    const list = this.mheap.spans.specials[s];
-    if (!list) return false;
-    const at = list.findIndex((r) => r.offset === offset && r.kind === kind);
-    if (at < 0) return false;
-    list.splice(at, 1);
-    (kind === KindSpecialFinalizer ? this.mheap.specialfinalizeralloc : this.mheap.specialprofilealloc).free(0);
-    if (list.length === 0) this.mheap.spans.specials[s] = null;
-    return true;
-  }
-
-  /** freeallspecials for an explicitly freed object at span offset [off, off+size). */
-  private freeSpecials(s: number, off: number, size: number): void {
-    const sp = this.mheap.spans;
-    const list = sp.specials[s];
-    if (!list) return;
-    for (let i = 0; i < list.length; ) {
-      const rec = list[i]!;
-      if (rec.offset < off || rec.offset >= off + size) {
-        i++;
-        continue;
-      }
-      list.splice(i, 1);
-      if (rec.kind === KindSpecialFinalizer) {
-        this.mheap.specialfinalizeralloc.free(0);
-        this.gc.queueFinalizer();
-        throw new RuntimeThrow("can't explicitly free an object with a finalizer");
-      }
-      this.mheap.specialprofilealloc.free(0);
-      this.prof.free(rec.bucket, size, true);
-    }
-    if (list.length === 0) sp.specials[s] = null;
-  }
+  // --- specials: the records live in mheap.ts (mheap.c addspecial, removespecial) ------------
 
   /** setprofilebucket: tag a sampled object with its bucket. */
   setProfileBucket(v: number, bucket: number): void {
-    if (!this.addSpecial(v, KindSpecialProfile, bucket)) throw new RuntimeThrow("setprofilebucket: profile already set");
+    if (!addspecial(this, v, KindSpecialProfile, bucket)) throw new RuntimeThrow("setprofilebucket: profile already set");
   }
 
   /**
@@ -622,63 +545,21 @@ export class Runtime {
         ]);
       }
     }
-    if (!this.addSpecial(v, KindSpecialFinalizer, -1)) {
+    if (!addspecial(this, v, KindSpecialFinalizer, -1)) {
       throw new RuntimeThrow("runtime.SetFinalizer", ["runtime.SetFinalizer: finalizer already set"]);
     }
   }
 
   /** runtime.SetFinalizer(obj, nil): removing a finalizer that is not set is fine. */
   removeFinalizer(v: number): void {
-    this.removeSpecial(v, KindSpecialFinalizer);
+    removespecial(this, v, KindSpecialFinalizer);
   }
 
-  // --- statistics (spec §11.9) -----------------------------------------------------------
+  // --- statistics ---------------------------------------------------------------------------
 
-  /** updatememstats: flush every cache and recompute the stale statistics. */
+  /** updatememstats (mstats.ts): flush every cache and recompute the stale statistics. */
   updatememstats(): { nmalloc: number; nfree: number } {
-    const st = this.mstats;
-    const heap = this.mheap;
-    const sp = heap.spans;
-    st.stacks_inuse = 0;
-    st.mcache_inuse = heap.cachealloc.inuse;
-    st.mspan_inuse = heap.spanalloc.inuse;
-    st.sys = st.sumSys();
-    st.by_size_nmalloc.fill(0);
-    st.by_size_nfree.fill(0);
-    for (const c of this.mcaches) c.releaseAll();
-    for (const c of this.mcaches) c.purgeCachedStats();
-    let alloc = 0;
-    let nmalloc = 0;
-    for (let i = 0; i < heap.nspan; i++) {
-      const s = heap.spanId(i);
-      if (sp.state[s] !== MSpanState.InUse) continue;
-      const cl = sp.sizeclass[s]!;
-      if (cl === 0) {
-        nmalloc++;
-        alloc += sp.elemsize[s]!;
-      } else {
-        nmalloc += sp.ref[s]!;
-        st.by_size_nmalloc[cl] = st.by_size_nmalloc[cl]! + sp.ref[s]!;
-        alloc += sp.ref[s]! * sp.elemsize[s]!;
-      }
-    }
-    let nfree = heap.nlargefree;
-    let smallfree = 0;
-    for (let i = 0; i < heap.nsmallfree.length; i++) {
-      const n = heap.nsmallfree[i]!;
-      nfree += n;
-      st.by_size_nfree[i] = n;
-      st.by_size_nmalloc[i] = st.by_size_nmalloc[i]! + n;
-      smallfree += n * class_to_size[i]!;
-    }
-    nmalloc += nfree;
-    st.alloc = alloc;
-    st.nmalloc = nmalloc;
-    st.nfree = nfree;
-    st.total_alloc = alloc + heap.largefree + smallfree;
-    st.heap_alloc = alloc;
-    st.heap_objects = nmalloc - nfree;
-    return { nmalloc, nfree };
+    return updatememstats(this);
   }
 
   /** runtime.ReadMemStats. Flushes every mcache, which changes later allocation addresses. */

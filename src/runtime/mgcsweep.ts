@@ -14,11 +14,8 @@
 // resurrected it). Within one span, objects are freed in ascending address order.
 
 import type { Runtime } from "./malloc.js";
-import { KindSpecialFinalizer, MaxMHeapList, MSpanState, ObjFlag } from "./mheap.js";
+import { MaxMHeapList, MSpanState, ObjFlag, freespecial } from "./mheap.js";
 import { SweepOrigin } from "./observer.js";
-
-/** Scratch for the ascending chain of freed objects of one span (at most 1024). */
-const freedScratch = new Uint16Array(1024);
 
 /**
  * An object the pending sweep frees: allocated, not NoGC, not kept by the last mark (Keep),
@@ -52,14 +49,8 @@ export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean 
         continue;
       }
       specials.splice(i, 1);
-      if (rec.kind === KindSpecialFinalizer) {
-        heap.specialfinalizeralloc.free(0);
-        flags[obj] = f | ObjFlag.Keep;
-        rt.gc.queueFinalizer();
-      } else {
-        heap.specialprofilealloc.free(0);
-        rt.prof.free(rec.bucket, size, false);
-      }
+      // A finalizer resurrects the object until its finalizer has run.
+      if (!freespecial(rt, rec, size, false)) flags[obj] = f | ObjFlag.Keep;
     }
     if (specials.length === 0) sp.specials[s] = null;
   }
@@ -91,7 +82,7 @@ export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean 
         if (types.words) types.words[i] = 0;
         else types.index[i] = 0;
       }
-      freedScratch[nfree++] = i;
+      heap.freedScratch[nfree++] = i;
     }
   }
   if (cl === 0) {
@@ -105,7 +96,7 @@ export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean 
   c.local_nsmallfree[cl] = c.local_nsmallfree[cl]! + nfree;
   c.local_cachealloc -= nfree * size;
   rt.mstats.next_gc -= Math.floor((nfree * size * (gcpercent + 100)) / 100);
-  return heap.central[cl]!.freeSpan(s, freedScratch, nfree);
+  return heap.central[cl]!.freeSpan(s, heap.freedScratch, nfree);
 }
 
 /** sweepone: sweep the next unswept span of the snapshot; its pages if it went to the heap, 0, or -1 when done. */

@@ -20,10 +20,10 @@
 import { Arena, HeapAllocChunk, roundUp } from "./arena.js";
 import { FixAlloc } from "./mfixalloc.js";
 import { MCentral } from "./mcentral.js";
-import { MaxSmallSize, PageSize } from "./msize.js";
+import { MaxSmallSize, PageSize, sizeToClass } from "./msize.js";
 import { NumSizeClasses, class_to_size } from "./sizeclasses.js";
-import { sizeToClass, type Runtime } from "./malloc.js";
-import { reclaim } from "./mgcsweep.js";
+import type { Runtime } from "./malloc.js";
+import { ensureSwept, reclaim } from "./mgcsweep.js";
 import { RuntimeThrow } from "./throw.js";
 import { grown } from "../typed-arrays.js";
 
@@ -256,6 +256,8 @@ export class MHeap {
 
   readonly spanalloc: FixAlloc;
   readonly cachealloc: FixAlloc;
+  /** MSpan_Sweep's scratch: the ascending chain of one span's freed objects (at most 1024). */
+  readonly freedScratch = new Uint16Array(1024);
   readonly specialfinalizeralloc: FixAlloc;
   readonly specialprofilealloc: FixAlloc;
 
@@ -622,4 +624,83 @@ export class MHeap {
   spanId(i: number): number {
     return this.firstSpanId + i;
   }
+}
+
+// --- specials (mheap.c addspecial, removespecial, freespecial, freeallspecials) --------------
+//
+// A span's special records (finalizers, profile samples) are kept sorted by offset, then
+// kind; each costs a FixAlloc record (OtherSys). Adding or removing one sweeps the span first
+// (MSpan_EnsureSwept), so that a sweep never sees a record added after its mark.
+
+function fixallocOf(heap: MHeap, kind: 1 | 2): FixAlloc {
+  return kind === KindSpecialFinalizer ? heap.specialfinalizeralloc : heap.specialprofilealloc;
+}
+
+/** addspecial: false if a record of that kind already exists at that offset. */
+export function addspecial(rt: Runtime, v: number, kind: 1 | 2, bucket: number): boolean {
+  const heap = rt.mheap;
+  const s = heap.lookupMaybe(v);
+  if (s === -1) throw new RuntimeThrow("addspecial on invalid pointer");
+  ensureSwept(rt, s);
+  const offset = v - heap.spans.base(s);
+  let list = heap.spans.specials[s];
+  if (!list) {
+    list = [];
+    heap.spans.specials[s] = list;
+  }
+  let at = 0;
+  while (at < list.length && (list[at]!.offset < offset || (list[at]!.offset === offset && list[at]!.kind < kind))) at++;
+  if (at < list.length && list[at]!.offset === offset && list[at]!.kind === kind) return false;
+  fixallocOf(heap, kind).alloc();
+  list.splice(at, 0, { offset, kind, bucket });
+  return true;
+}
+
+/** removespecial: true if a record was removed. */
+export function removespecial(rt: Runtime, v: number, kind: 1 | 2): boolean {
+  const heap = rt.mheap;
+  const s = heap.lookupMaybe(v);
+  if (s === -1) throw new RuntimeThrow("removespecial on invalid pointer");
+  ensureSwept(rt, s);
+  const offset = v - heap.spans.base(s);
+  const list = heap.spans.specials[s];
+  if (!list) return false;
+  const at = list.findIndex((r) => r.offset === offset && r.kind === kind);
+  if (at < 0) return false;
+  list.splice(at, 1);
+  fixallocOf(heap, kind).free(0);
+  if (list.length === 0) heap.spans.specials[s] = null;
+  return true;
+}
+
+/**
+ * freespecial: the record of an object being freed (`freed`: explicitly, not by a sweep) is
+ * released. A finalizer queues the object for the finalizer goroutine and returns false: the
+ * object must live on (the sweep keeps it). A profile record tells the profiler.
+ */
+export function freespecial(rt: Runtime, rec: Special, size: number, freed: boolean): boolean {
+  fixallocOf(rt.mheap, rec.kind).free(0);
+  if (rec.kind === KindSpecialFinalizer) {
+    rt.gc.queueFinalizer();
+    return false;
+  }
+  rt.prof.free(rec.bucket, size, freed);
+  return true;
+}
+
+/** freeallspecials: an object at span offset [off, off+size) is freed explicitly (runtime.free). */
+export function freeallspecials(rt: Runtime, s: number, off: number, size: number): void {
+  const sp = rt.mheap.spans;
+  const list = sp.specials[s];
+  if (!list) return;
+  for (let i = 0; i < list.length; ) {
+    const rec = list[i]!;
+    if (rec.offset < off || rec.offset >= off + size) {
+      i++;
+      continue;
+    }
+    list.splice(i, 1);
+    if (!freespecial(rt, rec, size, true)) throw new RuntimeThrow("can't explicitly free an object with a finalizer");
+  }
+  if (list.length === 0) sp.specials[s] = null;
 }

@@ -9,6 +9,8 @@
 // that needs the same pages *and* yields the same object count as the previous class widens
 // that class instead of opening a new one. The table does not depend on the pointer size.
 
+import { size_to_class128, size_to_class8 } from "./sizeclasses.js";
+
 export const PageShift = 13;
 export const PageSize = 1 << PageShift;
 export const MaxSmallSize = 32768;
@@ -107,4 +109,10 @@ export function sizeClassRows(t: SizeTables): SizeClassRow[] {
     });
   }
   return rows;
+}
+
+/** msize.c runtime·SizeToClass: the class of a small request, from the generated tables. */
+export function sizeToClass(size: number): number {
+  if (size <= 1016) return size_to_class8[(size + 7) >> 3]!;
+  return size_to_class128[(size - 1024 + 127) >> 7]!;
 }

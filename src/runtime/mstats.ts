@@ -8,6 +8,8 @@
 //   HeapAlloc == Alloc, HeapObjects == Mallocs - Frees, HeapIdle + HeapInuse == HeapSys.
 
 import { NumSizeClasses, class_to_size } from "./sizeclasses.js";
+import type { Runtime } from "./malloc.js";
+import { MSpanState } from "./mheap.js";
 
 /** Go's MemStats shows only the first 61 by_size entries (ReadMemStats copies a prefix). */
 export const VisibleSizeClasses = 61;
@@ -185,4 +187,54 @@ export function toMemStats(s: MStats): MemStats {
     DebugGC: s.debuggc,
     BySize: bySize,
   };
+}
+
+/**
+ * mgc0.c updatememstats: flush every mcache (as runtime.ReadMemStats does, changing later
+ * allocation addresses) and recompute the statistics the allocator keeps stale.
+ */
+export function updatememstats(rt: Runtime): { nmalloc: number; nfree: number } {
+  const st = rt.mstats;
+  const heap = rt.mheap;
+  const sp = heap.spans;
+  st.stacks_inuse = 0;
+  st.mcache_inuse = heap.cachealloc.inuse;
+  st.mspan_inuse = heap.spanalloc.inuse;
+  st.sys = st.sumSys();
+  st.by_size_nmalloc.fill(0);
+  st.by_size_nfree.fill(0);
+  for (const c of rt.mcaches) c.releaseAll();
+  for (const c of rt.mcaches) c.purgeCachedStats();
+  let alloc = 0;
+  let nmalloc = 0;
+  for (let i = 0; i < heap.nspan; i++) {
+    const s = heap.spanId(i);
+    if (sp.state[s] !== MSpanState.InUse) continue;
+    const cl = sp.sizeclass[s]!;
+    if (cl === 0) {
+      nmalloc++;
+      alloc += sp.elemsize[s]!;
+    } else {
+      nmalloc += sp.ref[s]!;
+      st.by_size_nmalloc[cl] = st.by_size_nmalloc[cl]! + sp.ref[s]!;
+      alloc += sp.ref[s]! * sp.elemsize[s]!;
+    }
+  }
+  let nfree = heap.nlargefree;
+  let smallfree = 0;
+  for (let i = 0; i < heap.nsmallfree.length; i++) {
+    const n = heap.nsmallfree[i]!;
+    nfree += n;
+    st.by_size_nfree[i] = n;
+    st.by_size_nmalloc[i] = st.by_size_nmalloc[i]! + n;
+    smallfree += n * class_to_size[i]!;
+  }
+  nmalloc += nfree;
+  st.alloc = alloc;
+  st.nmalloc = nmalloc;
+  st.nfree = nfree;
+  st.total_alloc = alloc + heap.largefree + smallfree;
+  st.heap_alloc = alloc;
+  st.heap_objects = nmalloc - nfree;
+  return { nmalloc, nfree };
 }
