@@ -267,7 +267,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         unixEpochNs: options.unixEpochNs,
         // Pacer replays follow the log's evidence while their collections are the log's.
         logGuidedSweep: this.golog,
-        stackDepth: (stack) => (stack < 0 ? 1 : Math.max(1, stacks.frames(stack).length)),
+        stackDepth: (stack) => (stack < 0 ? 1 : Math.max(1, stacks.depth(stack))),
       });
     this.runtime = this.makeRuntime(options.dataEnd);
     const zero = (): PeakPoint => ({ value: 0, event: 0, line: 0 });
