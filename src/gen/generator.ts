@@ -15,7 +15,7 @@
 // bytes, which is never a tiny block). So each pool stays about half full; the old pool starts
 // that way, filled by the trace's first OldSlots/2 events (the program's start-up). A slot's
 // ID names one object at a time and is reused only after that object's `d` or `f`, as
-// trace-format.md allows. Between these events come clock ticks (`t`, every ~1000 events,
+// the native format allows. Between these events come clock ticks (`t`, every ~1000 events,
 // 1–120 ms each, so the scavenger runs too) and forced collections (`gc`, every ~60 000 events).
 //
 // The live set is bounded by the pools, not by the trace length: a 10M-event trace has the

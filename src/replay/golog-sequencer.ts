@@ -1,4 +1,4 @@
-// Putting a Go allocfreetrace log back in the order the runtime did things (spec §15).
+// Putting a Go allocfreetrace log back in the order the runtime did things (docs/exact-replay.md).
 //
 // A log prints some events later or earlier than they happened, and prints frees when a
 // sweep reclaims them, not when the objects died. The sequencer holds back what the log

@@ -1,4 +1,4 @@
-// Heap invariants (spec §16) checked without changing any state.
+// Heap invariants, checked without changing any state (each runtime file names those it owns).
 //
 // See malloc.ts for the overview. checkInvariants walks every span, list and object and
 // throws an InvariantError naming the first broken rule. It costs O(spans + objects), so

@@ -341,7 +341,7 @@ export class Runtime {
     return Math.floor((v - sp.base(s)) / sp.elemsize[s]!);
   }
 
-  // --- type information (spec §9) --------------------------------------------------------
+  // --- type information (malloc.goc settype, gettype) --------------------------------------
 
   private settype(s: number, v: number, typ: number): void {
     const heap = this.mheap;
@@ -479,7 +479,7 @@ export class Runtime {
     return (this.mheap.spans.objFlags[s]![this.objectIndex(s, v)]! & ObjFlag.Allocated) !== 0;
   }
 
-  // --- explicit free (spec §8.4) ---------------------------------------------------------
+  // --- explicit free (malloc.goc runtime·free) ---------------------------------------------
 
   /** mlookup(v): the in-use span holding v, or -1. Counts a lookup. */
   mlookup(v: number): number {

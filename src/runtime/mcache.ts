@@ -4,10 +4,10 @@
 // per class (alloc[cl]) without touching shared state; when that span runs out, Refill
 // gives it back to the MCentral and takes another. The cache also holds the tiny block,
 // objects explicitly freed from spans it does not cache (free[cl], returned in batches) and
-// local statistics that reach MStats only at flush points (spec §7.5): heap_alloc is stale
+// local statistics that reach MStats only at flush points (mcache.c, mgc0.c cachestats): heap_alloc is stale
 // between them, which is what the GC trigger sees.
 //
-// Invariant owned here (spec §16 I13): after a GC every alloc[cl] is the empty span and the
+// Invariant owned here (invariants.ts checks it): after a GC every alloc[cl] is the empty span and the
 // tiny block is empty.
 
 import type { Runtime } from "./malloc.js";

@@ -7,7 +7,7 @@
 // nonempty); a span handed to an mcache moves to the back of empty. CacheSpan sweeps the
 // unswept spans it meets, in list order, before it takes one.
 //
-// Invariant owned here (spec §16 I10): for every in-use small span,
+// Invariant owned here (invariants.ts checks it): for every in-use small span,
 // ref + len(freelist) + len(freebuf) == objects per span.
 
 import { ObjFlag, type MHeap } from "./mheap.js";

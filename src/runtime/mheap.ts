@@ -13,7 +13,7 @@
 // `firstSpanId` are list sentinels; span ids come from the MSpan FixAlloc (LIFO recycling)
 // and their creation order is allspans order, the sweeper's order.
 //
-// Invariants owned here (spec §16 I1–I4): heap_idle + heap_inuse == heap_sys (64-bit);
+// Invariants owned here (invariants.ts checks them): heap_idle + heap_inuse == heap_sys (64-bit);
 // heap_inuse = Σ pages of InUse spans; heap_idle = Σ pages of Free spans; two free spans
 // never touch; a free span of k < 128 pages is on free[k], longer ones on freelarge.
 
@@ -37,7 +37,7 @@ export const enum MSpanState {
   Dead = 3,
 }
 
-/** MTypes compression (spec §9). */
+/** MTypes compression (malloc.h MTypes_*, malloc.goc settype). */
 export const enum MTypes {
   Empty = 0,
   Single = 1,
@@ -70,7 +70,7 @@ export const enum ObjFlag {
   Unshown = 32,
 }
 
-/** A special record (spec §10.4): offset from the span start, kind, profile bucket id. */
+/** A special record (malloc.h Special, mheap.c addspecial): offset from the span start, kind, profile bucket id. */
 export interface Special {
   offset: number;
   kind: 1 | 2;
@@ -79,7 +79,7 @@ export interface Special {
 export const KindSpecialFinalizer = 1;
 export const KindSpecialProfile = 2;
 
-/** Type information of a small span: the Bytes table or the Words array (spec §9). */
+/** Type information of a small span: the Bytes table or the Words array (malloc.h MTypes). */
 export interface SpanTypes {
   /** Bytes: 8 type words, [0] always 0. */
   table: number[];
@@ -314,7 +314,7 @@ export class MHeap {
       const P = this.rt.arch.ptrSize;
       const cap = Math.max(Math.floor(65536 / P), Math.floor((this.nspancap * 3) / 2));
       this.rt.persistent.sysAlloc(cap * P, "other_sys");
-      // The old array is freed unless the sweeper still walks it (spec §3.6).
+      // The old array is freed unless the sweeper still walks it (mgc0.c gc frees the old sweep.spans).
       if (this.nspancap > 0 && this.allspansGeneration !== this.sweepspansGeneration) {
         this.rt.mstats.other_sys -= this.nspancap * P;
       }

@@ -8,7 +8,7 @@
 // option) and 0 elsewhere, 386 included. The bootstrap mcache is made before the seed, so
 // the first eligible allocation is always sampled.
 //
-// Buckets are keyed by (size, stack) and published with a lag (spec §10.3): mallocs and
+// Buckets are keyed by (size, stack) and published with a lag (mprof.goc MProf_GC): mallocs and
 // explicit frees count in recent_*, sweeper frees in prev_*; every MProf_GC folds prev_*
 // into the published counts and moves recent_* to prev_*.
 

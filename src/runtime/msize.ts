@@ -4,7 +4,7 @@
 // generator (scripts/mksizeclasses.ts) writes its result to sizeclasses.ts, which is what the
 // allocator uses, and a unit test recomputes it to catch any drift.
 //
-// The rules (spec §2.1): sizes step by 8, then 16, then size/8 from 128 and 256 from 2048,
+// The rules (msize.c runtime·InitSizes): sizes step by 8, then 16, then size/8 from 128 and 256 from 2048,
 // each size gets the smallest page run whose tail waste is at most 1/8 of the run, and a size
 // that needs the same pages *and* yields the same object count as the previous class widens
 // that class instead of opening a new one. The table does not depend on the pointer size.

@@ -3,7 +3,7 @@
 // See malloc.ts for the overview. Some MStats fields are live (updated as the heap changes)
 // and some are stale: recomputed only by updatememstats (ReadMemStats, gctrace, heap profile).
 // toMemStats is the one place that turns MStats into the exported names; JSON keys come from
-// MemStats only. Identities that hold right after ReadMemStats (spec §16, I5):
+// MemStats only. Identities that hold right after ReadMemStats (invariants.ts checks them):
 //   Sys == HeapSys + StackSys + MSpanSys + MCacheSys + BuckHashSys + GCSys + OtherSys
 //   HeapAlloc == Alloc, HeapObjects == Mallocs - Frees, HeapIdle + HeapInuse == HeapSys.
 
@@ -38,7 +38,7 @@ export class MStats {
   /** Stale: nlargefree + Σ nsmallfree. */
   nfree = 0;
 
-  /** Live, but small allocations reach it only when a cache is flushed (spec §7.5, §18.1). */
+  /** Live, but small allocations reach it only when a cache is flushed (mcache.c MCache_Refill, mgc0.c cachestats). */
   heap_alloc = 0;
   /** Arena bytes mapped; never decreases. */
   heap_sys = 0;

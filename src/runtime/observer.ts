@@ -1,12 +1,12 @@
 // Observer: what the emulated runtime would print with GODEBUG=allocfreetrace=1.
 //
 // See malloc.ts for the overview. The runtime calls these hooks at the exact points where
-// tracealloc, tracefree and tracegc run (spec §8.2 step 7, §8.4 step 4, §11.3 step 1 and
-// §11.4 step 4), so an observer sees records in the runtime's own order, including the
+// tracealloc, tracefree and tracegc run (malloc.goc mallocgc and runtime·free,
+// mgc0.c MSpan_Sweep and gc), so an observer sees records in the runtime's own order, including the
 // type-table allocations and the sweep frees. Reports and replays subscribe; the runtime
 // never formats text itself.
 
-/** Which code path printed a tracefree (spec §15.3). */
+/** Which code path printed a tracefree (read off its traceback in a log, see trace/golog.ts). */
 export const enum SweepOrigin {
   /** `runtime.free` / `__go_free`. */
   Explicit = 0,
@@ -26,7 +26,7 @@ export const enum SweepOrigin {
 export const enum InternalAlloc {
   /** An allocation the trace asked for. */
   None = 0,
-  /** settype's Bytes or Words table (spec §9). */
+  /** settype's Bytes or Words table (malloc.goc settype). */
   TypeTable = 1,
   /** gc's parallel-for descriptor, on the first collection. */
   ParFor = 2,

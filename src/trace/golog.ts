@@ -1,4 +1,4 @@
-// Reader for Go runtime `GODEBUG=allocfreetrace=1` logs (allocator.md §13.1–§13.2): gc Go 1.3/1.4,
+// Reader for Go runtime `GODEBUG=allocfreetrace=1` logs (as go1.3.3 malloc.goc runtime·tracealloc/tracefree and mgc0.c runtime·tracegc print them): gc Go 1.3/1.4,
 // gccgo, and modern gc (1.5–1.21) forms, interleaved with whatever else the program printed.
 //
 // A record is a `tracealloc(...)` / `tracefree(...)` / `tracegc()` line, a goroutine header and a

@@ -43,7 +43,7 @@ export const enum MallocFlag {
 }
 
 /**
- * Where a golog `tracefree` came from, read off its traceback (spec §13.1, §15.3).
+ * Where a golog `tracefree` came from, read off its traceback (golog.ts ORIGIN_BY_FRAME).
  * Native `d` records use Unknown.
  */
 export const enum FreeOrigin {
