@@ -17,6 +17,7 @@
 
 import { grown } from "../typed-arrays.js";
 import { FreeOrigin, newRecord, RecordKind, TypeKind, type TraceRecord } from "../trace/record.js";
+import { hex } from "../hex.js";
 
 /** Records held at most: past that the oldest is applied, seeing only MaxHeld records ahead. */
 const MaxHeld = 1 << 18;
@@ -86,7 +87,7 @@ class HeldRecords {
     r.freeOSMemory = (bits & FreeOSMemory) !== 0;
     r.line = this.line[i]!;
     r.address = this.address[i]!;
-    r.id = r.address >= 0 ? "0x" + r.address.toString(16) : "";
+    r.id = r.address >= 0 ? hex(r.address) : "";
     r.size = this.size[i]!;
     r.stack = this.stack[i]!;
     r.sweepSite = this.sweepSite[i]!;

@@ -50,6 +50,7 @@ import { GologLookahead, isSweeponeFree } from "./golog-lookahead.js";
 import type { LogProfile } from "../trace/golog-profile.js";
 import { resolveSchedule, type ReplayOptions, type ResolvedReplayOptions, type Schedule } from "./options.js";
 import { inferDataEnd, runPrologue, startUpCandidates, type PrologueAlloc, type StartUp } from "./prologue.js";
+import { hex } from "../hex.js";
 
 /** Allocations of a log replayed under each start-up candidate to choose between them. */
 const StartUpProbeAllocs = 256;
@@ -361,7 +362,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.prologue = [];
     for (const o of runPrologue(this.runtime, s.kind, s.argc, s.envc)) {
       // A zero-size object is runtime.zerobase, outside the heap: no log can name it.
-      const key = o.addr === this.runtime.zerobase ? null : "0x" + o.addr.toString(16);
+      const key = o.addr === this.runtime.zerobase ? null : hex(o.addr);
       if (key !== null) this.remember(key, { addr: o.addr, size: o.size, tiny: false, stack: RuntimeStack.StartUp });
       this.prologue.push({ key, alloc: o.alloc });
     }
@@ -499,7 +500,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private deadAtLoggedCollection(addrs: number[]): void {
     const named = this.named!;
     for (const a of addrs) {
-      const id = "0x" + a.toString(16);
+      const id = hex(a);
       const slot = named.find(id);
       if (slot < 0) continue;
       this.emitter()?.dead(id);
@@ -542,7 +543,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private bgsweepPosition(): number {
     const lookahead = this.lookahead!;
     const addr = lookahead.nextSweeponeFree();
-    const upper = addr < 0 ? -1 : this.spanIndexOf("0x" + addr.toString(16));
+    const upper = addr < 0 ? -1 : this.spanIndexOf(hex(addr));
     if (upper < 0) return this.reclaimBound;
     // Between the last sweep the log showed (the emulation's sweepone index) and the next,
     // the background sweeper is taken to advance at a steady pace: one span per scheduling
@@ -724,9 +725,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     const events = this.emitter();
     if (events !== null) {
       events.free(id);
-      events.alloc("0x" + loggedUpper.toString(16), size - half, FlagNoScan | FlagNoProfiling | FlagNoInvokeGC, stack, null, TypeKind.Single);
+      events.alloc(hex(loggedUpper), size - half, FlagNoScan | FlagNoProfiling | FlagNoInvokeGC, stack, null, TypeKind.Single);
     }
-    this.remember("0x" + loggedUpper.toString(16), { addr: upper, size: size - half, tiny: false, stack });
+    this.remember(hex(loggedUpper), { addr: upper, size: size - half, tiny: false, stack });
     rt.free(addr);
   }
 

@@ -13,6 +13,7 @@
 
 import { PageSize } from "./msize.js";
 import type { MStats, SysStat } from "./mstats.js";
+import { hex } from "../hex.js";
 
 export type ArchName = "amd64" | "arm64" | "386" | "arm";
 export const ARCH_NAMES: readonly ArchName[] = ["amd64", "arm64", "386", "arm"];
@@ -215,8 +216,8 @@ export class Arena {
     this.stats.heap_sys += pSize;
     if (p < this.arena_start || p + pSize - this.arena_start >= MaxArena32) {
       this.printed.push(
-        `runtime: memory allocated by OS (0x${p.toString(16)}) not in usable range ` +
-          `[0x${this.arena_start.toString(16)},0x${(this.arena_start + MaxArena32).toString(16)})`,
+        `runtime: memory allocated by OS (${hex(p)}) not in usable range ` +
+          `[${hex(this.arena_start)},${hex(this.arena_start + MaxArena32)})`,
       );
       this.stats.heap_sys -= pSize;
       return null;

@@ -10,6 +10,7 @@ import type { Runtime } from "./malloc.js";
 import { MaxMHeapList, MSpanState, ObjFlag } from "./mheap.js";
 import { PageSize } from "./msize.js";
 import { class_to_allocnpages, class_to_nobj, class_to_size, NumSizeClasses } from "./sizeclasses.js";
+import { hex } from "../hex.js";
 
 export class InvariantError extends Error {
   constructor(
@@ -40,7 +41,6 @@ export function checkInvariants(rt: Runtime): void {
   const sp = heap.spans;
   const st = rt.mstats;
   const arena = rt.arena;
-  const hex = (n: number): string => "0x" + n.toString(16);
 
   // I1, I2, I3: page accounting (the 32-bit SysAlloc fallback leaves holes and slack).
   const exact = arena.contiguous;

@@ -26,6 +26,7 @@ import type { Runtime } from "./malloc.js";
 import { ensureSwept, reclaim } from "./mgcsweep.js";
 import { RuntimeThrow } from "./throw.js";
 import { grown } from "../typed-arrays.js";
+import { hex } from "../hex.js";
 
 export const MaxMHeapList = 128;
 
@@ -512,7 +513,7 @@ export class MHeap {
     this.dropTypes(s);
     if (sp.state[s] !== MSpanState.InUse || sp.ref[s] !== 0 || sp.sweepgen[s] !== this.sweepgen) {
       throw new RuntimeThrow("MHeap_FreeLocked - invalid free", [
-        `MHeap_FreeLocked - span 0x${sp.base(s).toString(16)} ptr 0x${sp.base(s).toString(16)} ` +
+        `MHeap_FreeLocked - span ${hex(sp.base(s))} ptr ${hex(sp.base(s))} ` +
           `state ${sp.state[s]} ref ${sp.ref[s]} sweepgen ${sp.sweepgen[s]}/${this.sweepgen}`,
       ]);
     }

@@ -17,6 +17,4 @@ export class RuntimeThrow extends Error {
   }
 }
 
-export function hex(n: number): string {
-  return "0x" + n.toString(16);
-}
+export { hex } from "../hex.js";

@@ -31,6 +31,7 @@ import {
   type TraceParser,
   type TraceRecord,
 } from "./record.js";
+import { hex } from "../hex.js";
 
 export interface GologParserOptions {
   /**
@@ -410,7 +411,7 @@ export class GologParser implements TraceParser {
     if (size < 0) this.fail(`bad size "${sizeText}" in: ${text}`);
     this.address = address;
     // A log names objects by address: the canonical text, however the runtime padded it.
-    this.id = "0x" + address.toString(16);
+    this.id = hex(address);
     this.size = size;
   }
 

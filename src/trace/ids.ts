@@ -9,6 +9,7 @@
 // backward-shift deletion: memory follows the live set, probe chains never grow with churn.
 
 import { grown } from "../typed-arrays.js";
+import { hex } from "../hex.js";
 
 /** The key of an ID that is not a canonical number: its bytes are the key. */
 const TEXT_KEY = Number.NaN;
@@ -51,7 +52,7 @@ export function numericIdKey(bytes: Uint8Array, start: number, end: number): num
 
 /** The ID token a numeric key (not NaN) stands for. */
 export function numericIdText(key: number): string {
-  return key >= 0 ? String(key) : "0x" + (-1 - key).toString(16);
+  return key >= 0 ? String(key) : hex(-1 - key);
 }
 
 /** Slot hash of a numeric key: both 32-bit halves mixed, high bits folded down for masking. */
