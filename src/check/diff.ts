@@ -5,7 +5,7 @@
 // sampled has a null on the other. The sites listed are those that moved most (in-use bytes,
 // then allocated bytes), then the biggest, so that an unchanged profile still shows its top.
 
-import type { ProfileSite, Report } from "../report/report.js";
+import type { ProfileFigures, ProfileSite, Report } from "../report/report.js";
 import { FIELDS, type FieldKind } from "./fields.js";
 import { relativeChange } from "./compare.js";
 
@@ -20,7 +20,7 @@ export interface FieldDelta {
   relative: number | null;
 }
 
-export type SiteFigures = Omit<ProfileSite, "stack">;
+export type SiteFigures = ProfileFigures;
 
 export interface SiteDelta {
   stack: string[];

@@ -292,22 +292,33 @@ describe("goalloc replay of the shipped traces", () => {
     const parse = ["main.newRecord", "main.parse", "main.main"];
     const atDefault = checkedReport(replayJson(["traces/profile.trace"]).json).profile;
     expect(atDefault.rate).toBe(524288);
+    // Estimated: ×1/(1−e^(−1048576/524288)) per bucket, truncated, as go tool pprof scales a
+    // legacy heap profile (its -unit=B figures for this profile's text form).
     expect(atDefault.sites.find((site) => site.stack.join(";") === decode.join(";"))).toEqual({
       stack: decode,
+      locations: ["", "", ""],
+      siteFrame: 0,
+      size: 1048576,
       inuseObjects: 2,
       inuseBytes: 2 * 1048576,
       allocObjects: 3,
       allocBytes: 3 * 1048576,
+      estimated: { inuseObjects: 2, inuseBytes: 2425393, allocObjects: 3, allocBytes: 3638089 },
     });
     const everything = checkedReport(replayJson(["traces/profile.trace", "--memprofilerate", "1"]).json).profile;
     expect(everything.rate).toBe(1);
     // 64 records of 20000 B in class 61 (20480 B), the first 32 dropped.
+    // At rate 1 nothing is scaled.
     expect(everything.sites.find((site) => site.stack.join(";") === parse.join(";"))).toEqual({
       stack: parse,
+      locations: ["", "", ""],
+      siteFrame: 0,
+      size: 20480,
       inuseObjects: 32,
       inuseBytes: 32 * 20480,
       allocObjects: 64,
       allocBytes: 64 * 20480,
+      estimated: { inuseObjects: 32, inuseBytes: 32 * 20480, allocObjects: 64, allocBytes: 64 * 20480 },
     });
   });
 
