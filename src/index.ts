@@ -11,6 +11,7 @@ import { baselineFromReport, evaluateCheck, type Baseline, type CheckVerdict } f
 import { compareReports, type Comparison } from "./check/compare.js";
 import { diffReports, type Diff } from "./check/diff.js";
 import { parseTolerance, type Tolerance } from "./check/tolerance.js";
+import { DEFAULT_SITE_DEPTH } from "./report/sites.js";
 
 export { createRuntime, Runtime, RuntimeThrow, checkInvariants } from "./runtime/index.js";
 export type { ArchName, MemStats, RuntimeOptions } from "./runtime/index.js";
@@ -139,10 +140,10 @@ export interface DiffInput {
   options?: Partial<ReplayOptions>;
 }
 
-/** Replay two traces (or one trace under two option sets) and diff the reports. */
-export async function diff(a: DiffInput, b: DiffInput, topSites = 10): Promise<{ diff: Diff; reports: [Report, Report] }> {
+/** Replay two traces (or one trace under two option sets) and diff the reports: `topSites` sites of `siteDepth` frames. */
+export async function diff(a: DiffInput, b: DiffInput, topSites = 10, siteDepth = DEFAULT_SITE_DEPTH): Promise<{ diff: Diff; reports: [Report, Report] }> {
   if (a.trace === "-" && b.trace === "-") throw new TypeError("diff cannot read standard input twice: give the trace as a file");
   const ra = (await replay(a.trace, a.options)).report;
   const rb = (await replay(b.trace, b.options)).report;
-  return { diff: diffReports(ra, rb, topSites), reports: [ra, rb] };
+  return { diff: diffReports(ra, rb, topSites, siteDepth), reports: [ra, rb] };
 }
