@@ -4,19 +4,21 @@ import { ARCHES, initSizes, sizeClassRows, type ArchName, type SizeClassRow } fr
 import { resolveReplayOptions, type ReplayOptions } from "./replay/options.js";
 import { replayFile, type ObserverFactory, type ReplayMonitor, type ReplayOutcome } from "./replay/replay.js";
 import { convertHeader, NativeTraceWriter, type ConvertCounts } from "./replay/convert.js";
-import { buildReport, type Report } from "./report/report.js";
+import { buildReport, type Report, type ReportOptions } from "./report/report.js";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { baselineFromReport, evaluateCheck, type Baseline, type CheckVerdict } from "./check/baseline.js";
 import { compareReports, type Comparison } from "./check/compare.js";
 import { diffReports, type Diff } from "./check/diff.js";
 import { parseTolerance, type Tolerance } from "./check/tolerance.js";
+import { DEFAULT_SITE_DEPTH } from "./report/sites.js";
 
 export { createRuntime, Runtime, RuntimeThrow, checkInvariants } from "./runtime/index.js";
 export type { ArchName, MemStats, RuntimeOptions } from "./runtime/index.js";
 export { defaultReplayOptions, resolveReplayOptions, type ReplayOptions, type GCMode } from "./replay/options.js";
 export type { ReplayOutcome, ReplayError, ReplayObserver, ObserverFactory, ReplayMonitor } from "./replay/replay.js";
-export type { Report } from "./report/report.js";
+export type { Report, ReportOptions } from "./report/report.js";
+export { DEFAULT_SITE_DEPTH, isAllocatorFrame, siteFrameIndex, siteFrames, siteLabel, type SiteFrame } from "./report/sites.js";
 export { allocFreeTrace, AllocFreeTraceWriter, type TextSink } from "./report/allocfreetrace.js";
 export { heapProfile, heapProfileProto, heapProfileText, HEAP_PROFILE_FORMATS, type HeapProfileFormat, type HeapProfileInput } from "./report/pprof.js";
 export { TraceError } from "./trace/record.js";
@@ -33,6 +35,9 @@ export { diffReports, type Diff, type FieldDelta, type SiteDelta } from "./check
 export { benchLine, benchUnitLines, benchmarkName } from "./check/bench.js";
 export { checkMarkdown } from "./report/markdown.js";
 
+/** What watches and tunes a replay, and how its report groups allocation sites (`--depth`, `--top`). */
+export interface ReplayTuning extends ReplayMonitor, ReportOptions {}
+
 export interface ReplayResult {
   report: Report;
   outcome: ReplayOutcome;
@@ -42,9 +47,9 @@ export interface ReplayResult {
  * do not reject: they end the replay early and come back as `report.error` (partial report).
  * `observe` watches the runtime as it replays (e.g. allocFreeTrace(sink)); `monitor.signal`
  * stops it early (Ctrl-C): a partial report, with `outcome.interrupted`. */
-export async function replay(path: string, options: Partial<ReplayOptions> = {}, observe?: ObserverFactory, monitor?: ReplayMonitor): Promise<ReplayResult> {
+export async function replay(path: string, options: Partial<ReplayOptions> = {}, observe?: ObserverFactory, monitor?: ReplayTuning): Promise<ReplayResult> {
   const outcome = await replayFile(path, resolveReplayOptions(options), observe, monitor);
-  return { report: buildReport(outcome), outcome };
+  return { report: buildReport(outcome, { siteDepth: monitor?.siteDepth, topSites: monitor?.topSites }), outcome };
 }
 
 export interface ConvertResult {
@@ -135,10 +140,10 @@ export interface DiffInput {
   options?: Partial<ReplayOptions>;
 }
 
-/** Replay two traces (or one trace under two option sets) and diff the reports. */
-export async function diff(a: DiffInput, b: DiffInput, topSites = 10): Promise<{ diff: Diff; reports: [Report, Report] }> {
+/** Replay two traces (or one trace under two option sets) and diff the reports: `topSites` sites of `siteDepth` frames. */
+export async function diff(a: DiffInput, b: DiffInput, topSites = 10, siteDepth = DEFAULT_SITE_DEPTH): Promise<{ diff: Diff; reports: [Report, Report] }> {
   if (a.trace === "-" && b.trace === "-") throw new TypeError("diff cannot read standard input twice: give the trace as a file");
   const ra = (await replay(a.trace, a.options)).report;
   const rb = (await replay(b.trace, b.options)).report;
-  return { diff: diffReports(ra, rb, topSites), reports: [ra, rb] };
+  return { diff: diffReports(ra, rb, topSites, siteDepth), reports: [ra, rb] };
 }

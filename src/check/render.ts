@@ -9,7 +9,8 @@ import { Chalk, type ChalkInstance } from "chalk";
 import type { ReplayError } from "../replay/replay.js";
 import type { CheckVerdict, FieldResult } from "./baseline.js";
 import { relativeChange, type Comparison } from "./compare.js";
-import type { Diff, SiteFigures } from "./diff.js";
+import type { Diff, SiteDelta, SiteFigures } from "./diff.js";
+import { siteLabel } from "../report/sites.js";
 import { fieldDef, FIELDS, type FieldKind } from "./fields.js";
 import { formatLimit } from "./tolerance.js";
 
@@ -116,6 +117,10 @@ function siteCells(s: SiteFigures | null): [string, string] {
   return s === null ? ["—", "—"] : [s.inuseBytes.toLocaleString("en-US"), s.allocBytes.toLocaleString("en-US")];
 }
 
+function diffSiteLabel(s: SiteDelta): string {
+  return siteLabel(s.stack.map((func, i) => ({ func, location: s.locations[i] ?? "" })));
+}
+
 export function renderDiff(d: Diff, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
   const out: string[] = [];
@@ -136,14 +141,14 @@ export function renderDiff(d: Diff, color: boolean): string {
   out.push(t.toString());
   out.push(`${d.changed} of ${d.fields.length} fields differ`);
   out.push("");
-  out.push(c.bold.underline("Top allocation sites (profile samples, bytes)"));
+  out.push(c.bold.underline("Top allocation sites (sampled profile bytes, as the runtime recorded them)"));
   if (d.sites.length === 0) out.push("no samples on either side");
   else {
     const st = table(["site", "A in-use", "B in-use", "delta in-use", "A alloc", "B alloc", "delta alloc"], c);
     for (const s of d.sites) {
       const [ai, aa] = siteCells(s.a);
       const [bi, ba] = siteCells(s.b);
-      st.push([s.stack.slice(0, 3).join(" < "), ai, bi, formatDelta("bytes", s.deltaInuseBytes), aa, ba, formatDelta("bytes", s.deltaAllocBytes)]);
+      st.push([diffSiteLabel(s), ai, bi, formatDelta("bytes", s.deltaInuseBytes), aa, ba, formatDelta("bytes", s.deltaAllocBytes)]);
     }
     out.push(st.toString());
   }

@@ -5,12 +5,24 @@ import { ARCHES, ARCH_NAMES, parseGOGC, reservationEnd32, type ArchName } from "
 import { UsageError } from "./errors.js";
 import type { ReplayOptions } from "../replay/options.js";
 import { PROLOGUE_KINDS, type PrologueKind } from "../replay/prologue.js";
+import { DEFAULT_SITE_DEPTH } from "../report/sites.js";
 
 /** A non-negative integer in decimal or 0x hex. */
 export function parseInteger(value: string): number {
   const n = /^0x[0-9a-f]+$/i.test(value) ? parseInt(value.slice(2), 16) : /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer (decimal or 0x hex), got "${value}"`);
   return n;
+}
+
+/** --depth: frames shown per allocation site, past the leading allocator frames (report/sites.ts). */
+export function siteDepthOption(): Option {
+  return new Option("--depth <n>", "frames shown per allocation site, past the allocator's own (runtime.mallocgc, makeslice, ...)")
+    .argParser((value) => {
+      const n = parseInteger(value);
+      if (n < 1) throw new InvalidArgumentError(`expected at least 1 frame, got "${value}"`);
+      return n;
+    })
+    .default(DEFAULT_SITE_DEPTH);
 }
 
 function parseGogcOption(value: string): number {

@@ -13,7 +13,8 @@
 
 import { PEAK_NAMES, type ReplayOutcome } from "../replay/replay.js";
 import { buildArenaMap, type ArenaMap, type ArenaMapEntry, type Report } from "./report.js";
-import { bytes, num, pct } from "./table.js";
+import { bytes, num, pct, profileTable } from "./table.js";
+import { siteFrames, siteLabel } from "./sites.js";
 import type { TimelinePoint } from "./timeline.js";
 
 const PageSize = 8192;
@@ -319,7 +320,8 @@ function peaksHtml(r: Report): string {
     return [name, name === "HeapObjects" ? num(p.value) : bytes(p.value), num(p.event), num(p.line), `${bytes(live.liveBytes)} in ${num(live.liveObjects)} objects`];
   });
   const peak = r.peak.HeapInuse;
-  const sites = r.peakSites.HeapInuse.sites.map((s) => [bytes(s.liveBytes), num(s.liveObjects), s.stack.join(" < ")]);
+  const live = r.peakSites.HeapInuse;
+  const sites = live.sites.map((s) => [bytes(s.liveBytes), num(s.liveObjects), siteLabel(siteFrames(s, live.siteDepth))]);
   return (
     tableHtml(["measure", "peak", "event", "line", "referenced by the trace then"], rows) +
     `<h3>Live at the HeapInuse peak (event ${num(peak.event)}, line ${num(peak.line)}), by allocation site</h3>` +
@@ -394,9 +396,11 @@ function memstatsHtml(r: Report): string {
   return tableHtml(["field", "value"], rows);
 }
 
+/** The profile's top sites, as the text report shows them (table.ts, profileTable), at the report's site depth. */
 function profileHtml(r: Report): string {
-  const sites = r.profile.sites.slice(0, 20).map((s) => [bytes(s.inuseBytes), num(s.inuseObjects), bytes(s.allocBytes), num(s.allocObjects), s.stack.join(" < ")]);
-  return sites.length === 0 ? "<p>No profile samples.</p>" : tableHtml(["in-use bytes", "in-use objs", "alloc bytes", "alloc objs", "site (innermost first)"], sites);
+  const t = profileTable(r, 20, r.peakSites.HeapInuse.siteDepth);
+  if (t === null) return "<p>No profile samples.</p>";
+  return `<p class="note">${esc(t.note)}</p>` + tableHtml(t.head.map((h) => h.replace("\n", " ")), t.rows);
 }
 
 const STYLE = `
@@ -440,7 +444,7 @@ export function renderHtml(r: Report, map: ArenaMap): string {
 <section id="fragmentation"><h2>Fragmentation</h2>${fragmentationHtml(r)}</section>
 <section id="arena"><h2>Arena</h2>${arenaMap(map)}</section>
 <section id="memstats"><h2>MemStats</h2>${memstatsHtml(r)}</section>
-<section id="profile"><h2>Top allocation sites (profile: ${num(r.profile.samples)} samples, rate ${num(r.profile.rate)})</h2>${profileHtml(r)}</section>
+<section id="profile"><h2>Top allocation sites (profile: ${num(r.profile.samples)} samples, MemProfileRate ${num(r.profile.rate)})</h2>${profileHtml(r)}</section>
 <footer>goalloc ${esc(r.goalloc)}</footer>
 </body>
 </html>

@@ -229,8 +229,11 @@ class Proto {
   }
 }
 
-/** runtime/pprof's scaleHeapSample: undo the sampling (nothing to undo at rate ≤ 1). */
-function scaleHeapSample(count: number, size: number, rate: number): [number, number] {
+/**
+ * runtime/pprof's scaleHeapSample, which go tool pprof also applies to each record of a legacy
+ * text heap profile (`heap/2·rate` header): undo the sampling (nothing to undo at rate ≤ 1).
+ */
+export function scaleHeapSample(count: number, size: number, rate: number): [number, number] {
   if (count === 0 || size === 0) return [0, 0];
   if (rate <= 1) return [count, size];
   const scale = 1 / (1 - Math.exp(-size / count / rate));

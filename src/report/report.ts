@@ -24,6 +24,8 @@ import {
 } from "../runtime/index.js";
 import { PEAK_NAMES, type Fidelity, type PeakName, type PeakPoint, type ReplayError, type ReplayOutcome, type TraceCounts } from "../replay/replay.js";
 import { VERSION } from "../version.js";
+import { scaleHeapSample } from "./pprof.js";
+import { DEFAULT_SITE_DEPTH, siteFrameIndex, stackSiteKey } from "./sites.js";
 import type { Timeline } from "./timeline.js";
 
 const PageSize = 8192;
@@ -45,12 +47,29 @@ export interface ClassUsage {
   frees: number;
 }
 
-export interface ProfileSite {
-  stack: string[];
+/** A profile's figures for one bucket or site: objects and bytes in use and ever allocated. */
+export interface ProfileFigures {
   inuseObjects: number;
   inuseBytes: number;
   allocObjects: number;
   allocBytes: number;
+}
+
+/**
+ * One bucket of the memory profile (runtime.MemProfile): a stack and an object size, with the
+ * sampled figures as the runtime recorded them and, in `estimated`, those figures scaled as
+ * go tool pprof scales a heap profile of this runtime (pprof.ts, scaleHeapSample).
+ */
+export interface ProfileSite extends ProfileFigures {
+  /** Function names, innermost first. */
+  stack: string[];
+  /** The `file:line` of each frame of `stack` ("" when the trace gives none: native traces). */
+  locations: string[];
+  /** Index in `stack` of the frame that names the site: the first outside the allocator (sites.ts). */
+  siteFrame: number;
+  /** The bucket's object size: a stack has one bucket per size it allocated. */
+  size: number;
+  estimated: ProfileFigures;
 }
 
 /** One size class at the end of the replay (JSON `fragmentation.span.byClass[i]`). */
@@ -133,11 +152,22 @@ export const FRAGMENTATION_DEFINITIONS: Readonly<Record<string, string>> = {
   "johnstoneWilson.jw4": "#4: peak allocator memory over peak live memory, minus 1 (the two peaks may be at different events)",
 };
 
-/** One allocation site live at a peak (JSON `peakSites.NAME.sites[i]`). */
+/**
+ * One allocation site live at a peak (JSON `peakSites.NAME.sites[i]`): the stacks whose frames
+ * from the first outside the allocator on agree over the report's site depth (sites.ts), summed.
+ */
 export interface PeakSite {
+  /**
+   * The whole stack of the site's stack holding the most live bytes: function names, innermost
+   * first, their `file:line` ("" when unknown) and the site's frame, as in ProfileSite.
+   */
   stack: string[];
+  locations: string[];
+  siteFrame: number;
   liveBytes: number;
   liveObjects: number;
+  /** Stacks merged into the site. */
+  stacks: number;
 }
 
 /** What the trace referenced at one peak's event (JSON `peakSites.NAME`). */
@@ -145,12 +175,22 @@ export interface PeakLive {
   /** Totals over every site: requested bytes (logged bytes for Go logs) and objects. */
   liveBytes: number;
   liveObjects: number;
-  /** The PEAK_SITES sites holding the most live bytes, most first. */
+  /** Frames per site past the allocator's (`--depth`): how `sites` are grouped. */
+  siteDepth: number;
+  /** The sites holding the most live bytes, most first: PEAK_SITES, or `--top` if more. */
   sites: PeakSite[];
 }
 
-/** Sites kept per peak in the report. */
+/** Sites kept per peak in the report, at least. */
 export const PEAK_SITES = 10;
+
+/** How a report groups the allocation sites live at its peaks. */
+export interface ReportOptions {
+  /** Frames per site past the allocator's (default DEFAULT_SITE_DEPTH). */
+  siteDepth?: number;
+  /** Sites kept per peak when more than PEAK_SITES. */
+  topSites?: number;
+}
 
 export interface Report {
   goalloc: string;
@@ -218,9 +258,12 @@ export function hexAddr(n: number): string {
   return "0x" + n.toString(16);
 }
 
-/** The function names of a stack, innermost first; the runtime's name for its own callers. */
-function stackNames(o: ReplayOutcome, stack: number): string[] {
-  return stack < 0 ? [runtimeStackName(stack) ?? "?"] : o.stacks.frames(stack).map((f) => f.func);
+/** A stack's function names and locations, innermost first; the runtime's name for its own callers. */
+function stackOf(o: ReplayOutcome, stack: number): { stack: string[]; locations: string[]; siteFrame: number } {
+  if (stack < 0) return { stack: [runtimeStackName(stack) ?? "?"], locations: [""], siteFrame: 0 };
+  const frames = o.stacks.frames(stack);
+  const names = frames.map((f) => f.func);
+  return { stack: names, locations: frames.map((f) => f.location), siteFrame: siteFrameIndex(names) };
 }
 
 /** In-use and free spans in address order (span ids). */
@@ -357,7 +400,7 @@ function spanObjects(rt: Runtime, s: number): number {
 }
 
 /** Build the report. Reads MemStats the way runtime.ReadMemStats does (flushing caches). */
-export function buildReport(o: ReplayOutcome): Report {
+export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Report {
   const rt = o.runtime;
   const memstats = rt.readMemStats();
   const heap = rt.mheap;
@@ -459,33 +502,48 @@ export function buildReport(o: ReplayOutcome): Report {
     definitions: { ...FRAGMENTATION_DEFINITIONS },
   };
 
+  const rate = rt.prof.rate;
   const sites: ProfileSite[] = rt.prof
     .memProfile()
-    .map((r) => ({
-      stack: stackNames(o, r.stack),
-      inuseObjects: r.allocObjects - r.freeObjects,
-      inuseBytes: r.allocBytes - r.freeBytes,
-      allocObjects: r.allocObjects,
-      allocBytes: r.allocBytes,
-    }))
+    .map((r) => {
+      const [eio, eib] = scaleHeapSample(r.allocObjects - r.freeObjects, r.allocBytes - r.freeBytes, rate);
+      const [eao, eab] = scaleHeapSample(r.allocObjects, r.allocBytes, rate);
+      return {
+        ...stackOf(o, r.stack),
+        size: r.size,
+        inuseObjects: r.allocObjects - r.freeObjects,
+        inuseBytes: r.allocBytes - r.freeBytes,
+        allocObjects: r.allocObjects,
+        allocBytes: r.allocBytes,
+        estimated: { inuseObjects: eio, inuseBytes: eib, allocObjects: eao, allocBytes: eab },
+      };
+    })
     .sort((a, b) => b.inuseBytes - a.inuseBytes || b.allocBytes - a.allocBytes);
 
-  // Stacks that differ only in file:line read the same in a report: one site each.
+  // Every live stack counts towards its site, so a site's figures are exact whatever the
+  // number kept; the snapshot lists stacks by live bytes, so a site's first is its biggest.
+  const siteDepth = options.siteDepth ?? DEFAULT_SITE_DEPTH;
+  const keep = Math.max(PEAK_SITES, options.topSites ?? 0);
+  const keys = new Map<number, string>();
   const peakLive = (name: PeakName): PeakLive => {
     const snap = o.liveSites.snapshot(PEAK_NAMES.indexOf(name));
-    const byNames = new Map<string, PeakSite>();
+    const bySite = new Map<string, PeakSite>();
     for (const t of snap.sites) {
-      const stack = stackNames(o, t.stack);
-      const key = stack.join("\n");
-      const known = byNames.get(key);
-      if (known === undefined) byNames.set(key, { stack, liveBytes: t.liveBytes, liveObjects: t.liveObjects });
+      let key = keys.get(t.stack);
+      if (key === undefined) {
+        key = t.stack < 0 ? `runtime ${t.stack}` : stackSiteKey(o.stacks.frames(t.stack), siteDepth);
+        keys.set(t.stack, key);
+      }
+      const known = bySite.get(key);
+      if (known === undefined) bySite.set(key, { ...stackOf(o, t.stack), liveBytes: t.liveBytes, liveObjects: t.liveObjects, stacks: 1 });
       else {
         known.liveBytes += t.liveBytes;
         known.liveObjects += t.liveObjects;
+        known.stacks++;
       }
     }
-    const sites = [...byNames.values()].sort((a, b) => b.liveBytes - a.liveBytes).slice(0, PEAK_SITES);
-    return { liveBytes: snap.liveBytes, liveObjects: snap.liveObjects, sites };
+    const sites = [...bySite.values()].sort((a, b) => b.liveBytes - a.liveBytes).slice(0, keep);
+    return { liveBytes: snap.liveBytes, liveObjects: snap.liveObjects, siteDepth, sites };
   };
   const peakSites: Record<PeakName, PeakLive> = {
     HeapAlloc: peakLive("HeapAlloc"),

@@ -8,18 +8,24 @@ import type { SizeClassRow } from "../runtime/index.js";
 import { PEAK_NAMES, type PeakName } from "../replay/replay.js";
 import { timelineChart, type ChartRow } from "./chart.js";
 import { printable } from "../trace/record.js";
-import type { Report } from "./report.js";
-
-/** An allocation site as its three innermost frames; the names come from the trace, so escaped. */
-function site(stack: readonly string[]): string {
-  return printable(stack.slice(0, 3).join(" < "));
-}
+import type { ProfileFigures, Report } from "./report.js";
+import { DEFAULT_SITE_DEPTH, groupBySite, siteFrames, siteLabel } from "./sites.js";
 
 export interface TextOptions {
   color: boolean;
-  /** Rows of the allocation-site table. */
+  /** Rows of each allocation-site table (default: 5 per peak, 10 for the profile). */
   topSites?: number;
+  /**
+   * Frames shown per site of the profile, past the allocator's (sites.ts; default 3). The peak
+   * tables show their sites as the report grouped them (ReportOptions.siteDepth).
+   */
+  siteDepth?: number;
 }
+
+/** Rows of a peak's site table unless told. */
+const PEAK_ROWS = 5;
+/** Rows of the profile's site table unless told. */
+const PROFILE_ROWS = 10;
 
 function table(head: string[], c: ChalkInstance): Table.Table {
   return new Table({
@@ -54,8 +60,11 @@ function plural(n: number, one: string, many: string): string {
   return `${num(n)} ${n === 1 ? one : many}`;
 }
 
-/** The peaks, what the trace referenced at each, and the top live sites at the heap peaks. */
-export function peaksSection(r: Report, c: ChalkInstance, topSites = 5): string[] {
+/**
+ * The peaks, what the trace referenced at each, and the top live sites at the heap peaks, as
+ * the report grouped them (its siteDepth).
+ */
+export function peaksSection(r: Report, c: ChalkInstance, topSites = PEAK_ROWS): string[] {
   const out: string[] = [];
   const pk = table(["measure", "peak", "event", "line", "referenced by the trace then"], c);
   for (const name of PEAK_NAMES) {
@@ -75,17 +84,76 @@ export function peaksSection(r: Report, c: ChalkInstance, topSites = 5): string[
   for (const name of heapPeaks) {
     const p = r.peak[name];
     const which = heapPeaks.length === 1 ? "HeapAlloc and HeapInuse peaks" : `${name} peak`;
-    const sites = r.peakSites[name].sites.slice(0, topSites);
+    const live = r.peakSites[name];
     out.push(`Live at the ${which} (event ${num(p.event)}, line ${num(p.line)}), by allocation site:`);
-    if (sites.length === 0) {
+    if (live.sites.length === 0) {
       out.push("nothing the trace referenced");
       continue;
     }
     const st = table(["live bytes", "objects", "site"], c);
-    for (const s of sites) st.push([bytes(s.liveBytes), num(s.liveObjects), site(s.stack)]);
+    for (const s of live.sites.slice(0, topSites)) st.push([bytes(s.liveBytes), num(s.liveObjects), siteLabel(siteFrames(s, live.siteDepth))]);
     out.push(st.toString());
   }
   return out;
+}
+
+/** A site table as data: the line that says what its figures are, its columns and rows. */
+export interface SiteTable {
+  note: string;
+  head: string[];
+  rows: string[][];
+}
+
+/**
+ * The profile's top sites: its buckets (one per stack and object size) merged by site. Sampled
+ * figures are what the runtime recorded, one sample per MemProfileRate bytes on average;
+ * estimated ones scale each bucket as go tool pprof scales a heap profile of this runtime
+ * (pprof.ts, scaleHeapSample), so they read as pprof's. At rate 1 every allocation is sampled
+ * and the two are equal, so only one set is shown. null: no samples.
+ */
+export function profileTable(r: Report, topSites = PROFILE_ROWS, depth = DEFAULT_SITE_DEPTH): SiteTable | null {
+  if (r.profile.sites.length === 0) return null;
+  type Row = { sampled: ProfileFigures; estimated: ProfileFigures };
+  const copy = (f: ProfileFigures): ProfileFigures => ({ inuseObjects: f.inuseObjects, inuseBytes: f.inuseBytes, allocObjects: f.allocObjects, allocBytes: f.allocBytes });
+  const add = (into: ProfileFigures, f: ProfileFigures): void => {
+    into.inuseObjects += f.inuseObjects;
+    into.inuseBytes += f.inuseBytes;
+    into.allocObjects += f.allocObjects;
+    into.allocBytes += f.allocBytes;
+  };
+  const sites = groupBySite<Report["profile"]["sites"][number], Row>(
+    r.profile.sites,
+    depth,
+    (s) => ({ sampled: copy(s), estimated: copy(s.estimated) }),
+    (into, s) => {
+      add(into.sampled, s);
+      add(into.estimated, s.estimated);
+    },
+  )
+    .sort((a, b) => b.figures.sampled.inuseBytes - a.figures.sampled.inuseBytes || b.figures.sampled.allocBytes - a.figures.sampled.allocBytes)
+    .slice(0, topSites);
+  const sampled = (f: ProfileFigures): string[] => [bytes(f.inuseBytes), num(f.inuseObjects), bytes(f.allocBytes), num(f.allocObjects)];
+  if (r.profile.rate <= 1) {
+    return {
+      note: "every allocation sampled (MemProfileRate 1): the figures are exact",
+      head: ["in-use bytes", "in-use objs", "alloc bytes", "alloc objs", "site"],
+      rows: sites.map(({ frames, figures: f }) => [...sampled(f.sampled), siteLabel(frames)]),
+    };
+  }
+  return {
+    note: "sampled: as the runtime recorded them (a sample per MemProfileRate bytes on average); estimated: each bucket scaled as go tool pprof scales a heap profile",
+    head: ["in-use bytes\nsampled", "in-use objs\nsampled", "alloc bytes\nsampled", "alloc objs\nsampled", "in-use bytes\nestimated", "alloc bytes\nestimated", "site"],
+    rows: sites.map(({ frames, figures: f }) => [...sampled(f.sampled), bytes(f.estimated.inuseBytes), bytes(f.estimated.allocBytes), siteLabel(frames)]),
+  };
+}
+
+/** The profile's top sites as text: what the figures are, then the table (profileTable). */
+export function profileSection(r: Report, c: ChalkInstance, topSites = PROFILE_ROWS, depth = DEFAULT_SITE_DEPTH): string[] {
+  const t = profileTable(r, topSites, depth);
+  if (t === null) return ["no samples"];
+  const st = table(t.head, c);
+  for (const row of t.rows) st.push(row);
+  return [t.note, st.toString()];
 }
 
 /** The timeline as sparklines (see chart.ts). */
@@ -198,7 +266,7 @@ export function renderReport(r: Report, options: TextOptions): string {
   out.push(ms.toString());
 
   section("Peaks");
-  out.push(...peaksSection(r, c));
+  out.push(...peaksSection(r, c, options.topSites ?? PEAK_ROWS));
 
   section("Heap over time");
   out.push(...timelineSection(r));
@@ -213,16 +281,8 @@ export function renderReport(r: Report, options: TextOptions): string {
   }
   out.push(sc.toString());
 
-  section(`Top allocation sites (profile: ${num(r.profile.samples)} samples, rate ${num(r.profile.rate)})`);
-  const top = r.profile.sites.slice(0, options.topSites ?? 10);
-  if (top.length === 0) out.push("no samples");
-  else {
-    const st = table(["in-use bytes", "in-use objs", "alloc bytes", "alloc objs", "site"], c);
-    for (const s of top) {
-      st.push([bytes(s.inuseBytes), num(s.inuseObjects), bytes(s.allocBytes), num(s.allocObjects), site(s.stack)]);
-    }
-    out.push(st.toString());
-  }
+  section(`Top allocation sites (profile: ${num(r.profile.samples)} samples, MemProfileRate ${num(r.profile.rate)})`);
+  out.push(...profileSection(r, c, options.topSites ?? PROFILE_ROWS, options.siteDepth ?? DEFAULT_SITE_DEPTH));
 
   if (r.fidelity) {
     section("Fidelity (emulated vs logged addresses)");

@@ -342,6 +342,29 @@ describe("goalloc diff", () => {
     expect(same.stdout).toContain("\n0 of 32 fields differ\n");
   });
 
+  it("sums the size buckets of a site: bytes.makeSlice's four buffer sizes, on both sides", () => {
+    const run = goalloc(["diff", "traces/profile.trace", "--a-gogc", "50", "--b-gogc", "200", "--memprofilerate", "1"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("Top allocation sites (sampled profile bytes, as the runtime recorded them)\n");
+    // The last 256 KiB buffer of each of eight files is in use; 8 × (32 + 64 + 128 + 256) KiB allocated.
+    const site = "bytes.makeSlice < bytes.(*Buffer).grow < bytes.(*Buffer).ReadFrom";
+    expect(row(run.stdout, site)).toEqual([site, "2,097,152", "2,097,152", "0", "3,932,160", "3,932,160", "0"]);
+    const json = JSON.parse(goalloc(["diff", "traces/profile.trace", "--a-gogc", "50", "--b-gogc", "200", "--memprofilerate", "1", "--depth", "1", "--json"]).stdout) as {
+      sites: { stack: string[]; locations: string[]; a: { inuseBytes: number; allocBytes: number } }[];
+    };
+    expect(json.sites.find((s) => s.stack[0] === "bytes.makeSlice")).toMatchObject({ stack: ["bytes.makeSlice"], locations: [""], a: { inuseBytes: 2097152, allocBytes: 3932160 } });
+  });
+
+  it("--top and --depth: rows and frames per site; a depth of 0 is a usage error", () => {
+    const run = goalloc(["diff", "traces/profile.trace", "--a-gogc", "50", "--b-gogc", "200", "--memprofilerate", "1", "--top", "2", "--depth", "1"]);
+    expect(run.status).toBe(0);
+    const table = run.stdout.slice(run.stdout.indexOf("Top allocation sites"));
+    expect(table.split("\n").filter((l) => l.startsWith("│ ")).map((l) => cells(l)[0])).toEqual(["site", "bytes.makeSlice", "image.NewRGBA"]);
+    const zero = goalloc(["diff", "traces/profile.trace", "--a-gogc", "50", "--depth", "0"]);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain(`option '--depth <n>' argument '0' is invalid. expected at least 1 frame, got "0"`);
+  });
+
   it("of two traces compares their sites; one trace without side options is a usage error", () => {
     const run = goalloc(["diff", gc, "traces/profile.trace", "--b-arch", "386"]);
     expect(run.status).toBe(0);

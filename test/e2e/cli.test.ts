@@ -55,7 +55,7 @@ describe("goalloc: help, version and usage errors", () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe("");
     expect(run.stdout.startsWith("Usage: goalloc replay [options] <trace>\n")).toBe(true);
-    for (const option of ["--arch <arch>", "--data-end <addr>", "--gogc <n|off>", "--memprofilerate <bytes>", "--seed <n>", "--efence", "--format <format>", "--gc <mode>", "--until <text>", "--check-invariants", "--json [file]"]) {
+    for (const option of ["--arch <arch>", "--data-end <addr>", "--gogc <n|off>", "--memprofilerate <bytes>", "--seed <n>", "--efence", "--format <format>", "--gc <mode>", "--until <text>", "--check-invariants", "--json [file]", "--top <n>", "--depth <n>"]) {
       expect(run.stdout).toContain(`  ${option}`);
     }
   });
@@ -310,23 +310,56 @@ describe("goalloc replay of the shipped traces", () => {
     const parse = ["main.newRecord", "main.parse", "main.main"];
     const atDefault = checkedReport(replayJson(["traces/profile.trace"]).json).profile;
     expect(atDefault.rate).toBe(524288);
+    // Estimated: ×1/(1−e^(−1048576/524288)) per bucket, truncated, as go tool pprof scales a
+    // legacy heap profile (its -unit=B figures for this profile's text form).
     expect(atDefault.sites.find((site) => site.stack.join(";") === decode.join(";"))).toEqual({
       stack: decode,
+      locations: ["", "", ""],
+      siteFrame: 0,
+      size: 1048576,
       inuseObjects: 2,
       inuseBytes: 2 * 1048576,
       allocObjects: 3,
       allocBytes: 3 * 1048576,
+      estimated: { inuseObjects: 2, inuseBytes: 2425393, allocObjects: 3, allocBytes: 3638089 },
     });
     const everything = checkedReport(replayJson(["traces/profile.trace", "--memprofilerate", "1"]).json).profile;
     expect(everything.rate).toBe(1);
     // 64 records of 20000 B in class 61 (20480 B), the first 32 dropped.
+    // At rate 1 nothing is scaled.
     expect(everything.sites.find((site) => site.stack.join(";") === parse.join(";"))).toEqual({
       stack: parse,
+      locations: ["", "", ""],
+      siteFrame: 0,
+      size: 20480,
       inuseObjects: 32,
       inuseBytes: 32 * 20480,
       allocObjects: 64,
       allocBytes: 64 * 20480,
+      estimated: { inuseObjects: 32, inuseBytes: 32 * 20480, allocObjects: 64, allocBytes: 64 * 20480 },
     });
+  });
+
+  it("--top and --depth: rows of every site table, frames per site; the JSON's peak sites are grouped at --depth", () => {
+    const run = goalloc(["replay", "traces/profile.trace", "--memprofilerate", "1", "--top", "1", "--depth", "2"]);
+    expect(run.status).toBe(0);
+    const siteRows = (title: string): string[] => {
+      const rest = run.stdout.slice(run.stdout.indexOf(title));
+      const table = rest.slice(0, rest.indexOf("└"));
+      return table.split("\n").filter((l) => l.startsWith("│ ")).slice(1).map((l) => cells(l).at(-1)!);
+    };
+    // The three images are live at the peak; the profile's biggest is the buffers (8 in use).
+    expect(siteRows("Live at the HeapAlloc")).toEqual(["image.NewRGBA < main.decode"]);
+    expect(siteRows("Top allocation sites")).toEqual(["bytes.makeSlice < bytes.(*Buffer).grow"]);
+    const json = checkedReport(replayJson(["traces/profile.trace", "--top", "12", "--depth", "1"]).json);
+    expect(json.peakSites.HeapAlloc.siteDepth).toBe(1);
+    // Every stack the trace referenced then, by site: the 32 records of main.newRecord are one.
+    expect(json.peakSites.HeapAlloc.sites.map((s) => [s.stack[0], s.liveBytes, s.liveObjects, s.stacks])).toEqual([
+      ["image.NewRGBA", 3 * 1048576, 3, 1],
+      ["bytes.makeSlice", 8 * 262144, 8, 1],
+      ["main.newRecord", 32 * 20000, 32, 1],
+    ]);
+    expect(goalloc(["replay", "traces/profile.trace", "--depth", "0"]).status).toBe(2);
   });
 
   it("lays the arena out per arch (spec §4.2) and reports 32-bit _end", () => {

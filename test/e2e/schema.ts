@@ -77,6 +77,18 @@ function memstatsShape(): Shape {
 
 const peakPoint = object({ value: "count", event: "count", line: "count" });
 
+const profileFigures = { inuseObjects: "count", inuseBytes: "count", allocObjects: "count", allocBytes: "count" } as const;
+
+/** A stack as reports keep it: names and `file:line` ("" when unknown), innermost first, and its site's frame. */
+const siteStack = { stack: arrayOf("string"), locations: arrayOf("string"), siteFrame: "count" } as const;
+
+const peakLive = object({
+  liveBytes: "count",
+  liveObjects: "count",
+  siteDepth: "count",
+  sites: arrayOf(object({ ...siteStack, liveBytes: "count", liveObjects: "count", stacks: "count" })),
+});
+
 /** cli.md's `replay --json` schema. */
 export const REPORT_SCHEMA: Shape = object({
   goalloc: "string",
@@ -99,6 +111,7 @@ export const REPORT_SCHEMA: Shape = object({
   arena: object({ spansStart: "address", bitmapStart: "address", arenaStart: "address", arenaUsed: "address", arenaEnd: "address" }),
   memstats: memstatsShape(),
   peak: object({ HeapAlloc: peakPoint, HeapInuse: peakPoint, HeapSys: peakPoint, Sys: peakPoint, HeapObjects: peakPoint }),
+  peakSites: object({ HeapAlloc: peakLive, HeapInuse: peakLive, HeapSys: peakLive, Sys: peakLive, HeapObjects: peakLive }),
   fragmentation: object({
     internal: object({
       requestedBytes: anyOf("count", "null"),
@@ -117,9 +130,7 @@ export const REPORT_SCHEMA: Shape = object({
   profile: object({
     rate: "count",
     samples: "count",
-    sites: arrayOf(
-      object({ stack: arrayOf("string"), inuseObjects: "count", inuseBytes: "count", allocObjects: "count", allocBytes: "count" }),
-    ),
+    sites: arrayOf(object({ ...siteStack, size: "count", ...profileFigures, estimated: object(profileFigures) })),
   }),
   fidelity: anyOf(
     "null",

@@ -113,7 +113,26 @@ describe("diff()", () => {
     expect(row.slice(1, -1)).toEqual(["NumGC", "4", "3", "-1", "-25.00%"]);
   });
 
-  it("matches allocation sites by stack, listing the one that moved most first", async () => {
+  it("sums a site's profile buckets on each side (one per object size), at the given depth", async () => {
+    const trace = path.join(repoRoot, "traces/profile.trace");
+    const { diff: d, reports } = await diff({ trace, options: { gogc: 50, memprofilerate: 1 } }, { trace, options: { gogc: 200, memprofilerate: 1 } });
+    // bytes.makeSlice has a bucket per buffer size: 32, 64, 128 and 256 KiB.
+    expect(reports[0].profile.sites.filter((s) => s.stack[0] === "bytes.makeSlice")).toHaveLength(4);
+    const makeSlice = d.sites.find((s) => s.stack[0] === "bytes.makeSlice")!;
+    // Eight files: the last 256 KiB buffer of each in use; 8 buffers of each size allocated.
+    const figures = { inuseObjects: 8, inuseBytes: 8 * 262144, allocObjects: 32, allocBytes: 8 * (32768 + 65536 + 131072 + 262144) };
+    expect(makeSlice).toEqual({
+      stack: ["bytes.makeSlice", "bytes.(*Buffer).grow", "bytes.(*Buffer).ReadFrom"],
+      locations: ["", "", ""],
+      a: figures,
+      b: figures,
+      deltaInuseBytes: 0,
+      deltaAllocBytes: 0,
+    });
+    expect(diffReports(reports[0], reports[1], 10, 1).sites.find((s) => s.stack[0] === "bytes.makeSlice")!.stack).toEqual(["bytes.makeSlice"]);
+  });
+
+  it("matches allocation sites by site, listing the one that moved most first", async () => {
     const a = (await replay(path.join(repoRoot, "traces/gc.trace"))).report;
     const b = (await replay(path.join(repoRoot, "traces/profile.trace"))).report;
     const d = diffReports(a, b, 3);

@@ -120,6 +120,18 @@ describe.skipIf(!hasGo)("the real go tool pprof", () => {
     expect(inuse.functions).toEqual(["<unknown>"]);
   });
 
+  it("reads the text profile as the report estimates it: each bucket scaled, then summed", async () => {
+    const result = await replay("traces/profile.trace");
+    const sites = result.report.profile.sites;
+    const inuse = sites.reduce((n, s) => n + s.estimated.inuseBytes, 0);
+    const alloc = sites.reduce((n, s) => n + s.estimated.allocBytes, 0);
+    const file = writeProfile(result, "text");
+    expect(pprofTop(file).total).toBe(`Showing nodes accounting for ${inuse}B, 100% of ${inuse}B total`);
+    expect(pprofTop(file, "-sample_index=alloc_space").total).toBe(`Showing nodes accounting for ${alloc}B, 100% of ${alloc}B total`);
+    // ... and not as the sampled bytes: the default rate's estimate is above them.
+    expect(inuse).toBeGreaterThan(sites.reduce((n, s) => n + s.inuseBytes, 0));
+  });
+
   it("unsamples the proto the way pprof unsamples the text (default rate)", async () => {
     const result = await replayText(scenario.replaceAll("5000", "2000000"), {});
     const proto = pprofTop(writeProfile(result, "proto"), "-sample_index=alloc_space");

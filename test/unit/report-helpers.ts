@@ -3,10 +3,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { replay, type ReplayMonitor, type ReplayOptions, type ReplayResult } from "../../src/index.js";
+import { replay, type ReplayOptions, type ReplayResult, type ReplayTuning } from "../../src/index.js";
 
 /** Replay `lines` (a native trace, header included) with `options`; the file is removed afterwards. */
-export async function replayLines(lines: readonly string[], options: Partial<ReplayOptions> = {}, monitor?: ReplayMonitor): Promise<ReplayResult> {
+export async function replayLines(lines: readonly string[], options: Partial<ReplayOptions> = {}, monitor?: ReplayTuning): Promise<ReplayResult> {
   const dir = mkdtempSync(path.join(tmpdir(), "goalloc-report-"));
   try {
     const file = path.join(dir, "t.trace");

@@ -35,19 +35,14 @@ describe("peaks", () => {
 
   it("come with the sites live at that event, not at the end", async () => {
     const { report } = await replayLines(PEAK_TRACE);
-    const atPeak = {
-      liveBytes: 100000,
-      liveObjects: 3,
-      sites: [
-        { stack: ["main.b", "main.main"], liveBytes: 60000, liveObjects: 2 },
-        { stack: ["main.a", "main.main"], liveBytes: 40000, liveObjects: 1 },
-      ],
-    };
+    // A native trace has no file:line, and no allocator frames: the whole stack names the site.
+    const site = (name: string, liveBytes: number, liveObjects: number) => ({ stack: [name, "main.main"], locations: ["", ""], siteFrame: 0, liveBytes, liveObjects, stacks: 1 });
+    const atPeak = { liveBytes: 100000, liveObjects: 3, siteDepth: 3, sites: [site("main.b", 60000, 2), site("main.a", 40000, 1)] };
     expect(report.peakSites.HeapAlloc).toEqual(atPeak);
     expect(report.peakSites.HeapInuse).toEqual(atPeak);
     expect(report.peakSites.HeapObjects).toEqual(atPeak);
     // At event 1 only main.a's object existed.
-    expect(report.peakSites.HeapSys).toEqual({ liveBytes: 40000, liveObjects: 1, sites: [{ stack: ["main.a", "main.main"], liveBytes: 40000, liveObjects: 1 }] });
+    expect(report.peakSites.HeapSys).toEqual({ liveBytes: 40000, liveObjects: 1, siteDepth: 3, sites: [site("main.a", 40000, 1)] });
     // Whereas at the end: 30000 B of main.b and 100 B of main.a.
     expect(report.fragmentation.internal.requestedBytes).toBe(30100);
   });

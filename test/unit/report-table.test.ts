@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Chalk } from "chalk";
 import { replay } from "../../src/index.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../src/report/report.js";
-import { fragmentationSection, peaksSection, renderDefinitions, renderReport, timelineSection } from "../../src/report/table.js";
+import { fragmentationSection, peaksSection, profileSection, renderDefinitions, renderReport, timelineSection } from "../../src/report/table.js";
 import { ensureBuilt, goalloc, goallocOnTerminal, scriptPath } from "../e2e/goalloc.js";
 
 const CHART = [
@@ -55,6 +55,50 @@ describe("the human report without colour", () => {
     expect(text).toContain("│ HeapAlloc   │ 3.0 MiB │ 8     │ 12   │ 3.0 MiB in 5 objects         │");
     expect(text).toContain("Live at the HeapAlloc and HeapInuse peaks (event 8, line 12), by allocation site:");
     expect(text).toContain("│ 3.0 MiB    │ 5       │ (no stack in the trace) │");
+  });
+
+  it("profile: sampled figures as recorded and estimated ones as go tool pprof scales them", async () => {
+    const { report } = await replay("traces/profile.trace");
+    // bytes.makeSlice's four size buckets are one row; each is scaled on its own, so its
+    // estimate is not its sampled bytes scaled at one size. pprof's -unit=B figures for this
+    // profile: image.NewRGBA 2,425,393 B in use (2.31MB), bytes.makeSlice 2,664,949 B.
+    const section = profileSection(report, plain).join("\n");
+    expect(section).toBe(
+      [
+        "sampled: as the runtime recorded them (a sample per MemProfileRate bytes on average); estimated: each bucket scaled as go tool pprof scales a heap profile",
+        "┌──────────────┬─────────────┬─────────────┬────────────┬──────────────┬─────────────┬───────────────────────────────────────────────────────────────────┐",
+        "│ in-use bytes │ in-use objs │ alloc bytes │ alloc objs │ in-use bytes │ alloc bytes │ site                                                              │",
+        "│ sampled      │ sampled     │ sampled     │ sampled    │ estimated    │ estimated   │                                                                   │",
+        "├──────────────┼─────────────┼─────────────┼────────────┼──────────────┼─────────────┼───────────────────────────────────────────────────────────────────┤",
+        "│ 2.0 MiB      │ 2           │ 3.0 MiB     │ 3          │ 2.3 MiB      │ 3.5 MiB     │ image.NewRGBA < main.decode < main.main                           │",
+        "│ 1.0 MiB      │ 4           │ 1.4 MiB     │ 9          │ 2.5 MiB      │ 5.2 MiB     │ bytes.makeSlice < bytes.(*Buffer).grow < bytes.(*Buffer).ReadFrom │",
+        "│ 40.0 KiB     │ 2           │ 60.0 KiB    │ 3          │ 1.0 MiB      │ 1.5 MiB     │ main.newRecord < main.parse < main.main                           │",
+        "│ 0 B          │ 0           │ 16 B        │ 1          │ 0 B          │ 512.0 KiB   │ runtime.mallocinit                                                │",
+        "└──────────────┴─────────────┴─────────────┴────────────┴──────────────┴─────────────┴───────────────────────────────────────────────────────────────────┘",
+      ].join("\n"),
+    );
+    const rgba = report.profile.sites.find((s) => s.stack[0] === "image.NewRGBA")!;
+    expect(rgba.estimated).toEqual({ inuseObjects: 2, inuseBytes: 2425393, allocObjects: 3, allocBytes: 3638089 });
+    const makeSlice = report.profile.sites.filter((s) => s.stack[0] === "bytes.makeSlice");
+    expect(makeSlice.map((s) => s.size)).toEqual([262144, 131072, 65536, 32768]);
+    expect(makeSlice.reduce((n, s) => n + s.estimated.inuseBytes, 0)).toBe(2664949);
+    // Under its section title, in the whole report.
+    expect(renderReport(report, { color: false })).toContain(`Top allocation sites (profile: 16 samples, MemProfileRate 524,288)\n${section}\n`);
+  });
+
+  it("profile at MemProfileRate 1: every allocation sampled, one set of figures; --top and --depth", async () => {
+    const { report } = await replay("traces/profile.trace", { memprofilerate: 1 });
+    expect(profileSection(report, plain, 2, 1).join("\n")).toBe(
+      [
+        "every allocation sampled (MemProfileRate 1): the figures are exact",
+        "┌──────────────┬─────────────┬─────────────┬────────────┬─────────────────┐",
+        "│ in-use bytes │ in-use objs │ alloc bytes │ alloc objs │ site            │",
+        "├──────────────┼─────────────┼─────────────┼────────────┼─────────────────┤",
+        "│ 2.0 MiB      │ 8           │ 3.8 MiB     │ 32         │ bytes.makeSlice │",
+        "│ 2.0 MiB      │ 2           │ 3.0 MiB     │ 3          │ image.NewRGBA   │",
+        "└──────────────┴─────────────┴─────────────┴────────────┴─────────────────┘",
+      ].join("\n"),
+    );
   });
 
   const script = scriptPath();

@@ -6,7 +6,7 @@ import { diff, VERSION, type Report } from "../../index.js";
 import { renderDiff } from "../../check/render.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
 import { refuseSharedFiles, stdoutColor, writeOutput } from "../output.js";
-import { addReplayOptions, parseInteger, toReplayOptions, type ReplayFlags } from "../replay-options.js";
+import { addReplayOptions, parseInteger, siteDepthOption, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 /** The shared replay options that can also be set for one side only, as --a-NAME / --b-NAME. */
 const SIDE_OPTIONS = ["arch", "data-end", "gogc", "memprofilerate", "seed", "efence", "gc", "until"];
@@ -14,6 +14,7 @@ const SIDE_OPTIONS = ["arch", "data-end", "gogc", "memprofilerate", "seed", "efe
 interface DiffFlags extends ReplayFlags {
   json?: string | true;
   top: number;
+  depth: number;
   failOnDiff?: boolean;
 }
 
@@ -69,6 +70,7 @@ export function diffCommand(): Command {
   for (const option of sides.options) cmd.addOption(option);
   cmd
     .addOption(new Option("--top <n>", "allocation sites to list").argParser(parseInteger).default(10))
+    .addOption(siteDepthOption())
     .addOption(new Option("--json [file]", "write the diff as JSON (stdout when no file)"))
     .addOption(new Option("--fail-on-diff", "exit 1 when any field differs"));
   return cmd.action(async (a: string, b: string | undefined, flags: DiffFlags) => {
@@ -84,6 +86,7 @@ export function diffCommand(): Command {
       { trace: a, options: toReplayOptions(sideFlags(flags, "a", sides.flags), process.env) },
       { trace: traceB, options: toReplayOptions(sideFlags(flags, "b", sides.flags), process.env) },
       flags.top,
+      flags.depth,
     );
     const traceFailure = reports.find((r) => r.error?.kind === "trace");
     if (traceFailure) {

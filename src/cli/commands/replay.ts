@@ -10,7 +10,7 @@ import { DEFAULT_TIMELINE_INTERVAL } from "../../report/timeline.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { OutputSet, refuseSharedFiles, stdoutColor } from "../output.js";
-import { addReplayOptions, parseInteger, toReplayOptions, type ReplayFlags } from "../replay-options.js";
+import { addReplayOptions, parseInteger, siteDepthOption, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 interface ReplayCommandFlags extends ReplayFlags {
   json?: string | true;
@@ -21,6 +21,8 @@ interface ReplayCommandFlags extends ReplayFlags {
   gctrace?: string;
   timelineInterval: number;
   readerThread: ReaderThread;
+  top?: number;
+  depth: number;
 }
 
 export function replayCommand(): Command {
@@ -59,6 +61,8 @@ export function replayCommand(): Command {
         .choices(["auto", "main", "worker"])
         .default("auto"),
     )
+    .addOption(new Option("--top <n>", "rows of each allocation-site table (default: 5 per peak, 10 for the profile)").argParser(parseInteger))
+    .addOption(siteDepthOption())
     .addHelpText("after", `\nFragmentation measures (report, --html, and fragmentation.definitions in --json):\n${renderDefinitions(FRAGMENTATION_DEFINITIONS)}\n`);
   return cmd.action(async (trace: string, flags: ReplayCommandFlags) => {
     // `--json -` is bare `--json`: the JSON report on standard output, instead of the text one.
@@ -91,6 +95,8 @@ export function replayCommand(): Command {
         timelineInterval: flags.timelineInterval,
         signal: interrupt.signal,
         readerThread: flags.readerThread,
+        siteDepth: flags.depth,
+        topSites: flags.top,
         ...(bar === null ? {} : { progress: bar.update.bind(bar) }),
       };
       const { report, outcome } = await replay(trace, toReplayOptions(flags, process.env), traceOut ? allocFreeTrace(traceOut.write) : undefined, monitor).finally(() =>
@@ -98,7 +104,7 @@ export function replayCommand(): Command {
       );
       const json = JSON.stringify(report, null, 2) + "\n";
       if (jsonToStdout) process.stdout.write(json);
-      else if (toStdout === 0) process.stdout.write(renderReport(report, { color: stdoutColor() }));
+      else if (toStdout === 0) process.stdout.write(renderReport(report, { color: stdoutColor(), topSites: flags.top, siteDepth: flags.depth }));
       if (interrupt.signal.aborted) {
         // Ctrl-C, SIGTERM or SIGHUP: the report of what was replayed is printed; no output
         // file is half-done.
