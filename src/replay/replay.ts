@@ -860,7 +860,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     engine.finish();
     if (!interrupted && options.until !== null && !source.stopped) {
       // The state at TEXT was asked for: the end of the trace is not it.
-      error = { kind: "trace", line: source.lines, message: `${file}: --until ${JSON.stringify(options.until)} matched no line; the report is of the whole trace` };
+      error = { kind: "trace", line: source.lines, message: `${file}:${source.lines}: --until ${JSON.stringify(options.until)} matched no line up to here, the end; the report is of the whole trace` };
     }
   } catch (e) {
     if (e instanceof TraceError) {

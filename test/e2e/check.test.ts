@@ -213,10 +213,10 @@ describe("goalloc check", () => {
     const { trace, baseline } = gcCopy("smaller");
     const original = readFileSync(trace, "utf8");
     // The baseline is made with one more 256 KiB object; the run drops it.
-    writeFileSync(trace, original + "a big 262144 flags=noscan stack=1\n");
+    writeFileSync(trace, original + "a big 262144 flags=noscan stack=1\n# end of run\n");
     const options = ["--arch", "386", "--seed", "7", "--until", "end of run"];
     expect(goalloc(["check", trace, "--baseline", baseline, "--update", ...options]).status).toBe(0);
-    writeFileSync(trace, original);
+    writeFileSync(trace, original + "# end of run\n");
     const summary = path.join(scratch(), "smaller.md");
     const run = goalloc(["check", trace, "--baseline", baseline, "--tolerance", "*=off,HeapAlloc=1%,NextGC=1%", "--markdown", summary, ...options]);
     expect(run.status).toBe(1);

@@ -290,7 +290,7 @@ describe("goalloc replay of the shipped traces", () => {
     const run = goalloc(["replay", "traces/tiny.trace", "--until", "NOPE"]);
     expect(run.status).toBe(2);
     expect(run.stdout.split("\n")[0]).toBe(`goalloc ${VERSION} replay of traces/tiny.trace (native) on amd64, GOGC=100 [partial]`);
-    expect(run.stderr).toBe('goalloc: traces/tiny.trace: --until "NOPE" matched no line; the report is of the whole trace\n');
+    expect(run.stderr).toBe('goalloc: traces/tiny.trace:22: --until "NOPE" matched no line up to here, the end; the report is of the whole trace\n');
   });
 
   it("finalizers.trace: f1 survives runtime.GC, is collected by its finalizer's GC, freed by the next sweep", () => {
