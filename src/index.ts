@@ -13,7 +13,9 @@ import { diffReports, type Diff } from "./check/diff.js";
 import { parseTolerance, type Tolerance } from "./check/tolerance.js";
 
 export { createRuntime, Runtime, RuntimeThrow, checkInvariants } from "./runtime/index.js";
-export type { ArchName, MemStats, RuntimeOptions } from "./runtime/index.js";
+export type { ArchName, GCListener, GCRecord, MemStats, RuntimeOptions } from "./runtime/index.js";
+export { GC_RECORDS_KEPT } from "./runtime/index.js";
+export { GctraceWriter, gctraceLine } from "./report/gctrace.js";
 export { defaultReplayOptions, resolveReplayOptions, type ReplayOptions, type GCMode } from "./replay/options.js";
 export type { ReplayOutcome, ReplayError, ReplayObserver, ObserverFactory, ReplayMonitor } from "./replay/replay.js";
 export type { Report } from "./report/report.js";

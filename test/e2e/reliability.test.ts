@@ -209,6 +209,42 @@ describe("extremely long lines are rejected with FILE:LINE, not read into memory
   });
 });
 
+describe("millions of collections: memory follows the live set, not the number of collections", () => {
+  const numbers = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
+
+  it("2.3 million `gc` lines with --json: exit 0, `gcs` keeps collections 1-1024 and the last 1024", () => {
+    // Before, every collection was kept and the JSON built as one string: RangeError, exit 70.
+    const file = traceFile("gc-2300k.trace", `goalloc-trace 1\n${"gc\n".repeat(2_300_000)}`);
+    const { run, report } = replayWithJson(file);
+    expect([run.status, run.stderr]).toEqual([0, ""]);
+    expect(report.memstats.NumGC).toBe(2_300_000);
+    expect(report.gcs.map((g) => g.numgc)).toEqual([...numbers(1, 1024), ...numbers(2_300_000 - 1023, 1024)]);
+  });
+
+  it("--gctrace writes every collection's line and every scavenger line, in order, beyond those the report keeps", () => {
+    // 3,000 idle stretches of 200 s: 6,001 collections (3,000 of them forced by the scavenger) and 10,000 scavenger ticks.
+    const lines = ["goalloc-trace 1", "a x 64"];
+    for (let i = 1; i <= 3000; i++) lines.push(`t ${i * 200}000000000`, "gc");
+    const file = traceFile("idle-3000.trace", lines.join("\n") + "\n");
+    const out = path.join(scratch(), "idle-3000.gctrace");
+    const { run, report } = replayWithJson(file, ["--gctrace", out]);
+    expect(run.status).toBe(0);
+    expect(report.memstats.NumGC).toBe(6001);
+    expect(report.gcs).toHaveLength(2048);
+    const text = readFileSync(out, "utf8").split("\n");
+    expect(text.pop()).toBe("");
+    const gcs = text.filter((l) => l.startsWith("gc")).map((l) => Number(/^gc(\d+)\(1\): /.exec(l)![1]));
+    expect(gcs).toEqual(numbers(1, 6001));
+    const ticks = text.filter((l) => l.endsWith("(MB)")).map((l) => Number(/^scvg(\d+): inuse: /.exec(l)![1]));
+    expect(ticks).toEqual(numbers(0, 10_000));
+    expect(text.filter((l) => l.endsWith(": GC forced"))).toHaveLength(3000);
+    // The one release (of less than 1 MB), at the sixth tick.
+    expect(text.filter((l) => l.endsWith(" MB released"))).toEqual(["scvg5: 0 MB released"]);
+    expect(text).toHaveLength(6001 + 10_000 + 3000 + 1);
+    expect(text.at(-1)).toBe("gc6001(1): 0+0+0+0 us, 0 -> 0 MB, 2 (3-1) objects, 4/0/2 sweeps, 0(0) handoff, 0(0) steal, 0/0/0 yields");
+  });
+});
+
 describe("error messages are one printable line", () => {
   it("control characters from the input are escaped: a trace cannot clear the screen or rewrite the line", () => {
     const file = traceFile("control.trace", "goalloc-trace 1\na x 8\nzap\u001b[2J\rgoalloc: all good\n");

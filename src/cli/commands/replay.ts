@@ -2,7 +2,7 @@
 
 import { Command, Option } from "commander";
 import { allocFreeTrace, heapProfile, HEAP_PROFILE_FORMATS, READER_THREAD_BYTES, replay, type HeapProfileFormat, type ReaderThread } from "../../index.js";
-import { renderGctrace } from "../../report/gctrace.js";
+import { GctraceWriter } from "../../report/gctrace.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
 import { ProgressBar } from "../../report/progress.js";
 import { renderDefinitions, renderReport } from "../../report/table.js";
@@ -85,6 +85,8 @@ export function replayCommand(): Command {
       const htmlOut = outputs.open(flags.html);
       const profileOut = outputs.open(flags.memprofile);
       const gctraceOut = outputs.open(flags.gctrace);
+      // Written as the collections happen: the runtime keeps only the first and the last ones.
+      const gctrace = gctraceOut === null ? null : new GctraceWriter(gctraceOut.write);
       // The bar costs one clock read per chunk of input, and shows only on a terminal.
       const bar = process.stderr.isTTY === true ? new ProgressBar(process.stderr) : null;
       const monitor = {
@@ -92,10 +94,12 @@ export function replayCommand(): Command {
         signal: interrupt.signal,
         readerThread: flags.readerThread,
         ...(bar === null ? {} : { progress: bar.update.bind(bar) }),
+        ...(gctrace === null ? {} : { collections: gctrace }),
       };
       const { report, outcome } = await replay(trace, toReplayOptions(flags, process.env), traceOut ? allocFreeTrace(traceOut.write) : undefined, monitor).finally(() =>
         bar?.done(),
       );
+      gctrace?.flush();
       const json = JSON.stringify(report, null, 2) + "\n";
       if (jsonToStdout) process.stdout.write(json);
       else if (toStdout === 0) process.stdout.write(renderReport(report, { color: stdoutColor() }));
@@ -107,6 +111,7 @@ export function replayCommand(): Command {
         throw new ExitStatus(interrupt.exitCode);
       }
       traceOut?.commit();
+      gctraceOut?.commit();
       if (jsonOut !== null) {
         jsonOut.write(json);
         jsonOut.commit();
@@ -120,10 +125,6 @@ export function replayCommand(): Command {
       if (profileOut !== null) {
         profileOut.write(heapProfile(outcome, report.memstats, flags.memprofileFormat));
         profileOut.commit();
-      }
-      if (gctraceOut !== null) {
-        gctraceOut.write(renderGctrace(outcome.runtime.gc.records, outcome.runtime.gc.scavengerLog));
-        gctraceOut.commit();
       }
       if (report.error) {
         const e = report.error;
