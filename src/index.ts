@@ -16,6 +16,7 @@ export { createRuntime, Runtime, RuntimeThrow, checkInvariants } from "./runtime
 export type { ArchName, GCListener, GCRecord, MemStats, RuntimeOptions } from "./runtime/index.js";
 export { GC_RECORDS_KEPT } from "./runtime/index.js";
 export { GctraceWriter, gctraceLine } from "./report/gctrace.js";
+export { jsonChunks } from "./report/json-stream.js";
 export { defaultReplayOptions, resolveReplayOptions, type ReplayOptions, type GCMode } from "./replay/options.js";
 export type { ReplayOutcome, ReplayError, ReplayObserver, ObserverFactory, ReplayMonitor } from "./replay/replay.js";
 export type { Report } from "./report/report.js";

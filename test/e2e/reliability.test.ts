@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { once } from "node:events";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -32,9 +32,9 @@ function replayWithJson(file: string, extra: string[] = []): { run: Run; report:
   return { run, report: JSON.parse(readFileSync(out, "utf8")) as Report };
 }
 
-/** Files in dir whose names look like goalloc's temporaries (`.NAME.PID.scratch()`). */
+/** Files in dir whose names look like goalloc's temporaries (`.NAME.PID.tmp`). */
 function temporaries(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith(".scratch()"));
+  return readdirSync(dir).filter((name) => /^\..+\.\d+\.tmp$/.test(name));
 }
 
 function escapeRegExp(text: string): string {
@@ -506,6 +506,93 @@ describe("Ctrl-C during a replay: the partial report, exit 130, no output file w
       expect(readdirSync(dir)).toEqual([]);
     });
   }
+
+  it("a second Ctrl-C quits at once with 130, the temporaries removed, the old file kept", async () => {
+    const dir = path.join(scratch(), "sigint-twice");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "out.json"), "the previous report\n");
+    const { child, out } = start(["replay", "-", "--format", "native", "--json", "out.json", "--allocfreetrace", "trace.txt"], dir);
+    const exited = once(child, "exit");
+    child.stdin!.write(`goalloc-trace 1\n${records(0, 300)}`);
+    await until(() => traceTemporarySize(dir) >= 0, "the outputs to open");
+    child.kill("SIGINT");
+    await until(() => out.stderr.includes("interrupted"), "the interrupt notice");
+    // No more input comes and standard input stays open: the first stop waits for data, the second does not.
+    child.kill("SIGINT");
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(out).toEqual({ stdout: "", stderr: "goalloc: interrupted, stopping (Ctrl-C again to quit at once)\n" });
+    expect(readdirSync(dir)).toEqual(["out.json"]);
+    expect(readFileSync(path.join(dir, "out.json"), "utf8")).toBe("the previous report\n");
+  });
+});
+
+describe("a signal after the replay, while the outputs are written: exit 128 + signal, no output file", () => {
+  /** Spawn goalloc with pipes (cwd: dir); collects stdout and stderr as they come. */
+  function start(args: string[], cwd: string): { child: ChildProcess; out: { stdout: string; stderr: string } } {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const out = { stdout: "", stderr: "" };
+    child.stdout!.on("data", (data: Buffer) => (out.stdout += data.toString("utf8")));
+    child.stderr!.on("data", (data: Buffer) => (out.stderr += data.toString("utf8")));
+    return { child, out };
+  }
+
+  /**
+   * Read one byte of the output goalloc writes into `fifo` (so the replay is over and that
+   * output is being written), send `signal`, then read the rest: goalloc's write of more than
+   * the pipe holds cannot return before the signal was sent. Returns the bytes read.
+   */
+  async function signalWhileWriting(child: ChildProcess, fifo: string, signal: NodeJS.Signals): Promise<number> {
+    const reader = await open(fifo, "r");
+    try {
+      const first = await reader.read(Buffer.alloc(1), 0, 1);
+      expect(first.bytesRead).toBe(1);
+      child.kill(signal);
+      let total = 1;
+      const buffer = Buffer.alloc(1 << 16);
+      for (let n = (await reader.read(buffer, 0, buffer.length)).bytesRead; n > 0; n = (await reader.read(buffer, 0, buffer.length)).bytesRead) total += n;
+      return total;
+    } finally {
+      await reader.close();
+    }
+  }
+
+  // 5,000 collections: a JSON report of 800 KB and an HTML page of 400 KB, both more than a pipe holds (64 KiB).
+  const gcTrace = (): string => traceFile("gc5000.trace", `goalloc-trace 1\n${"gc\n".repeat(5000)}`);
+
+  it("Ctrl-C while the JSON report is written: 130, the other outputs not written", async () => {
+    const dir = path.join(scratch(), "sigint-json");
+    mkdirSync(dir);
+    const fifo = path.join(dir, "report.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const trace = gcTrace();
+    const { child, out } = start(["replay", trace, "--json", "report.fifo", "--allocfreetrace", "trace.txt", "--gctrace", "gc.txt", "--memprofile", "heap.pb"], dir);
+    const exited = once(child, "exit");
+    expect(await signalWhileWriting(child, fifo, "SIGINT")).toBeGreaterThan(1 << 16);
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    // The replay was whole: its report was printed, not marked partial.
+    expect(out.stdout.split("\n")[0]).toBe(`goalloc ${readVersion()} replay of ${trace} (native) on amd64, GOGC=100`);
+    expect(out.stderr).toBe(`goalloc: interrupted, stopping (Ctrl-C again to quit at once)\ngoalloc: interrupted at ${trace}:5001: no output file written\n`);
+    expect(readdirSync(dir)).toEqual(["report.fifo"]);
+  });
+
+  it("SIGTERM while the HTML page is written, after the JSON file: 143, the JSON file not replaced", async () => {
+    const dir = path.join(scratch(), "sigterm-html");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "out.json"), "the previous report\n");
+    const fifo = path.join(dir, "page.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const trace = gcTrace();
+    const { child, out } = start(["replay", trace, "--json", "out.json", "--html", "page.fifo", "--memprofile", "heap.pb"], dir);
+    const exited = once(child, "exit");
+    expect(await signalWhileWriting(child, fifo, "SIGTERM")).toBeGreaterThan(1 << 16);
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 143, signal: null });
+    expect(out.stderr).toBe(`goalloc: SIGTERM received, stopping\ngoalloc: interrupted at ${trace}:5001: no output file written\n`);
+    expect(readdirSync(dir).sort()).toEqual(["out.json", "page.fifo"]);
+    expect(readFileSync(path.join(dir, "out.json"), "utf8")).toBe("the previous report\n");
+  });
 });
 
 describe("--check-invariants: the heap invariants hold after every event", () => {
