@@ -28,7 +28,7 @@ import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readdir
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { allocFreeTrace, NativeTraceWriter, replay, type Report } from "../src/index.js";
+import { allocFreeTrace, NativeTraceWriter, replay, type GCRecord, type Report } from "../src/index.js";
 import { gctraceLine as gctraceLineOf } from "../src/report/gctrace.js";
 import { repoRoot } from "./build-if-stale.js";
 
@@ -205,7 +205,10 @@ async function fidelityOf(log: LogFile, scratch: string): Promise<FidelityRow> {
     }
   };
   const full = stream(log, scratch, "replay");
-  const { report, outcome } = await replay(full.fifo, { arch: log.arch, gc: "log" }, allocFreeTrace(sink));
+  // Every collection's gctrace line (the runtime itself keeps only the first and last ones).
+  const gcLines: string[] = [];
+  const collections = { collected: (g: GCRecord) => void gcLines.push(gctraceLineOf(g)), scavenged: () => {} };
+  const { report } = await replay(full.fifo, { arch: log.arch, gc: "log" }, allocFreeTrace(sink), { collections });
   await full.done;
   const fid = report.fidelity!;
   const scan = await scanLog(log, scratch, fid.firstDivergence?.line ?? -1);
@@ -285,9 +288,8 @@ async function fidelityOf(log: LogFile, scratch: string): Promise<FidelityRow> {
     firstTriggerDifference,
   };
 
-  const gcLines = outcome.runtime.gc.records.map((g) => gctraceLineOf(g));
   const gctrace = {
-    emulated: outcome.runtime.gc.records.length,
+    emulated: gcLines.length,
     logTracegc: scan.tracegc,
     ...(log.gctrace !== null ? compareGctrace(log.gctrace, gcLines) : { gctraceRun: null, firstDifferentLine: null }),
   };

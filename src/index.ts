@@ -7,6 +7,7 @@ import { convertHeader, NativeTraceWriter, type ConvertCounts } from "./replay/c
 import { buildReport, type Report, type ReportOptions } from "./report/report.js";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { baselineFromReport, evaluateCheck, type Baseline, type CheckVerdict } from "./check/baseline.js";
 import { compareReports, type Comparison } from "./check/compare.js";
 import { diffReports, type Diff } from "./check/diff.js";
@@ -14,7 +15,10 @@ import { parseTolerance, type Tolerance } from "./check/tolerance.js";
 import { DEFAULT_SITE_DEPTH } from "./report/sites.js";
 
 export { createRuntime, Runtime, RuntimeThrow, checkInvariants } from "./runtime/index.js";
-export type { ArchName, MemStats, RuntimeOptions } from "./runtime/index.js";
+export type { ArchName, GCListener, GCRecord, MemStats, RuntimeOptions } from "./runtime/index.js";
+export { GC_RECORDS_KEPT } from "./runtime/index.js";
+export { GctraceWriter, gctraceLine } from "./report/gctrace.js";
+export { jsonChunks } from "./report/json-stream.js";
 export { defaultReplayOptions, resolveReplayOptions, type ReplayOptions, type GCMode } from "./replay/options.js";
 export type { ReplayOutcome, ReplayError, ReplayObserver, ObserverFactory, ReplayMonitor } from "./replay/replay.js";
 export type { Report, ReportOptions } from "./report/report.js";
@@ -83,12 +87,29 @@ export function sizeClasses(arch: ArchName = "amd64"): SizeClassRow[] {
   return sizeClassRows(initSizes());
 }
 
-/** SHA-256 (hex) of a trace file's bytes as stored (compressed or not); null for standard input. */
-export async function traceDigest(path: string): Promise<string | null> {
-  if (path === "-") return null;
+/**
+ * SHA-256 (hex) of a trace file's bytes as stored (compressed or not); null for standard input
+ * or a pipe (read once, by the replay), and when `signal` is aborted before the end.
+ */
+export async function traceDigest(path: string, signal?: AbortSignal): Promise<string | null> {
+  if (path === "-" || !(await stat(path)).isFile()) return null;
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path)) {
+    if (signal?.aborted === true) return null;
+    hash.update(chunk as Buffer);
+  }
   return hash.digest("hex");
+}
+
+/** Where a signal (monitor.signal) stopped check, compare or diff: the trace and its last line read. */
+export interface Interruption {
+  file: string;
+  line: number;
+}
+
+/** Where a replay stopped when monitor.signal stopped it (null: it ran to its end, or to an error). */
+function stoppedBySignal(result: ReplayResult): Interruption | null {
+  return result.outcome.interrupted ? { file: result.report.trace.file, line: result.report.trace.lines } : null;
 }
 
 export interface CheckRun {
@@ -98,12 +119,15 @@ export interface CheckRun {
   current: Baseline | null;
   /** The comparison with the given baseline; null without one, or for a partial replay. */
   verdict: CheckVerdict | null;
+  /** Where monitor.signal stopped the run (then nothing is compared: current and verdict are null). */
+  interrupted: Interruption | null;
 }
 
 /**
  * Replay a trace and compare it with a baseline (null: only make one). A partial replay
- * (report.error) is neither compared nor made a baseline of. Throws BaselineError when the
- * baseline was made with other options, and ToleranceError for a bad tolerance spec.
+ * (report.error, or stopped by `monitor.signal`) is neither compared nor made a baseline of.
+ * Throws BaselineError when the baseline was made with other options, and ToleranceError for
+ * a bad tolerance spec.
  */
 export async function check(
   trace: string,
@@ -111,13 +135,19 @@ export async function check(
   options: Partial<ReplayOptions> = {},
   tolerance: Tolerance | string = [],
   baselineFile?: string,
+  monitor: ReplayMonitor = {},
 ): Promise<CheckRun> {
   const rules = typeof tolerance === "string" ? parseTolerance(tolerance) : tolerance;
-  const { report } = await replay(trace, options);
-  if (report.partial) return { report, sha256: null, current: null, verdict: null };
-  const sha256 = await traceDigest(trace);
+  const result = await replay(trace, options, undefined, monitor);
+  const { report } = result;
+  if (report.partial) return { report, sha256: null, current: null, verdict: null, interrupted: stoppedBySignal(result) };
+  const sha256 = await traceDigest(trace, monitor.signal);
+  if (monitor.signal?.aborted === true) {
+    // Stopped while the trace was hashed: the replay was whole, but nothing is compared.
+    return { report, sha256: null, current: null, verdict: null, interrupted: { file: report.trace.file, line: report.trace.lines } };
+  }
   const verdict = baseline === null ? null : evaluateCheck(baseline, report, rules, sha256, baselineFile);
-  return { report, sha256, current: baselineFromReport(report, sha256), verdict };
+  return { report, sha256, current: baselineFromReport(report, sha256), verdict, interrupted: null };
 }
 
 /**
@@ -127,11 +157,22 @@ export async function check(
  * starts with cold JIT code, doubling the CPU time of traces up to a few MB, and gained at
  * most 17% on a 52 MB trace for 2.4 times the memory).
  */
-export async function compare(trace: string, arches: readonly ArchName[], options: Partial<ReplayOptions> = {}): Promise<{ comparison: Comparison; reports: Report[] }> {
+export async function compare(
+  trace: string,
+  arches: readonly ArchName[],
+  options: Partial<ReplayOptions> = {},
+  monitor: ReplayMonitor = {},
+): Promise<{ comparison: Comparison; reports: Report[]; interrupted: Interruption | null }> {
   if (trace === "-") throw new TypeError("compare replays the trace once per layout: it needs a file, not standard input");
   const reports: Report[] = [];
-  for (const arch of arches) reports.push((await replay(trace, { ...options, arch })).report);
-  return { comparison: compareReports(reports), reports };
+  for (const arch of arches) {
+    const result = await replay(trace, { ...options, arch }, undefined, monitor);
+    reports.push(result.report);
+    // Stopped by monitor.signal: the layouts after it are not replayed (interrupted says where).
+    const interrupted = stoppedBySignal(result);
+    if (interrupted !== null) return { comparison: compareReports(reports), reports, interrupted };
+  }
+  return { comparison: compareReports(reports), reports, interrupted: null };
 }
 
 /** One side of a diff: a trace and its replay options. */
@@ -140,10 +181,21 @@ export interface DiffInput {
   options?: Partial<ReplayOptions>;
 }
 
-/** Replay two traces (or one trace under two option sets) and diff the reports: `topSites` sites of `siteDepth` frames. */
-export async function diff(a: DiffInput, b: DiffInput, topSites = 10, siteDepth = DEFAULT_SITE_DEPTH): Promise<{ diff: Diff; reports: [Report, Report] }> {
+/**
+ * Replay two traces (or one trace under two option sets) and diff the reports: `topSites`
+ * sites of `siteDepth` frames. When `monitor.signal` stops A, B's replay stops before its
+ * first line; `interrupted` says where the signal stopped them, and the diff is of partial
+ * reports.
+ */
+export async function diff(
+  a: DiffInput,
+  b: DiffInput,
+  topSites = 10,
+  siteDepth = DEFAULT_SITE_DEPTH,
+  monitor: ReplayMonitor = {},
+): Promise<{ diff: Diff; reports: [Report, Report]; interrupted: Interruption | null }> {
   if (a.trace === "-" && b.trace === "-") throw new TypeError("diff cannot read standard input twice: give the trace as a file");
-  const ra = (await replay(a.trace, a.options)).report;
-  const rb = (await replay(b.trace, b.options)).report;
-  return { diff: diffReports(ra, rb, topSites, siteDepth), reports: [ra, rb] };
+  const ra = await replay(a.trace, a.options, undefined, monitor);
+  const rb = await replay(b.trace, b.options, undefined, monitor);
+  return { diff: diffReports(ra.report, rb.report, topSites, siteDepth), reports: [ra.report, rb.report], interrupted: stoppedBySignal(ra) ?? stoppedBySignal(rb) };
 }

@@ -132,6 +132,18 @@ export function openStreamOutput(path: string): StreamOutput {
 }
 
 /**
+ * Write `chunks` in order; after each one `between` runs (a look for Ctrl-C: see interrupt.ts)
+ * and returns true to stop there. Returns whether it stopped before the end.
+ */
+export async function writeChunks(chunks: Iterable<string>, write: (text: string) => void, between: () => Promise<boolean>): Promise<boolean> {
+  for (const chunk of chunks) {
+    write(chunk);
+    if (await between()) return true;
+  }
+  return false;
+}
+
+/**
  * The outputs of one command: each opened before the work starts, so an unwritable path fails
  * at once, and all removed together when the command fails or is interrupted.
  */

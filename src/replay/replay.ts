@@ -27,6 +27,7 @@ import {
   MSpanState,
   RuntimeStack,
   RuntimeThrow,
+  type GCListener,
   type Runtime,
   type RuntimeObserver,
   sizeToClass,
@@ -170,6 +171,8 @@ export interface ReplayMonitor {
   signal?: AbortSignal;
   /** Which thread parses the trace (default "auto"); the outcome is the same. */
   readerThread?: ReaderThread;
+  /** Told of every collection and scavenger line as they happen (the runtime keeps only the first and last). */
+  collections?: GCListener;
   /** A Go log replayed with the pacer: where its events go as native records (convert.ts). */
   nativeSink?: (options: ResolvedReplayOptions, stacks: StackTable) => NativeEventSink;
 }
@@ -239,6 +242,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** The line of the last record that showed sweepone's progress (a sweepone free, a collection). */
   private sweeponeSeenLine = 0;
   private observer: ReplayObserver | null = null;
+  private collections: GCListener | null = null;
   /** The start-up allocations that ran, by the key a log names them with. */
   private prologue: { key: string | null; alloc: PrologueAlloc }[] = [];
   /** `goalloc convert`: the log's events as a native trace would replay them (pacer mode). */
@@ -367,6 +371,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       this.prologue.push({ key, alloc: o.alloc });
     }
     this.runtime.observer = this.observer;
+    this.runtime.gc.listener = this.collections;
   }
 
   /** Write the log's events as native records (pacer mode only: the log's own collections are not the program's). */
@@ -382,6 +387,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       sink.begin(this.prologue);
     }
     return sink;
+  }
+
+  /** Be told of every collection of the runtime from now on (start-up collects nothing: enablegc is off). */
+  watchCollections(listener: GCListener): void {
+    this.collections = listener;
+    this.runtime.gc.listener = listener;
   }
 
   /** Observe the runtime from now on (start-up allocations are never traced). */
@@ -845,6 +856,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
   const progress = monitor.progress;
   const input = progress === undefined || source.compressed || path === "-" ? null : await stat(path);
   const totalBytes = input?.isFile() ? input.size : null;
+  if (monitor.collections !== undefined) engine.watchCollections(monitor.collections);
   const observer = observe ? observe(engine, source.stacks, source.format) : null;
   if (observer !== null) engine.observe(observer);
   let error: ReplayError | null = null;

@@ -3,8 +3,12 @@
 //
 // The emulation has one GC thread and takes no time, so the four phase times, the handoff,
 // steal and yield counts are 0; heap sizes, object counts and sweep counts are emulated.
+//
+// `replay --gctrace` streams the lines as the collections happen (GctraceWriter): the runtime
+// keeps only the first and last collections, and a trace may run millions of them.
 
-import type { GCRecord } from "../runtime/index.js";
+import type { GCListener, GCRecord } from "../runtime/index.js";
+import type { TextSink } from "./allocfreetrace.js";
 
 const MiB = 2 ** 20;
 
@@ -16,7 +20,40 @@ export function gctraceLine(g: GCRecord): string {
   );
 }
 
-/** All gctrace lines of a replay, scavenger lines in place. */
+const FlushBytes = 64 * 1024;
+
+/** Every gctrace line of a replay, written to `sink` in pieces as the runtime reports them. */
+export class GctraceWriter implements GCListener {
+  private buffer: string[] = [];
+  private bytes = 0;
+
+  constructor(private readonly sink: TextSink) {}
+
+  collected(record: GCRecord): void {
+    this.line(gctraceLine(record));
+  }
+
+  scavenged(text: string): void {
+    this.line(text);
+  }
+
+  /** Hand what is buffered to the sink (at the end of the replay). */
+  flush(): void {
+    if (this.buffer.length === 0) return;
+    const text = this.buffer.join("");
+    this.buffer = [];
+    this.bytes = 0;
+    this.sink(text);
+  }
+
+  private line(text: string): void {
+    this.buffer.push(text, "\n");
+    this.bytes += text.length + 1;
+    if (this.bytes >= FlushBytes) this.flush();
+  }
+}
+
+/** The gctrace lines of kept records (GC.records, GC.scavengerLog), scavenger lines in place. */
 export function renderGctrace(gcs: readonly GCRecord[], scavenger: readonly { afterGC: number; text: string }[]): string {
   const out: string[] = [];
   let next = 0;

@@ -10,7 +10,7 @@ export type { RuntimeOptions } from "./malloc.js";
 export { ARCHES, ARCH_NAMES, reservationEnd32, type Arch, type ArchName } from "./arena.js";
 export { RuntimeThrow } from "./throw.js";
 export { checkInvariants, InvariantError } from "./invariants.js";
-export { GCForce, parseGOGC, type GCRecord } from "./mgc.js";
+export { GC_RECORDS_KEPT, GCForce, KeptEnds, parseGOGC, type GCListener, type GCRecord } from "./mgc.js";
 export { bgsweep } from "./mgcsweep.js";
 export { toMemStats, VisibleSizeClasses, type MemStats, type BySizeEntry } from "./mstats.js";
 export { InternalAlloc, RuntimeStack, runtimeStackName, SweepOrigin, type RuntimeObserver } from "./observer.js";

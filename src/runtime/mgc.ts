@@ -13,6 +13,10 @@
 // Finalizers found during a sweep are queued; running them (finalizer goroutine) ends with
 // a forced, non-eager collection. The scavenger runs on the emulated clock: every 60 s it
 // forces a GC if none ran for 2 minutes and releases spans idle for 5 minutes.
+//
+// What gctrace would print of each collection and scavenger tick is kept only for the first
+// and last GC_RECORDS_KEPT of each (a trace of a million `gc` lines must not hold a million
+// records); a listener (GCListener) sees every one as it happens.
 
 import type { Runtime } from "./malloc.js";
 import { MSpanState } from "./mheap.js";
@@ -56,6 +60,54 @@ export interface GCRecord {
   npausesweep: number;
 }
 
+/** Told of every collection and scavenger line as they happen, in that order (gctrace). */
+export interface GCListener {
+  collected(record: GCRecord): void;
+  /** A line the scavenger prints with gctrace, after the collections so far. */
+  scavenged(text: string): void;
+}
+
+/** Collections (and scavenger lines) kept at each end of a replay: the first N and the last N. */
+export const GC_RECORDS_KEPT = 1024;
+
+/** The first `kept` and the last `kept` items pushed, in order; those between are only counted. */
+export class KeptEnds<T> {
+  private readonly head: T[] = [];
+  /** The last items, a ring once full: the oldest at `next`. */
+  private readonly tail: T[] = [];
+  private next = 0;
+  /** Items pushed in all. */
+  total = 0;
+
+  constructor(readonly kept: number = GC_RECORDS_KEPT) {}
+
+  push(item: T): void {
+    this.total++;
+    if (this.head.length < this.kept) this.head.push(item);
+    else if (this.tail.length < this.kept) this.tail.push(item);
+    else {
+      this.tail[this.next] = item;
+      this.next = (this.next + 1) % this.kept;
+    }
+  }
+
+  /** The last item pushed. */
+  last(): T | undefined {
+    if (this.tail.length === 0) return this.head[this.head.length - 1];
+    return this.tail[(this.next + this.tail.length - 1) % this.tail.length];
+  }
+
+  /** Items pushed but not kept (between the first and the last `kept`). */
+  get elided(): number {
+    return this.total - this.head.length - this.tail.length;
+  }
+
+  /** The kept items in the order they were pushed (a new array). */
+  items(): T[] {
+    return [...this.head, ...this.tail.slice(this.next), ...this.tail.slice(0, this.next)];
+  }
+}
+
 /**
  * GOGC parsing (mgc0.c readgogc): unset → 100, "off" → -1 (disabled), else the runtime's
  * digits-only atoi into an int32 ("-5" → 0): a number past 2^31 - 1 wraps as it does in the
@@ -75,7 +127,10 @@ export function parseGOGC(value: string | undefined): number {
 
 export class GC {
   gcpercent: number;
-  readonly records: GCRecord[] = [];
+  private readonly history = new KeptEnds<GCRecord>();
+  private readonly scavengerLines = new KeptEnds<{ afterGC: number; text: string }>();
+  /** Sees every collection and scavenger line (the kept ones are only the first and last). */
+  listener: GCListener | null = null;
   /** Background-swept and pause-swept span counts since the last gctrace line. */
   nbgsweep = 0;
   npausesweep = 0;
@@ -90,14 +145,35 @@ export class GC {
   private scavengeRound = 0;
   /** Account repeated idle collections in bulk (see advanceClock); tests turn it off to compare. */
   repeatIdle = true;
-  /** Lines the scavenger would print with gctrace, each after the gctrace line of GC `afterGC`. */
-  readonly scavengerLog: { afterGC: number; text: string }[] = [];
 
   constructor(
     private readonly rt: Runtime,
     gcpercent: number,
   ) {
     this.gcpercent = gcpercent;
+  }
+
+  /** What gctrace prints of the first and the last GC_RECORDS_KEPT collections, in order. */
+  get records(): GCRecord[] {
+    return this.history.items();
+  }
+
+  /** Collections between those `records` keeps (NumGC − records.length). */
+  get recordsElided(): number {
+    return this.history.elided;
+  }
+
+  /**
+   * The first and the last GC_RECORDS_KEPT lines the scavenger would print with gctrace, each
+   * after the gctrace line of GC `afterGC`.
+   */
+  get scavengerLog(): { afterGC: number; text: string }[] {
+    return this.scavengerLines.items();
+  }
+
+  private record(r: GCRecord): void {
+    this.history.push(r);
+    this.listener?.collected(r);
   }
 
   /** runtime_gc(force). Returns true if a collection ran. */
@@ -145,7 +221,7 @@ export class GC {
     stats.numgc++;
 
     const counts = rt.updatememstats();
-    this.records.push({
+    this.record({
       numgc: stats.numgc,
       forced: force,
       time: now,
@@ -235,7 +311,7 @@ export class GC {
         } else if (this.collect(GCForce.Always)) {
           this.scvg(`scvg${k}: GC forced`);
           const now = this.idleSignature();
-          if (now === previous) steady = this.records[this.records.length - 1]!;
+          if (now === previous) steady = this.history.last()!;
           previous = now;
         }
       }
@@ -265,7 +341,7 @@ export class GC {
     stats.pause_end[stats.numgc % 256] = stats.last_gc;
     stats.numgc++;
     rt.mheap.sweepgen = (rt.mheap.sweepgen + 2) >>> 0;
-    this.records.push({ ...steady, numgc: stats.numgc, time: tick });
+    this.record({ ...steady, numgc: stats.numgc, time: tick });
     rt.prof.gc();
   }
 
@@ -283,7 +359,8 @@ export class GC {
   }
 
   private scvg(text: string): void {
-    this.scavengerLog.push({ afterGC: this.rt.mstats.numgc, text });
+    this.scavengerLines.push({ afterGC: this.rt.mstats.numgc, text });
+    this.listener?.scavenged(text);
   }
 
   /** Release free spans idle for longer than limit (madvise), counting HeapReleased. */

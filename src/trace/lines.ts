@@ -3,7 +3,9 @@
 //
 // The readers work on the bytes of each line directly, so the splitter hands out a view
 // (`bytes`, `start`, `end`) instead of a string. A line that spans chunks is assembled in a
-// carry buffer that is reused from line to line; memory stays bounded by the line limit.
+// carry buffer that is reused from line to line; memory stays bounded by the line limit. A
+// line is rejected as soon as it passes the limit, not when it ends: an input that never ends
+// its line (/dev/zero) must not be read forever.
 
 import { TraceError } from "./record.js";
 
@@ -44,9 +46,6 @@ export class LineSplitter {
   private position = 0;
   private carry: Buffer = EMPTY;
   private carryLength = 0;
-  /** Bytes of the pending partial line that did not fit under the limit (then not stored). */
-  private overflowLength = 0;
-  private overflowLastByte = 0;
 
   constructor(
     private readonly file: string,
@@ -61,7 +60,7 @@ export class LineSplitter {
    * must leave to next() any line longer than `maxLineBytes` or that it cannot end in the chunk.
    */
   inPlace(): boolean {
-    return this.carryLength === 0 && this.overflowLength === 0;
+    return this.carryLength === 0;
   }
 
   chunkBytes(): Buffer {
@@ -100,7 +99,7 @@ export class LineSplitter {
       return false;
     }
     this.position = newline + 1;
-    if (this.carryLength === 0 && this.overflowLength === 0) {
+    if (this.carryLength === 0) {
       this.setLine(chunk, from, newline);
     } else {
       this.keep(chunk, from, newline);
@@ -113,7 +112,7 @@ export class LineSplitter {
   finish(): boolean {
     this.chunk = EMPTY;
     this.position = 0;
-    if (this.carryLength === 0 && this.overflowLength === 0) return false;
+    if (this.carryLength === 0) return false;
     this.takeCarry();
     return true;
   }
@@ -121,7 +120,7 @@ export class LineSplitter {
   private setLine(bytes: Buffer, start: number, end: number): void {
     this.lineNumber++;
     if (end > start && bytes[end - 1] === CR) end--;
-    if (end - start > this.maxLineBytes) this.tooLong(end - start);
+    if (end - start > this.maxLineBytes) this.tooLong();
     this.bytes = bytes;
     this.start = start;
     this.end = end;
@@ -130,25 +129,23 @@ export class LineSplitter {
   private takeCarry(): void {
     const length = this.carryLength;
     this.carryLength = 0;
-    if (this.overflowLength > 0) {
-      this.lineNumber++;
-      const total = length + this.overflowLength - (this.overflowLastByte === CR ? 1 : 0);
-      this.overflowLength = 0;
-      this.tooLong(total);
-    }
     this.setLine(this.carry, 0, length);
   }
 
-  /** Append part of a line to the carry; past the limit only count it (plus room for a `\r`). */
+  /**
+   * Append part of a line to the carry. Past the limit the line is rejected at once: only a
+   * `\r` that a `\n` may still follow can take it one byte over.
+   */
   private keep(source: Buffer, from: number, to: number): void {
     const length = to - from;
     if (length === 0) return;
-    if (this.overflowLength > 0 || this.carryLength + length > this.maxLineBytes + 1) {
-      this.overflowLength += length;
-      this.overflowLastByte = source[to - 1];
-      return;
-    }
     const needed = this.carryLength + length;
+    if (needed > this.maxLineBytes + 1 || (needed === this.maxLineBytes + 1 && source[to - 1] !== CR)) {
+      // The line is current, as one that ended would be: its number counts as read.
+      this.carryLength = 0;
+      this.lineNumber++;
+      this.tooLong();
+    }
     if (needed > this.carry.length) {
       const capacity = Math.min(Math.max(needed, this.carry.length * 2, 256), this.maxLineBytes + 1);
       const grown = Buffer.allocUnsafe(capacity);
@@ -159,8 +156,9 @@ export class LineSplitter {
     this.carryLength = needed;
   }
 
-  private tooLong(length: number): never {
-    throw new TraceError(this.file, this.lineNumber, `line too long (${length} bytes)`);
+  /** One message whether the line had ended or was still going (its length then unknown). */
+  private tooLong(): never {
+    throw new TraceError(this.file, this.lineNumber, `line too long (more than ${this.maxLineBytes} bytes)`);
   }
 }
 

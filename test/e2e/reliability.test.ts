@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open, readFile, type FileHandle } from "node:fs/promises";
 import { once } from "node:events";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -32,9 +32,9 @@ function replayWithJson(file: string, extra: string[] = []): { run: Run; report:
   return { run, report: JSON.parse(readFileSync(out, "utf8")) as Report };
 }
 
-/** Files in dir whose names look like goalloc's temporaries (`.NAME.PID.scratch()`). */
+/** Files in dir whose names look like goalloc's temporaries (`.NAME.PID.tmp`). */
 function temporaries(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith(".scratch()"));
+  return readdirSync(dir).filter((name) => /^\..+\.\d+\.tmp$/.test(name));
 }
 
 function escapeRegExp(text: string): string {
@@ -166,8 +166,8 @@ describe("extremely long lines are rejected with FILE:LINE, not read into memory
     const file = traceFile("long-line.trace", `goalloc-trace 1\na x 8\n#${"x".repeat(over - 1)}\na y 8\n`);
     const { run, report } = replayWithJson(file);
     expect(run.status).toBe(2);
-    expect(run.stderr).toBe(`goalloc: ${file}:3: line too long (${over} bytes)\n`);
-    expect(report).toMatchObject({ partial: true, error: { kind: "trace", line: 3 }, trace: { allocs: 1 } });
+    expect(run.stderr).toBe(`goalloc: ${file}:3: line too long (more than 1048576 bytes)\n`);
+    expect(report).toMatchObject({ partial: true, error: { kind: "trace", line: 3 }, trace: { lines: 3, allocs: 1 } });
   });
 
   it("a line of exactly 1 MiB is still read", () => {
@@ -184,14 +184,64 @@ describe("extremely long lines are rejected with FILE:LINE, not read into memory
     const file = traceFile("long-golog.log", log.join("\n") + "\n");
     const run = goalloc(["replay", file]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toBe(`goalloc: ${file}:12: line too long (${2 * MiB + 32} bytes)\n`);
+    expect(run.stderr).toBe(`goalloc: ${file}:12: line too long (more than 1048576 bytes)\n`);
   });
 
-  it("64 MiB without a newline, gzipped on standard input: counted, not kept", () => {
+  it("64 MiB without a newline, gzipped on standard input: rejected, not kept", () => {
     const huge = Buffer.alloc(64 * MiB, "7");
     const run = goalloc(["replay", "-"], { input: gzipSync(Buffer.concat([Buffer.from("goalloc-trace 1\na x 8\n"), huge])) });
     expect(run.status).toBe(2);
-    expect(run.stderr).toBe(`goalloc: <stdin>:3: line too long (${64 * MiB} bytes)\n`);
+    expect(run.stderr).toBe("goalloc: <stdin>:3: line too long (more than 1048576 bytes)\n");
+  });
+
+  it("an input that never ends its line (/dev/zero) is rejected once past the limit, not read forever", async () => {
+    const child = spawn(process.execPath, [BIN, "replay", "/dev/zero", "--json", "-"], { cwd: repoRoot, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (data: Buffer) => (stdout += data.toString("utf8")));
+    child.stderr.on("data", (data: Buffer) => (stderr += data.toString("utf8")));
+    // Before the fix this never exited: the timeout kills it (code null) and the test fails on that.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const [code] = (await once(child, "close")) as [number | null];
+    clearTimeout(timer);
+    expect({ code, stderr }).toEqual({ code: 2, stderr: "goalloc: /dev/zero:1: line too long (more than 1048576 bytes)\n" });
+    expect(JSON.parse(stdout) as Report).toMatchObject({ partial: true, error: { kind: "trace", line: 1 }, trace: { lines: 1, events: 0 } });
+  });
+});
+
+describe("millions of collections: memory follows the live set, not the number of collections", () => {
+  const numbers = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
+
+  it("2.3 million `gc` lines with --json: exit 0, `gcs` keeps collections 1-1024 and the last 1024", () => {
+    // Before, every collection was kept and the JSON built as one string: RangeError, exit 70.
+    const file = traceFile("gc-2300k.trace", `goalloc-trace 1\n${"gc\n".repeat(2_300_000)}`);
+    const { run, report } = replayWithJson(file);
+    expect([run.status, run.stderr]).toEqual([0, ""]);
+    expect(report.memstats.NumGC).toBe(2_300_000);
+    expect(report.gcs.map((g) => g.numgc)).toEqual([...numbers(1, 1024), ...numbers(2_300_000 - 1023, 1024)]);
+  });
+
+  it("--gctrace writes every collection's line and every scavenger line, in order, beyond those the report keeps", () => {
+    // 3,000 idle stretches of 200 s: 6,001 collections (3,000 of them forced by the scavenger) and 10,000 scavenger ticks.
+    const lines = ["goalloc-trace 1", "a x 64"];
+    for (let i = 1; i <= 3000; i++) lines.push(`t ${i * 200}000000000`, "gc");
+    const file = traceFile("idle-3000.trace", lines.join("\n") + "\n");
+    const out = path.join(scratch(), "idle-3000.gctrace");
+    const { run, report } = replayWithJson(file, ["--gctrace", out]);
+    expect(run.status).toBe(0);
+    expect(report.memstats.NumGC).toBe(6001);
+    expect(report.gcs).toHaveLength(2048);
+    const text = readFileSync(out, "utf8").split("\n");
+    expect(text.pop()).toBe("");
+    const gcs = text.filter((l) => l.startsWith("gc")).map((l) => Number(/^gc(\d+)\(1\): /.exec(l)![1]));
+    expect(gcs).toEqual(numbers(1, 6001));
+    const ticks = text.filter((l) => l.endsWith("(MB)")).map((l) => Number(/^scvg(\d+): inuse: /.exec(l)![1]));
+    expect(ticks).toEqual(numbers(0, 10_000));
+    expect(text.filter((l) => l.endsWith(": GC forced"))).toHaveLength(3000);
+    // The one release (of less than 1 MB), at the sixth tick.
+    expect(text.filter((l) => l.endsWith(" MB released"))).toEqual(["scvg5: 0 MB released"]);
+    expect(text).toHaveLength(6001 + 10_000 + 3000 + 1);
+    expect(text.at(-1)).toBe("gc6001(1): 0+0+0+0 us, 0 -> 0 MB, 2 (3-1) objects, 4/0/2 sweeps, 0(0) handoff, 0(0) steal, 0/0/0 yields");
   });
 });
 
@@ -456,6 +506,187 @@ describe("Ctrl-C during a replay: the partial report, exit 130, no output file w
       expect(readdirSync(dir)).toEqual([]);
     });
   }
+
+  it("a second Ctrl-C quits at once with 130, the temporaries removed, the old file kept", async () => {
+    const dir = path.join(scratch(), "sigint-twice");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "out.json"), "the previous report\n");
+    const { child, out } = start(["replay", "-", "--format", "native", "--json", "out.json", "--allocfreetrace", "trace.txt"], dir);
+    const exited = once(child, "exit");
+    child.stdin!.write(`goalloc-trace 1\n${records(0, 300)}`);
+    await until(() => traceTemporarySize(dir) >= 0, "the outputs to open");
+    child.kill("SIGINT");
+    await until(() => out.stderr.includes("interrupted"), "the interrupt notice");
+    // No more input comes and standard input stays open: the first stop waits for data, the second does not.
+    child.kill("SIGINT");
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(out).toEqual({ stdout: "", stderr: "goalloc: interrupted, stopping (Ctrl-C again to quit at once)\n" });
+    expect(readdirSync(dir)).toEqual(["out.json"]);
+    expect(readFileSync(path.join(dir, "out.json"), "utf8")).toBe("the previous report\n");
+  });
+});
+
+describe("a signal after the replay, while the outputs are written: exit 128 + signal, no output file", () => {
+  /** Spawn goalloc with pipes (cwd: dir); collects stdout and stderr as they come. */
+  function start(args: string[], cwd: string): { child: ChildProcess; out: { stdout: string; stderr: string } } {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const out = { stdout: "", stderr: "" };
+    child.stdout!.on("data", (data: Buffer) => (out.stdout += data.toString("utf8")));
+    child.stderr!.on("data", (data: Buffer) => (out.stderr += data.toString("utf8")));
+    return { child, out };
+  }
+
+  /**
+   * Read one byte of the output goalloc writes into `fifo` (so the replay is over and that
+   * output is being written), send `signal`, then read the rest: goalloc's write of more than
+   * the pipe holds cannot return before the signal was sent. Returns the bytes read.
+   */
+  async function signalWhileWriting(child: ChildProcess, fifo: string, signal: NodeJS.Signals): Promise<number> {
+    const reader = await open(fifo, "r");
+    try {
+      const first = await reader.read(Buffer.alloc(1), 0, 1);
+      expect(first.bytesRead).toBe(1);
+      child.kill(signal);
+      let total = 1;
+      const buffer = Buffer.alloc(1 << 16);
+      for (let n = (await reader.read(buffer, 0, buffer.length)).bytesRead; n > 0; n = (await reader.read(buffer, 0, buffer.length)).bytesRead) total += n;
+      return total;
+    } finally {
+      await reader.close();
+    }
+  }
+
+  // 5,000 collections: a JSON report of 800 KB and an HTML page of 400 KB, both more than a pipe holds (64 KiB).
+  const gcTrace = (): string => traceFile("gc5000.trace", `goalloc-trace 1\n${"gc\n".repeat(5000)}`);
+
+  it("Ctrl-C while the JSON report is written: 130, the other outputs not written", async () => {
+    const dir = path.join(scratch(), "sigint-json");
+    mkdirSync(dir);
+    const fifo = path.join(dir, "report.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const trace = gcTrace();
+    const { child, out } = start(["replay", trace, "--json", "report.fifo", "--allocfreetrace", "trace.txt", "--gctrace", "gc.txt", "--memprofile", "heap.pb"], dir);
+    const exited = once(child, "exit");
+    expect(await signalWhileWriting(child, fifo, "SIGINT")).toBeGreaterThan(1 << 16);
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    // The replay was whole: its report was printed, not marked partial.
+    expect(out.stdout.split("\n")[0]).toBe(`goalloc ${readVersion()} replay of ${trace} (native) on amd64, GOGC=100`);
+    expect(out.stderr).toBe(`goalloc: interrupted, stopping (Ctrl-C again to quit at once)\ngoalloc: interrupted at ${trace}:5001: no output file written\n`);
+    expect(readdirSync(dir)).toEqual(["report.fifo"]);
+  });
+
+  it("SIGTERM while the HTML page is written, after the JSON file: 143, the JSON file not replaced", async () => {
+    const dir = path.join(scratch(), "sigterm-html");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "out.json"), "the previous report\n");
+    const fifo = path.join(dir, "page.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const trace = gcTrace();
+    const { child, out } = start(["replay", trace, "--json", "out.json", "--html", "page.fifo", "--memprofile", "heap.pb"], dir);
+    const exited = once(child, "exit");
+    expect(await signalWhileWriting(child, fifo, "SIGTERM")).toBeGreaterThan(1 << 16);
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 143, signal: null });
+    expect(out.stderr).toBe(`goalloc: SIGTERM received, stopping\ngoalloc: interrupted at ${trace}:5001: no output file written\n`);
+    expect(readdirSync(dir).sort()).toEqual(["out.json", "page.fifo"]);
+    expect(readFileSync(path.join(dir, "out.json"), "utf8")).toBe("the previous report\n");
+  });
+});
+
+describe("check, compare and diff stop on Ctrl-C, SIGTERM and SIGHUP: one line, 128 + signal, nothing printed or written", () => {
+  /** Spawn goalloc (cwd: dir) whose trace is the FIFO `fifo`; resolves once goalloc opened it (its signal handlers are in place then). */
+  async function startOnFifo(args: string[], dir: string, fifo: string): Promise<{ child: ChildProcess; out: { stdout: string; stderr: string }; writer: FileHandle }> {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const out = { stdout: "", stderr: "" };
+    child.stdout!.on("data", (data: Buffer) => (out.stdout += data.toString("utf8")));
+    child.stderr!.on("data", (data: Buffer) => (out.stderr += data.toString("utf8")));
+    // Opening a FIFO for writing waits for its reader: goalloc, once it starts the replay.
+    const writer = await open(fifo, "w");
+    return { child, out, writer };
+  }
+
+  /** A directory holding a FIFO named trace.fifo; returns both paths. */
+  function fifoDir(name: string): { dir: string; fifo: string } {
+    const dir = path.join(scratch(), name);
+    mkdirSync(dir);
+    const fifo = path.join(dir, "trace.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    return { dir, fifo };
+  }
+
+  const records = (from: number, count: number): string => Array.from({ length: count }, (_, i) => `a o${from + i} 64\n`).join("");
+
+  /**
+   * Feed the first 300 records, send `signal`, wait for goalloc's notice, then feed 300 more
+   * and end the input (the replay looks at the signal between chunks). Returns the exit.
+   */
+  async function interruptFeed(run: { child: ChildProcess; out: { stderr: string }; writer: FileHandle }, signal: NodeJS.Signals): Promise<{ code: number | null; signal: string | null }> {
+    const exited = once(run.child, "exit");
+    await run.writer.write(`goalloc-trace 1\n${records(0, 300)}`);
+    run.child.kill(signal);
+    for (const deadline = Date.now() + 20_000; !run.out.stderr.includes("stopping"); await new Promise((resolve) => setTimeout(resolve, 10))) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the interrupt notice");
+    }
+    await run.writer.write(records(300, 300));
+    await run.writer.close();
+    const [code, killedBy] = (await exited) as [number | null, string | null];
+    return { code, signal: killedBy };
+  }
+
+  /** The notice, then `goalloc: interrupted at FILE:LINE: WHAT` with LINE at most the first write's 301; returns LINE. */
+  function expectStopped(stderr: string, notice: string, file: string, what: string): number {
+    const match = new RegExp(`^${escapeRegExp(notice)}\ngoalloc: interrupted at ${escapeRegExp(file)}:(\\d+): ${escapeRegExp(what)}\n$`).exec(stderr);
+    expect(match, stderr).not.toBeNull();
+    const line = Number(match![1]);
+    expect(line).toBeLessThanOrEqual(301);
+    return line;
+  }
+
+  const CTRL_C = "goalloc: interrupted, stopping (Ctrl-C again to quit at once)";
+
+  it("check with Ctrl-C: no verdict, the baseline and the summary untouched, 130", async () => {
+    const { dir, fifo } = fifoDir("check-sigint");
+    const baseline = path.join(dir, "gc.json");
+    expect(goalloc(["check", "traces/gc.trace", "--baseline", baseline, "--update"]).status).toBe(0);
+    const before = readFileSync(baseline, "utf8");
+    const run = await startOnFifo(["check", "trace.fifo", "--baseline", "gc.json", "--markdown", "summary.md", "--bench-format"], dir, fifo);
+    expect(await interruptFeed(run, "SIGINT")).toEqual({ code: 130, signal: null });
+    expect(run.out.stdout).toBe("");
+    expectStopped(run.out.stderr, CTRL_C, "trace.fifo", "nothing compared, no file written");
+    expect(readFileSync(baseline, "utf8")).toBe(before);
+    expect(readdirSync(dir).sort()).toEqual(["gc.json", "trace.fifo"]);
+  });
+
+  it("check --update with SIGTERM: no baseline written, 143", async () => {
+    const { dir, fifo } = fifoDir("check-sigterm");
+    const run = await startOnFifo(["check", "trace.fifo", "--baseline", "ci/new.json", "--update"], dir, fifo);
+    expect(await interruptFeed(run, "SIGTERM")).toEqual({ code: 143, signal: null });
+    expect(run.out.stdout).toBe("");
+    expectStopped(run.out.stderr, "goalloc: SIGTERM received, stopping", "trace.fifo", "no baseline written");
+    expect(readdirSync(dir)).toEqual(["trace.fifo"]);
+  });
+
+  it("compare with SIGHUP: the layouts after the stopped one are not replayed, no table, no JSON file, 129", async () => {
+    const { dir, fifo } = fifoDir("compare-sighup");
+    // A second layout would open the FIFO again and wait for a writer that never comes.
+    const run = await startOnFifo(["compare", "trace.fifo", "--arch", "amd64,386", "--json", "out.json"], dir, fifo);
+    expect(await interruptFeed(run, "SIGHUP")).toEqual({ code: 129, signal: null });
+    expect(run.out.stdout).toBe("");
+    expectStopped(run.out.stderr, "goalloc: SIGHUP received, stopping", "trace.fifo", "nothing compared, no file written");
+    expect(readdirSync(dir)).toEqual(["trace.fifo"]);
+  });
+
+  it("diff with Ctrl-C while B is replayed: no diff, no JSON file, 130", async () => {
+    const { dir, fifo } = fifoDir("diff-sigint");
+    const a = path.join(repoRoot, "traces/gc.trace");
+    const run = await startOnFifo(["diff", a, "trace.fifo", "--json", "out.json", "--fail-on-diff"], dir, fifo);
+    expect(await interruptFeed(run, "SIGINT")).toEqual({ code: 130, signal: null });
+    expect(run.out.stdout).toBe("");
+    expectStopped(run.out.stderr, CTRL_C, "trace.fifo", "nothing compared, no file written");
+    expect(readdirSync(dir)).toEqual(["trace.fifo"]);
+  });
 });
 
 describe("--check-invariants: the heap invariants hold after every event", () => {

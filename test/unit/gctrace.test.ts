@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createRuntime, FlagNoScan, GCForce } from "../../src/runtime/index.js";
-import { gctraceLine, renderGctrace } from "../../src/report/gctrace.js";
+import { GctraceWriter, gctraceLine, renderGctrace } from "../../src/report/gctrace.js";
 
 describe("gctrace lines (spec §13.4)", () => {
   it("prints heap0 -> heap1 MB, objects and sweeps of each collection", () => {
@@ -30,6 +30,19 @@ describe("gctrace lines (spec §13.4)", () => {
     expect(text[2]).toBe("scvg1: inuse: 1, idle: 0, sys: 2, released: 0, consumed: 2 (MB)");
     expect(text[3]).toMatch(/^gc2\(1\)/);
     expect(text[4]).toBe("scvg2: GC forced");
+  });
+
+  it("streams the same text as it happens (GctraceWriter), in pieces", () => {
+    const rt = createRuntime();
+    const pieces: string[] = [];
+    const writer = new GctraceWriter((text) => pieces.push(text));
+    rt.gc.listener = writer;
+    rt.mallocgc(1 << 20, 0, FlagNoScan, -1);
+    rt.gc.advanceClock(200e9);
+    for (let i = 0; i < 1000; i++) rt.gc.collect(GCForce.Eager);
+    writer.flush();
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join("")).toBe(renderGctrace(rt.gc.records, rt.gc.scavengerLog));
   });
 
   const oracle = resolve(import.meta.dirname, "../../../shared/oracle/go1.3.3-amd64/p2_large.gctrace.txt");

@@ -5,9 +5,12 @@ import {
   createRuntime,
   FlagNoInvokeGC,
   FlagNoScan,
+  GC_RECORDS_KEPT,
   GCForce,
+  KeptEnds,
   parseGOGC,
   RuntimeThrow,
+  type GCRecord,
 } from "../../src/runtime/index.js";
 
 describe("GOGC parsing (spec §11.1)", () => {
@@ -172,5 +175,50 @@ describe("long idle stretches (advanceClock)", () => {
     expect(bulk.rt.gc.records).toEqual(slow.rt.gc.records);
     expect(bulk.rt.gc.scavengerLog).toEqual(slow.rt.gc.scavengerLog);
     expect(bulk.rt.mheap.sweepgen).toBe(slow.rt.mheap.sweepgen);
+  });
+});
+
+describe("collection records: the first and the last kept, every one told to a listener", () => {
+  it("KeptEnds keeps the first N and the last N items in order and counts those between", () => {
+    const kept = new KeptEnds<number>(3);
+    expect([kept.items(), kept.last(), kept.elided]).toEqual([[], undefined, 0]);
+    for (let i = 1; i <= 5; i++) kept.push(i);
+    expect([kept.items(), kept.last(), kept.elided]).toEqual([[1, 2, 3, 4, 5], 5, 0]);
+    kept.push(6);
+    expect([kept.items(), kept.last(), kept.elided]).toEqual([[1, 2, 3, 4, 5, 6], 6, 0]);
+    for (let i = 7; i <= 11; i++) kept.push(i);
+    expect([kept.items(), kept.last(), kept.elided, kept.total]).toEqual([[1, 2, 3, 9, 10, 11], 11, 5, 11]);
+  });
+
+  it("a runtime keeps 2 × 1024 records however many collections run; the listener sees each one", () => {
+    const rt = createRuntime();
+    const seen: number[] = [];
+    rt.gc.listener = { collected: (r: GCRecord) => void seen.push(r.numgc), scavenged: () => {} };
+    rt.mallocgc(64, 0, FlagNoScan, -1);
+    const n = 5000;
+    while (rt.mstats.numgc < n) rt.gc.collect(GCForce.Eager);
+    expect(GC_RECORDS_KEPT).toBe(1024);
+    const numbers = rt.gc.records.map((r) => r.numgc);
+    expect(numbers).toEqual([...Array.from({ length: 1024 }, (_, i) => i + 1), ...Array.from({ length: 1024 }, (_, i) => n - 1023 + i)]);
+    expect(rt.gc.recordsElided).toBe(n - 2048);
+    expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+
+  it("a long idle stretch keeps the first and last scavenger lines; the listener sees them all, in order with the collections", () => {
+    const rt = createRuntime();
+    const lines: string[] = [];
+    rt.gc.listener = { collected: (r: GCRecord) => void lines.push(`gc${r.numgc}`), scavenged: (text) => void lines.push(text) };
+    rt.mallocgc(1 << 20, 0, FlagNoScan, -1);
+    // 60 days idle: a scavenger tick a minute, a forced collection every third.
+    rt.gc.advanceClock(60 * 86_400e9);
+    const ticks = 60 * 24 * 60;
+    expect(lines.filter((l) => l.endsWith("(MB)"))).toHaveLength(ticks);
+    expect(lines.filter((l) => l.startsWith("gc"))).toHaveLength(rt.mstats.numgc);
+    expect(lines.indexOf("scvg2: GC forced")).toBe(lines.indexOf(`gc2`) + 1);
+    expect(rt.gc.scavengerLog).toHaveLength(2 * 1024);
+    expect(rt.gc.scavengerLog.map((l) => l.text)).toEqual([
+      ...lines.filter((l) => l.startsWith("scvg")).slice(0, 1024),
+      ...lines.filter((l) => l.startsWith("scvg")).slice(-1024),
+    ]);
   });
 });

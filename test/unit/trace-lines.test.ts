@@ -67,16 +67,30 @@ describe("LineSplitter", () => {
     expect(split("12345\r\n", 100, 5)).toEqual([[1, "12345"]]);
   });
 
-  it("rejects a longer line with its exact length, whatever the chunking", () => {
+  it("rejects a longer line, whatever the chunking, with one message", () => {
     const input = "ok\n1234567890\r\nnext\n";
     expect(() => split(input, 100, 5)).toThrow(TraceError);
     for (const size of [1, 3, 7, 100]) {
-      expect(errorOf(() => split(input, size, 5))).toBe("in.txt:2: line too long (10 bytes)");
+      expect(errorOf(() => split(input, size, 5))).toBe("in.txt:2: line too long (more than 5 bytes)");
     }
   });
 
+  it("rejects a line of the limit and a \r followed by anything but \n", () => {
+    for (const size of [1, 6, 100]) expect(errorOf(() => split("12345\rx\n", size, 5))).toBe("in.txt:1: line too long (more than 5 bytes)");
+  });
+
   it("rejects an over-long last line without newline", () => {
-    expect(errorOf(() => split("ok\n123456", 2, 5))).toBe("in.txt:2: line too long (6 bytes)");
+    expect(errorOf(() => split("ok\n123456", 2, 5))).toBe("in.txt:2: line too long (more than 5 bytes)");
+  });
+
+  it("rejects a line as soon as it passes the limit, before it ends", () => {
+    const splitter = new LineSplitter("in.txt", 5);
+    splitter.push(Buffer.from("ok\n123"));
+    expect(splitter.next()).toBe(true);
+    expect(splitter.next()).toBe(false);
+    splitter.push(Buffer.from("456"));
+    // No newline has come and none may ever come: the sixth byte is enough.
+    expect(errorOf(() => splitter.next())).toBe("in.txt:2: line too long (more than 5 bytes)");
   });
 
   it("defaults to a 1 MiB limit", () => {
@@ -84,6 +98,6 @@ describe("LineSplitter", () => {
     const fits = Buffer.alloc(DEFAULT_MAX_LINE_BYTES, 0x61);
     expect(split(Buffer.concat([fits, Buffer.from("\n")]), 65536)).toHaveLength(1);
     const tooLong = Buffer.alloc(DEFAULT_MAX_LINE_BYTES + 1, 0x61);
-    expect(errorOf(() => split(tooLong, 65536))).toBe("in.txt:1: line too long (1048577 bytes)");
+    expect(errorOf(() => split(tooLong, 65536))).toBe("in.txt:1: line too long (more than 1048576 bytes)");
   });
 });

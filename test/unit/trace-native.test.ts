@@ -249,6 +249,6 @@ describe("NativeParser errors", () => {
 
   it("rejects a line longer than 1 MiB", () => {
     const long = "a 1 8 type=" + "x".repeat(1024 * 1024);
-    expect(failure("gc\n" + long + "\n")).toBe(`t.trace:2: line too long (${long.length} bytes)`);
+    expect(failure("gc\n" + long + "\n")).toBe("t.trace:2: line too long (more than 1048576 bytes)");
   });
 });

@@ -4,11 +4,12 @@
 
 import { appendFileSync, readFileSync } from "node:fs";
 import { Command, Option } from "commander";
-import { BaselineError, check, formatBaseline, parseBaseline, parseTolerance, ToleranceError, type Baseline, type Report, type Tolerance } from "../../index.js";
+import { BaselineError, check, formatBaseline, parseBaseline, parseTolerance, ToleranceError, type Baseline, type CheckRun, type Report, type Tolerance } from "../../index.js";
 import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
 import { renderCheckFailures } from "../../check/render.js";
 import { baselineUpdatedMarkdown, checkMarkdown, type CheckSummaryContext } from "../../report/markdown.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { Interrupt } from "../interrupt.js";
 import { refuseSharedFiles, writeOutput } from "../output.js";
 import { addReplayOptions, replayArguments, shellWord, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
@@ -114,9 +115,21 @@ export function checkCommand(): Command {
     );
     const update = updateCommand(trace, flags.baseline, replayArguments(self));
     const baseline = flags.update ? null : readBaseline(flags.baseline, update);
-    const run = await check(trace, baseline, toReplayOptions(flags, process.env), tolerance, flags.baseline).catch((e: unknown) => {
-      throw e instanceof BaselineError ? baselineUsageError(e, update) : e;
-    });
+    const interrupt = new Interrupt(() => {});
+    let run: CheckRun;
+    try {
+      run = await check(trace, baseline, toReplayOptions(flags, process.env), tolerance, flags.baseline, { signal: interrupt.signal }).catch((e: unknown) => {
+        throw e instanceof BaselineError ? baselineUsageError(e, update) : e;
+      });
+      // Ctrl-C, SIGTERM or SIGHUP: a partial run must never read as a pass or a regression, so
+      // nothing is printed, compared or written.
+      if (run.interrupted !== null || (await interrupt.checkpoint())) {
+        interrupt.stop(run.interrupted ?? { file: run.report.trace.file, line: run.report.trace.lines }, flags.update ? "no baseline written" : "nothing compared, no file written");
+      }
+    } finally {
+      // What follows is synchronous (it writes atomically): no signal is handled before it ends.
+      interrupt.dispose();
+    }
     if (run.current === null) failReplay(run.report);
     const o = run.report.options;
     const ctx: CheckSummaryContext = { trace: run.report.trace.file, baselineFile: flags.baseline, arch: o.arch, gogc: o.gogc, update };

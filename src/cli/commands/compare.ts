@@ -2,10 +2,11 @@
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ARCH_NAMES, type ArchName } from "../../runtime/index.js";
-import { compare, VERSION } from "../../index.js";
+import { compare, VERSION, type Comparison } from "../../index.js";
 import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
 import { errorCell, renderComparison } from "../../check/render.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { Interrupt } from "../interrupt.js";
 import { refuseSharedFiles, stdoutColor, writeOutput } from "../output.js";
 import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
@@ -43,7 +44,20 @@ export function compareCommand(): Command {
     refuseSharedFiles([{ path: trace, role: "the trace being read" }], [{ option: "--json", path: typeof flags.json === "string" ? flags.json : undefined }]);
     // compare() sets each layout's arch; the first stands in for the shared flags' single one.
     const options = toReplayOptions({ ...flags, arch: flags.arch[0]! }, process.env);
-    const { comparison } = await compare(trace, flags.arch, options);
+    const interrupt = new Interrupt(() => {});
+    let comparison: Comparison;
+    try {
+      const run = await compare(trace, flags.arch, options, { signal: interrupt.signal });
+      comparison = run.comparison;
+      // Ctrl-C, SIGTERM or SIGHUP: the layouts left are not replayed, nothing is printed or written.
+      if (run.interrupted !== null || (await interrupt.checkpoint())) {
+        const last = run.reports[run.reports.length - 1]!;
+        interrupt.stop(run.interrupted ?? { file: last.trace.file, line: last.trace.lines }, "nothing compared, no file written");
+      }
+    } finally {
+      // What follows is synchronous (it writes atomically): no signal is handled before it ends.
+      interrupt.dispose();
+    }
     if (flags.json !== undefined) {
       const json = JSON.stringify({ goalloc: VERSION, ...comparison }, null, 2) + "\n";
       if (flags.json === true) process.stdout.write(json);

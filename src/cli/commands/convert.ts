@@ -49,7 +49,8 @@ export function convertCommand(): Command {
           write,
           { signal: interrupt.signal },
         );
-        if (interrupt.signal.aborted || outcome.interrupted) {
+        // checkpoint: a signal that came during the last, synchronous part of the replay.
+        if ((await interrupt.checkpoint()) || outcome.interrupted) {
           outputs.abortAll();
           process.stderr.write(`goalloc: interrupted at ${outcome.file}:${outcome.counts.lines}: no trace written\n`);
           throw new ExitStatus(interrupt.exitCode);

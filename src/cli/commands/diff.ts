@@ -5,6 +5,7 @@ import { Command, Option } from "commander";
 import { diff, VERSION, type Report } from "../../index.js";
 import { renderDiff } from "../../check/render.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { Interrupt } from "../interrupt.js";
 import { refuseSharedFiles, stdoutColor, writeOutput } from "../output.js";
 import { addReplayOptions, parseInteger, siteDepthOption, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
@@ -82,12 +83,25 @@ export function diffCommand(): Command {
     }
     const inputs = b === undefined ? [{ path: a, role: "the trace being read" }] : [{ path: a, role: "trace A being read" }, { path: b, role: "trace B being read" }];
     refuseSharedFiles(inputs, [{ option: "--json", path: typeof flags.json === "string" ? flags.json : undefined }]);
-    const { diff: d, reports } = await diff(
-      { trace: a, options: toReplayOptions(sideFlags(flags, "a", sides.flags), process.env) },
-      { trace: traceB, options: toReplayOptions(sideFlags(flags, "b", sides.flags), process.env) },
-      flags.top,
-      flags.depth,
-    );
+    const interrupt = new Interrupt(() => {});
+    let run: Awaited<ReturnType<typeof diff>>;
+    try {
+      run = await diff(
+        { trace: a, options: toReplayOptions(sideFlags(flags, "a", sides.flags), process.env) },
+        { trace: traceB, options: toReplayOptions(sideFlags(flags, "b", sides.flags), process.env) },
+        flags.top,
+        flags.depth,
+        { signal: interrupt.signal },
+      );
+      // Ctrl-C, SIGTERM or SIGHUP: once A is stopped B stops before its first line; nothing is printed or written.
+      if (run.interrupted !== null || (await interrupt.checkpoint())) {
+        interrupt.stop(run.interrupted ?? { file: run.reports[1].trace.file, line: run.reports[1].trace.lines }, "nothing compared, no file written");
+      }
+    } finally {
+      // What follows is synchronous (it writes atomically): no signal is handled before it ends.
+      interrupt.dispose();
+    }
+    const { diff: d, reports } = run;
     const traceFailure = reports.find((r) => r.error?.kind === "trace");
     if (traceFailure) {
       process.stderr.write(failedSide("", traceFailure));

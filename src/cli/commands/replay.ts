@@ -2,14 +2,15 @@
 
 import { Command, Option } from "commander";
 import { allocFreeTrace, heapProfile, HEAP_PROFILE_FORMATS, READER_THREAD_BYTES, replay, type HeapProfileFormat, type ReaderThread } from "../../index.js";
-import { renderGctrace } from "../../report/gctrace.js";
+import { GctraceWriter } from "../../report/gctrace.js";
+import { jsonChunks } from "../../report/json-stream.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
 import { ProgressBar } from "../../report/progress.js";
 import { renderDefinitions, renderReport } from "../../report/table.js";
 import { DEFAULT_TIMELINE_INTERVAL } from "../../report/timeline.js";
 import { ExitCode, ExitStatus, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
-import { OutputSet, refuseSharedFiles, stdoutColor } from "../output.js";
+import { OutputSet, refuseSharedFiles, stdoutColor, writeChunks } from "../output.js";
 import { addReplayOptions, parseInteger, siteDepthOption, toReplayOptions, type ReplayFlags } from "../replay-options.js";
 
 interface ReplayCommandFlags extends ReplayFlags {
@@ -89,6 +90,8 @@ export function replayCommand(): Command {
       const htmlOut = outputs.open(flags.html);
       const profileOut = outputs.open(flags.memprofile);
       const gctraceOut = outputs.open(flags.gctrace);
+      // Written as the collections happen: the runtime keeps only the first and the last ones.
+      const gctrace = gctraceOut === null ? null : new GctraceWriter(gctraceOut.write);
       // The bar costs one clock read per chunk of input, and shows only on a terminal.
       const bar = process.stderr.isTTY === true ? new ProgressBar(process.stderr) : null;
       const monitor = {
@@ -98,39 +101,49 @@ export function replayCommand(): Command {
         siteDepth: flags.depth,
         topSites: flags.top,
         ...(bar === null ? {} : { progress: bar.update.bind(bar) }),
+        ...(gctrace === null ? {} : { collections: gctrace }),
       };
       const { report, outcome } = await replay(trace, toReplayOptions(flags, process.env), traceOut ? allocFreeTrace(traceOut.write) : undefined, monitor).finally(() =>
         bar?.done(),
       );
-      const json = JSON.stringify(report, null, 2) + "\n";
-      if (jsonToStdout) process.stdout.write(json);
-      else if (toStdout === 0) process.stdout.write(renderReport(report, { color: stdoutColor(), topSites: flags.top, siteDepth: flags.depth }));
-      if (interrupt.signal.aborted) {
-        // Ctrl-C, SIGTERM or SIGHUP: the report of what was replayed is printed; no output
-        // file is half-done.
+      gctrace?.flush();
+      // A signal that came while the report was built is seen here. The report of what was
+      // replayed is printed either way (partial when the signal stopped the replay); a second
+      // signal while it is written quits at once.
+      await interrupt.checkpoint();
+      if (jsonToStdout) {
+        await writeChunks(
+          jsonChunks(report),
+          (text) => process.stdout.write(text),
+          async () => {
+            await interrupt.checkpoint();
+            return false;
+          },
+        );
+      } else if (toStdout === 0) process.stdout.write(renderReport(report, { color: stdoutColor(), topSites: flags.top, siteDepth: flags.depth }));
+      // Ctrl-C, SIGTERM or SIGHUP in any phase: no output file is half-done or committed.
+      const stop = (): never => {
         outputs.abortAll();
-        process.stderr.write(`goalloc: interrupted at ${report.trace.file}:${report.trace.lines}: partial report, no output file written\n`);
-        throw new ExitStatus(interrupt.exitCode);
-      }
-      traceOut?.commit();
-      if (jsonOut !== null) {
-        jsonOut.write(json);
-        jsonOut.commit();
-      }
+        const what = outcome.interrupted ? "partial report, no output file written" : "no output file written";
+        return interrupt.stop({ file: report.trace.file, line: report.trace.lines }, what);
+      };
+      if (interrupt.signal.aborted) stop();
+      // The JSON is written in pieces (a large report is too long for one string), looking
+      // for a signal between them.
+      if (jsonOut !== null && (await writeChunks(jsonChunks(report), jsonOut.write, () => interrupt.checkpoint()))) stop();
       if (htmlOut !== null) {
         // The HTML writer is loaded only when asked for.
         const { htmlReport } = await import("../../report/html.js");
+        if (await interrupt.checkpoint()) stop();
         htmlOut.write(htmlReport(report, outcome));
-        htmlOut.commit();
       }
       if (profileOut !== null) {
+        if (await interrupt.checkpoint()) stop();
         profileOut.write(heapProfile(outcome, report.memstats, flags.memprofileFormat));
-        profileOut.commit();
       }
-      if (gctraceOut !== null) {
-        gctraceOut.write(renderGctrace(outcome.runtime.gc.records, outcome.runtime.gc.scavengerLog));
-        gctraceOut.commit();
-      }
+      // The last look: nothing yields from here on, so every output is committed or none is.
+      if (await interrupt.checkpoint()) stop();
+      for (const output of [traceOut, gctraceOut, jsonOut, htmlOut, profileOut]) output?.commit();
       if (report.error) {
         const e = report.error;
         if (e.kind === "trace") {
