@@ -219,9 +219,10 @@ export function renderReport(r: Report, options: TextOptions): string {
       (r.partial ? c.red(" [partial]") : ""),
   );
   out.push(
-    `${num(t.lines)} lines, ${num(t.events)} events: ${num(t.allocs)} allocs, ${num(t.frees)} frees, ` +
-      `${num(t.deaths)} deaths, ${num(t.gcs)} GC records, ${num(t.skippedLines)} other lines skipped` +
-      (t.unknownFrees > 0 ? `, ${num(t.unknownFrees)} frees of untraced objects` : ""),
+    `${plural(t.lines, "line", "lines")}, ${plural(t.events, "event", "events")}: ${plural(t.allocs, "alloc", "allocs")}, ` +
+      `${plural(t.frees, "free", "frees")}, ${plural(t.deaths, "death", "deaths")}, ${plural(t.gcs, "GC record", "GC records")}, ` +
+      `${plural(t.skippedLines, "other line", "other lines")} skipped` +
+      (t.unknownFrees > 0 ? `, ${plural(t.unknownFrees, "free", "frees")} of untraced objects` : ""),
   );
   if (t.stoppedAt) out.push(`stopped at line ${t.stoppedAt.line}: ${printable(t.stoppedAt.text)}`);
 

@@ -191,6 +191,16 @@ const EXPECTED_MEMSTATS: Record<string, Partial<Record<(typeof MEMSTATS_FIELDS)[
   "scavenger.trace": { Mallocs: 7, Frees: 3, HeapObjects: 4, HeapAlloc: 84096, TotalAlloc: 493712, HeapSys: 1048576, HeapInuse: 98304, HeapIdle: 950272, HeapReleased: 843776, NumGC: 6, NextGC: 168192 },
 };
 
+describe("goalloc replay's counts line", () => {
+  it("says 1 alloc, 1 free (singular), 0 deaths", () => {
+    const file = path.join(scratch(), "one-each.trace");
+    writeFileSync(file, "goalloc-trace 1\na x 32\nf x\n");
+    const run = goalloc(["replay", file]);
+    expect(run.status).toBe(0);
+    expect(run.stdout.split("\n")[1]).toBe("3 lines, 2 events: 1 alloc, 1 free, 0 deaths, 0 GC records, 0 other lines skipped");
+  });
+});
+
 describe("goalloc replay of the shipped traces", () => {
   it("has a hand-checked MemStats row for every native trace but profile.trace", () => {
     expect(Object.keys(EXPECTED_MEMSTATS).sort()).toEqual(NATIVE_TRACES.filter((name) => name !== "profile.trace"));
