@@ -4,7 +4,7 @@
 // benchmark unit (bench.ts): bytes (byte counts, printed exactly), count (objects, GCs, pages)
 // and ratio (fractions such as the Johnstone–Wilson measures). The names are MemStats' own for
 // MemStats, `peak.<MemStats name>` for the replay's peaks, `frag.*` for the fragmentation
-// summary and `fidelity.matchRate` for Go logs; README's "Using goalloc in CI" lists them with
+// summary and `fidelity.matchRate` for Go logs; docs/ci.md lists them with
 // their JSON report paths. Wall-clock fields (LastGC, PauseNs, PauseTotalNs), fields the
 // gccgo runtime leaves at 0 (StackInuse, StackSys) and duplicates (Alloc = HeapAlloc) are left
 // out. A field whose value the report does not have (requested sizes of a Go log, a

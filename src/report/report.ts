@@ -4,7 +4,7 @@
 // only for the HTML report, because it is too big to belong in every JSON report.
 //
 // Fragmentation measures and their one-line definitions (FRAGMENTATION_DEFINITIONS, printed
-// by `goalloc replay --help`, listed in the README and copied into the JSON):
+// by `goalloc replay --help`, listed in docs/reports.md and copied into the JSON):
 //   internal  rounding of each live object: size classes, large-object pages, tiny slack;
 //   span      free room inside in-use spans (HeapInuse − HeapAlloc), per size class;
 //   external  free spans: their lengths, the largest run, idle vs released, arena holes;
@@ -123,7 +123,7 @@ export interface Fragmentation {
 
 /**
  * The one-line definition of each fragmentation measure. `goalloc replay --help` prints
- * these, the README lists them (a test keeps the two in step), and the JSON carries them.
+ * these, docs/reports.md lists them (a test keeps the two in step), and the JSON carries them.
  */
 export const FRAGMENTATION_DEFINITIONS: Readonly<Record<string, string>> = {
   "internal.requestedSizesKnown": "false for Go logs: they print rounded sizes, so the bytes programs asked for are unknown",

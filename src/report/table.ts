@@ -168,7 +168,7 @@ export function timelineSection(r: Report): string[] {
   return lines.length === 0 ? ["no events"] : lines;
 }
 
-/** The fragmentation measures; `goalloc replay --help` and the README define each one. */
+/** The fragmentation measures; `goalloc replay --help` and docs/reports.md define each one. */
 export function fragmentationSection(r: Report, c: ChalkInstance): string[] {
   const f = r.fragmentation;
   const i = f.internal;

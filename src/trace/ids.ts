@@ -1,4 +1,4 @@
-// The native reader's table of live trace IDs (the native format in the README: an ID names one live
+// The native reader's table of live trace IDs (docs/trace-format.md: an ID names one live
 // object at a time). Each live ID holds a dense handle, 0, 1, 2, ..., reused once its object is freed or
 // dead, so the replay keeps its objects in plain arrays indexed by handle: no strings and no
 // hashing after the reader, which may run on another thread (see trace/worker.ts).

@@ -1,4 +1,4 @@
-// Reader for goalloc's own trace format, `goalloc-trace 1` (described in the README).
+// Reader for goalloc's own trace format, `goalloc-trace 1` (docs/trace-format.md).
 //
 // Lines are read on their bytes: no regexes, no String.split, no Buffer.indexOf per field.
 // Keys, flags and kinds are matched on their bytes. IDs become handles in the reader's table

@@ -140,7 +140,7 @@ export function checkCommand(): Command {
     if (run.verdict === null) {
       // Atomic (temporary + rename): an interrupted write leaves the old baseline as it was.
       // The directory is made if needed: a first --update is how a CI's baselines folder
-      // (ci/baselines/ in README's workflow) comes to exist.
+      // (ci/baselines/ in the workflow of docs/ci.md) comes to exist.
       writeOutput(flags.baseline, formatBaseline(run.current), { createDirectory: true });
       human.write(`goalloc check: wrote baseline ${flags.baseline} (${Object.keys(run.current.values).length} fields, ${setting})\n`);
       if (flags.markdown !== undefined) appendMarkdown(flags.markdown, baselineUpdatedMarkdown(run.current, ctx));
