@@ -525,24 +525,57 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
   const siteDepth = options.siteDepth ?? DEFAULT_SITE_DEPTH;
   const keep = Math.max(PEAK_SITES, options.topSites ?? 0);
   const keys = new Map<number, string>();
+  // Each stack's site, found once for all peaks: a trace may have a million distinct stacks.
+  const siteIds = new Map<string, number>();
+  const siteOfStack = new Map<number, number>();
+  const siteOf = (stack: number): number => {
+    let id = siteOfStack.get(stack);
+    if (id === undefined) {
+      let key = keys.get(stack);
+      if (key === undefined) {
+        key = stack < 0 ? `runtime ${stack}` : stackSiteKey(o.stacks.frames(stack), siteDepth);
+        keys.set(stack, key);
+      }
+      id = siteIds.get(key);
+      if (id === undefined) {
+        id = siteIds.size;
+        siteIds.set(key, id);
+      }
+      siteOfStack.set(stack, id);
+    }
+    return id;
+  };
   const peakLive = (name: PeakName): PeakLive => {
     const snap = o.liveSites.snapshot(PEAK_NAMES.indexOf(name));
-    const bySite = new Map<string, PeakSite>();
-    for (const t of snap.sites) {
-      let key = keys.get(t.stack);
-      if (key === undefined) {
-        key = t.stack < 0 ? `runtime ${t.stack}` : stackSiteKey(o.stacks.frames(t.stack), siteDepth);
-        keys.set(t.stack, key);
-      }
-      const known = bySite.get(key);
-      if (known === undefined) bySite.set(key, { ...stackOf(o, t.stack), liveBytes: t.liveBytes, liveObjects: t.liveObjects, stacks: 1 });
-      else {
-        known.liveBytes += t.liveBytes;
-        known.liveObjects += t.liveObjects;
-        known.stacks++;
+    const members = snap.sites.map((t) => siteOf(t.stack));
+    // Sums per site in flat arrays; a site's stack (that of its first member) is built only
+    // for the sites shown.
+    const n = siteIds.size;
+    const bytes = new Float64Array(n);
+    const objects = new Float64Array(n);
+    const count = new Int32Array(n);
+    const first = new Int32Array(n).fill(-1);
+    snap.sites.forEach((t, k) => {
+      const i = members[k]!;
+      if (first[i] === -1) first[i] = k;
+      bytes[i] = bytes[i]! + t.liveBytes;
+      objects[i] = objects[i]! + t.liveObjects;
+      count[i] = count[i]! + 1;
+    });
+    // The `keep` sites with the most live bytes; among equals, the one met first.
+    const before = (a: number, b: number): boolean => bytes[a]! > bytes[b]! || (bytes[a] === bytes[b] && first[a]! < first[b]!);
+    const top: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (count[i] === 0 || keep <= 0) continue;
+      if (top.length === keep && !before(i, top[keep - 1]!)) continue;
+      let at = top.length === keep ? keep - 1 : top.length;
+      top[at] = i;
+      while (at > 0 && before(i, top[at - 1]!)) {
+        top[at] = top[at - 1]!;
+        top[--at] = i;
       }
     }
-    const sites = [...bySite.values()].sort((a, b) => b.liveBytes - a.liveBytes).slice(0, keep);
+    const sites = top.map((i) => ({ ...stackOf(o, snap.sites[first[i]!]!.stack), liveBytes: bytes[i]!, liveObjects: objects[i]!, stacks: count[i]! }));
     return { liveBytes: snap.liveBytes, liveObjects: snap.liveObjects, siteDepth, sites };
   };
   const peakSites: Record<PeakName, PeakLive> = {
