@@ -115,7 +115,7 @@ export class Runtime {
   readonly efence: boolean;
   /** The zero-size allocation address (runtime.zerobase, in the program image). */
   readonly zerobase: number;
-  /** MaxMem: the largest heap the layout can address. */
+  /** malloc.h MaxMem: 1 << 37 on 64-bit (the arena), ((uintptr)-1) on 32-bit; cnew panics past it. */
   readonly maxMem: number;
   observer: RuntimeObserver | null;
   /** Lines the runtime printed to stderr since the last takePrinted(). */

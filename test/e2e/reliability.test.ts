@@ -42,7 +42,7 @@ function escapeRegExp(text: string): string {
 }
 
 describe("sizes beyond MaxMem: the runtime's panic or out-of-memory, exit 3, the report of what came before", () => {
-  // MaxMem is 2^37 - 1 on 64-bit (128 GiB arena) and 2^32 - 1 on 32-bit; cnew panics past it.
+  // MaxMem (malloc.h) is 2^37 on 64-bit (the 128 GiB arena) and 2^32 - 1 on 32-bit; cnew panics past it.
   it.each([
     { arch: "amd64", size: 2 ** 37 + 1 },
     { arch: "arm64", size: 2 ** 53 - 1 },
