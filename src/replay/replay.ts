@@ -453,7 +453,9 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       case RecordKind.Free: {
         const addr = this.forget(this.handles!, r.handle);
         this.counts.frees++;
-        if (!rt.isAllocated(addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
+        // A zero-size object is runtime.zerobase, outside the heap: runtime·free throws on it
+        // ("not an allocated block"), as the emulated runtime does.
+        if (addr !== rt.zerobase && !rt.isAllocated(addr)) this.fail(`object ${r.id}: its tiny block was already freed`);
         rt.free(addr);
         break;
       }

@@ -114,13 +114,27 @@ export function detectFormat(firstBytes: Buffer): TraceFormat {
  * SNIFF_LIMIT bytes before its first allocation is traced) and, for a Go log, SNIFF_BYTES past
  * its first record, so that its profile (golog-profile.ts) sees the first record's frames.
  */
-async function sniffHead(data: AsyncIterator<Buffer>, format: FormatOption): Promise<{ head: Buffer[]; format: TraceFormat; profile: LogProfile | null }> {
+async function sniffHead(
+  data: AsyncIterator<Buffer>,
+  format: FormatOption,
+): Promise<{ head: Buffer[]; format: TraceFormat; profile: LogProfile | null; failure: unknown }> {
   const head: Buffer[] = [];
   let total = 0;
   let ended = false;
+  // A read error after some data (a truncated compressed file) comes after that data: the
+  // records before it are still replayed and reported.
+  let failure: unknown = null;
   const readTo = async (bytes: number): Promise<void> => {
     while (total < bytes && !ended) {
-      const next = await data.next();
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await data.next();
+      } catch (error) {
+        if (total === 0) throw error;
+        failure = error;
+        ended = true;
+        return;
+      }
       if (next.done === true) ended = true;
       else {
         head.push(next.value);
@@ -136,9 +150,9 @@ async function sniffHead(data: AsyncIterator<Buffer>, format: FormatOption): Pro
     found = scanFormat(Buffer.concat(head, total));
   }
   const decided: TraceFormat = format === "auto" ? (found?.format ?? "native") : format;
-  if (decided !== "golog") return { head, format: decided, profile: null };
+  if (decided !== "golog") return { head, format: decided, profile: null, failure };
   if (found !== null) await readTo(found.at + SNIFF_BYTES);
-  return { head, format: decided, profile: profileLog(Buffer.concat(head, total)) };
+  return { head, format: decided, profile: profileLog(Buffer.concat(head, total)), failure };
 }
 
 export function createParser(
@@ -160,6 +174,12 @@ async function readAtLeast(chunks: AsyncIterator<Buffer>, bytes: number): Promis
     total += next.value.length;
   }
   return head;
+}
+
+/** An input that fails at once with `error` (what is left of one that failed while sniffed). */
+async function* failing(error: unknown): AsyncGenerator<Buffer> {
+  yield* [];
+  throw error;
 }
 
 /** `head`, then the rest of `rest`; closes `rest` when the consumer stops early. */
@@ -281,12 +301,14 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   let sniffed: Buffer[] = [];
   let profile: LogProfile | null = null;
   if (format !== "native") {
+    let failure: unknown = null;
     try {
-      ({ head: sniffed, format, profile } = await sniffHead(data, format));
+      ({ head: sniffed, format, profile, failure } = await sniffHead(data, format));
     } catch (error) {
       await data.return?.();
       throw readError(file, error, compressed);
     }
+    if (failure !== null) data = failing(failure);
   }
   const parser = createParser(format, file, { until: options.until });
   const close = (): void => {

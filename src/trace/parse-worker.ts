@@ -7,7 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { BatchWriter, type BatchArrays } from "./batch.js";
 import { openTrace } from "./detect.js";
 import type { NativeParser } from "./native.js";
-import { TraceError } from "./record.js";
+import { TraceError, readErrorAt } from "./record.js";
 import type { ReaderMessage, ReaderStart } from "./source.js";
 
 /** Records per batch: large enough that messages are rare, small enough to keep both threads busy. */
@@ -59,7 +59,8 @@ async function read(): Promise<void> {
     post({ end: true, error: null });
   } catch (e) {
     if (!(e instanceof TraceError)) throw e;
-    post({ end: true, error: { file: e.file, line: e.line, detail: e.detail } });
+    const at = readErrorAt(e, parser?.lines ?? 0);
+    post({ end: true, error: { file: at.file, line: at.line, detail: at.detail } });
   }
 }
 

@@ -287,6 +287,15 @@ function shortened(detail: string): string {
 }
 
 /** A malformed trace: FILE:LINE: message (one printable line), exit code 2. `detail` is kept as given. */
+/**
+ * A read error (line 0: the input as a whole) met after `linesDone` complete lines, e.g. a
+ * compressed input that breaks off: said at the last line read, which is where it stopped.
+ */
+export function readErrorAt(e: TraceError, linesDone: number): TraceError {
+  if (e.line !== 0 || linesDone === 0) return e;
+  return new TraceError(e.file, linesDone, `${e.detail}, after this line (the last complete one)`);
+}
+
 export class TraceError extends Error {
   constructor(
     readonly file: string,

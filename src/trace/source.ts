@@ -12,7 +12,7 @@ import path from "node:path";
 import { BatchReader, type Batch, type BatchArrays } from "./batch.js";
 import { openTrace, type FormatOption } from "./detect.js";
 import type { LogProfile } from "./golog-profile.js";
-import { StackTable, TraceError, type RecordSink, type TraceFormat } from "./record.js";
+import { StackTable, TraceError, readErrorAt, type RecordSink, type TraceFormat } from "./record.js";
 
 /** Which thread parses: "auto" uses a reader thread for native trace files of READER_THREAD_BYTES or more. */
 export type ReaderThread = "auto" | "main" | "worker";
@@ -111,15 +111,19 @@ export async function openRecordSource(path: string, options: OpenSourceOptions)
         interrupted = true;
         return;
       }
-      for await (const chunk of opened.stream) {
-        if (aborted()) {
-          interrupted = true;
-          return;
+      try {
+        for await (const chunk of opened.stream) {
+          if (aborted()) {
+            interrupted = true;
+            return;
+          }
+          parser.push(chunk, sink);
+          bytesRead += chunk.length;
+          yield bytesRead;
+          if (parser.stopped || closed) return;
         }
-        parser.push(chunk, sink);
-        bytesRead += chunk.length;
-        yield bytesRead;
-        if (parser.stopped || closed) return;
+      } catch (e) {
+        throw e instanceof TraceError ? readErrorAt(e, parser.lines) : e;
       }
     },
     end(sink) {

@@ -69,7 +69,26 @@ describe("sizes beyond MaxMem: the runtime's panic or out-of-memory, exit 3, the
   });
 });
 
+describe("a compressed input that breaks off", () => {
+  it("a small truncated .gz log: the report of the records before the break, exit 2 at the last complete line", () => {
+    const whole = gzipSync(readFileSync("traces/go1.3.3-p0.log").subarray(0, 30000));
+    const file = traceFile("cut.log.gz", whole.subarray(0, 2000));
+    const { run, report } = replayWithJson(file);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: ${file}:517: cannot decompress: unexpected end of file, after this line (the last complete one)\n`);
+    expect(report).toMatchObject({ partial: true, error: { kind: "trace", line: 517 }, trace: { lines: 517, allocs: 21 } });
+  });
+});
+
 describe("explicit frees the runtime does not check", () => {
+  it("an explicit free of a zero-size object (runtime.zerobase) is runtime·free's own throw, exit 3", () => {
+    const file = traceFile("free-zero.trace", "goalloc-trace 1\na z 0\nf z\n");
+    const { run, report } = replayWithJson(file);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toBe(`free 0x601000: not an allocated block\nfatal error: free runtime_mlookup\ngoalloc: the emulated runtime threw at ${file}:3\n`);
+    expect(report).toMatchObject({ partial: true, error: { kind: "runtime", line: 3 } });
+  });
+
   it("a double free is caught by the trace's object names: exit 2 at the second free", () => {
     const file = traceFile("double-free.trace", "goalloc-trace 1\na x 64\nf x\nf x\n");
     const { run, report } = replayWithJson(file);
