@@ -14,7 +14,7 @@
 
 import { PEAK_NAMES, type PeakName, type ReplayOutcome } from "../replay/replay.js";
 import { buildArenaMap, type ArenaMap, type ArenaMapEntry, type Report } from "./report.js";
-import { bytes, num, pct, profileTable } from "./table.js";
+import { bytes, num, pct, profileTable, ratio } from "./table.js";
 import { siteFrames, siteLabel } from "./sites.js";
 import type { TimelinePoint } from "./timeline.js";
 
@@ -451,10 +451,10 @@ function fragmentationHtml(r: Report): string {
   const jwRows = [
     row("johnstoneWilson.allocatorMeasure", jw.allocatorMeasure),
     row("johnstoneWilson.liveMeasure", jw.liveMeasure),
-    row("johnstoneWilson.jw1", pct(jw.jw1)),
-    row("johnstoneWilson.jw2", pct(jw.jw2)),
-    row("johnstoneWilson.jw3", pct(jw.jw3)),
-    row("johnstoneWilson.jw4", pct(jw.jw4)),
+    row("johnstoneWilson.jw1", ratio(jw.jw1)),
+    row("johnstoneWilson.jw2", ratio(jw.jw2)),
+    row("johnstoneWilson.jw3", ratio(jw.jw3)),
+    row("johnstoneWilson.jw4", ratio(jw.jw4)),
   ];
   const head = ["measure", "value", "definition"];
   return (

@@ -19,6 +19,9 @@ describe("the HTML report", () => {
     // The only URL is the SVG namespace, which is a name, not a fetch.
     expect(html.match(/[a-z]+:\/\/[^"' )]+/gi)?.filter((u) => u !== "http://www.w3.org/2000/svg") ?? []).toEqual([]);
     for (const key of Object.keys(report.fragmentation.definitions)) expect(html).toContain(`<td>${key}</td>`);
+    // Ratio fields as ratios, as the text report and check print them (docs/reports.md).
+    const large = await replay("traces/large.trace");
+    expect(htmlReport(large.report, large.outcome)).toContain("<tr><td>johnstoneWilson.jw1</td><td>0.02598</td>");
   });
 
   it("is the same bytes for the same replay", async () => {
