@@ -11,13 +11,17 @@ import type { CheckVerdict, FieldResult } from "./baseline.js";
 import { relativeChange, type Comparison } from "./compare.js";
 import type { Diff, SiteDelta, SiteFigures } from "./diff.js";
 import { siteLabel } from "../report/sites.js";
+import { ratio } from "../report/table.js";
 import { fieldDef, FIELDS, type FieldKind } from "./fields.js";
 import { formatLimit } from "./tolerance.js";
 
-/** Counts and bytes exactly; ratios to 4 significant digits (Johnstone–Wilson ratios can be 1e-6). */
+/**
+ * Counts and bytes exactly; ratios as ratios to 4 significant digits (Johnstone–Wilson ratios can
+ * be 1e-6), as the text and HTML reports show them (report/table.ts, ratio).
+ */
 export function formatValue(kind: FieldKind, v: number | null): string {
   if (v === null) return "n/a";
-  return kind === "ratio" ? String(Number(v.toPrecision(4))) : v.toLocaleString("en-US");
+  return kind === "ratio" ? ratio(v) : v.toLocaleString("en-US");
 }
 
 export function formatDelta(kind: FieldKind, d: number): string {

@@ -1,19 +1,20 @@
 // The HTML report (`goalloc replay --html FILE`): one self-contained page, no scripts, no
 // network. Every chart is inline SVG drawn here from the Report (and, for the arena map,
 // from buildArenaMap's spans):
-//   heap over time   HeapAlloc, HeapInuse, HeapSys and NextGC as step lines over events, a
-//                    mark at every point where a collection ran (timeline.ts);
+//   heap over time   HeapAlloc, HeapInuse, HeapSys and NextGC as step lines over events, the
+//                    collections ticked in a strip above the plot, one tick per pixel
+//                    column that had any (timeline.ts);
 //   live objects     HeapObjects over the same axis;
 //   size classes     per class in use: bytes of its spans, bytes of its allocated objects;
 //   arena map        the arena in address order, one row per fixed number of pages, spans
 //                    coloured by size class (darker = fuller) or by state (large, idle,
 //                    released), at most ARENA_MAP_ENTRIES rectangles plus row splits;
-// and as tables the peaks with their live sites, fragmentation with each definition,
+// and as tables the peaks with the sites live at each (one table per distinct peak event), fragmentation with each definition,
 // MemStats and the profile's top sites. The command loads this module only for --html.
 
-import { PEAK_NAMES, type ReplayOutcome } from "../replay/replay.js";
+import { PEAK_NAMES, type PeakName, type ReplayOutcome } from "../replay/replay.js";
 import { buildArenaMap, type ArenaMap, type ArenaMapEntry, type Report } from "./report.js";
-import { bytes, num, pct, profileTable } from "./table.js";
+import { bytes, num, pct, profileTable, ratio } from "./table.js";
 import { siteFrames, siteLabel } from "./sites.js";
 import type { TimelinePoint } from "./timeline.js";
 
@@ -92,11 +93,67 @@ interface LineChartOptions {
 }
 
 const CHART_W = 960;
-const MARGIN = { left: 80, right: 20, top: 16, bottom: 36 };
+/** The plot's margins; the top one holds the collection strip (GC_STRIP). */
+const MARGIN = { left: 80, right: 20, top: 30, bottom: 36 };
+/** The strip above the plot where collections are ticked: its top and height. */
+const GC_STRIP = { top: 10, height: 14 };
+/** Width of one character of an 11px tick label, an upper bound for digits and separators. */
+const TICK_CHAR_W = 6.5;
+
+/**
+ * Where to centre a tick label so that all of it stays in the SVG: a label at either end of
+ * the x axis ("10,000,000" under the last tick) would otherwise run past the viewBox and be cut.
+ */
+export function labelCentre(x: number, text: string, width = CHART_W): number {
+  const half = (text.length * TICK_CHAR_W) / 2;
+  return Math.min(Math.max(x, half + 1), width - half - 1);
+}
+
+/** Collections that fall in one pixel column of the plot: drawn as one tick. */
+export interface GcColumn {
+  /** The column, 0 … plot width − 1. */
+  column: number;
+  /** Collections in it: #first … #last. */
+  first: number;
+  last: number;
+  /** The events of the first and last timeline points that counted them, and the first's line. */
+  fromEvent: number;
+  toEvent: number;
+  line: number;
+}
+
+/**
+ * The collections of a timeline by pixel column of a plot `width` pixels wide over events
+ * 0 … lastEvent. Hundreds of collections over a long trace would draw as hundreds of lines, a
+ * solid band; one tick per column keeps each column readable and the file small.
+ */
+export function gcColumns(points: readonly TimelinePoint[], width: number, lastEvent: number): GcColumn[] {
+  const out: GcColumn[] = [];
+  let gcs = 0;
+  for (const p of points) {
+    if (p.NumGC > gcs) {
+      const column = Math.min(width - 1, Math.max(0, Math.floor((p.event / lastEvent) * width)));
+      const prev = out[out.length - 1];
+      if (prev !== undefined && prev.column === column) {
+        prev.last = p.NumGC;
+        prev.toEvent = p.event;
+      } else out.push({ column, first: gcs + 1, last: p.NumGC, fromEvent: p.event, toEvent: p.event, line: p.line });
+    }
+    gcs = Math.max(gcs, p.NumGC);
+  }
+  return out;
+}
+
+function gcTitle(c: GcColumn): string {
+  if (c.first === c.last) return `GC #${c.last} by event ${num(c.toEvent)} (line ${num(c.line)})`;
+  const events = c.fromEvent === c.toEvent ? `event ${num(c.toEvent)}` : `events ${num(c.fromEvent)}–${num(c.toEvent)}`;
+  return `${num(c.last - c.first + 1)} GCs, #${c.first}–#${c.last}, by ${events}`;
+}
 
 /**
  * A step chart over events: a point covers the events since the previous one and holds their
- * maxima, so each series is drawn flat across that range.
+ * maxima, so each series is drawn flat across that range. Collections are ticked in a strip
+ * above the plot, never over the lines.
  */
 function lineChart(points: readonly TimelinePoint[], o: LineChartOptions): string {
   const w = CHART_W - MARGIN.left - MARGIN.right;
@@ -117,22 +174,24 @@ function lineChart(points: readonly TimelinePoint[], o: LineChartOptions): strin
   }
   for (const t of axis(lastEvent, false, 8).ticks) {
     if (t > lastEvent) break;
+    const label = num(t);
     parts.push(`<line class="axis" x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${MARGIN.top + h}" y2="${MARGIN.top + h + 4}"/>`);
-    parts.push(`<text class="tick" x="${f1(x(t))}" y="${MARGIN.top + h + 16}" text-anchor="middle">${num(t)}</text>`);
+    parts.push(`<text class="tick" x="${f1(labelCentre(x(t), label))}" y="${MARGIN.top + h + 16}" text-anchor="middle">${label}</text>`);
   }
   parts.push(`<text class="axis-label" x="${MARGIN.left + w / 2}" y="${o.height - 4}" text-anchor="middle">event</text>`);
-  parts.push(`<g clip-path="url(#${o.id}-plot)">`);
   if (o.gcMarks) {
-    let gcs = 0;
-    for (const p of points) {
-      if (p.NumGC > gcs) {
-        const n = p.NumGC - gcs;
-        const title = n === 1 ? `GC #${p.NumGC} by event ${num(p.event)} (line ${num(p.line)})` : `GCs #${gcs + 1}–#${p.NumGC} by event ${num(p.event)}`;
-        parts.push(`<line class="gc" x1="${f1(x(p.event))}" x2="${f1(x(p.event))}" y1="${MARGIN.top}" y2="${MARGIN.top + h}"><title>${esc(title)}</title></line>`);
-      }
-      gcs = Math.max(gcs, p.NumGC);
+    const cols = gcColumns(points, w, lastEvent);
+    const y1 = GC_STRIP.top;
+    const y2 = GC_STRIP.top + GC_STRIP.height;
+    parts.push(`<g class="gc-strip"><rect class="gc-strip" x="${MARGIN.left}" y="${y1}" width="${w}" height="${GC_STRIP.height}"/>`);
+    parts.push(`<text class="tick" x="${MARGIN.left - 6}" y="${y1 + GC_STRIP.height - 3}" text-anchor="end">GC</text>`);
+    for (const c of cols) {
+      const cx = f1(MARGIN.left + c.column + 0.5);
+      parts.push(`<line class="gc" data-gcs="${c.last - c.first + 1}" x1="${cx}" x2="${cx}" y1="${y1}" y2="${y2}"><title>${esc(gcTitle(c))}</title></line>`);
     }
+    parts.push(`</g>`);
   }
+  parts.push(`<g class="lines" clip-path="url(#${o.id}-plot)">`);
   for (const s of o.series) {
     const coords: string[] = [];
     let previous = 0;
@@ -146,7 +205,7 @@ function lineChart(points: readonly TimelinePoint[], o: LineChartOptions): strin
   }
   parts.push(`</g></svg>`);
   const legend = o.series.map((s) => `<span class="key"><span class="swatch" style="background:${s.color}"></span>${esc(s.name)}</span>`);
-  if (o.gcMarks) legend.push(`<span class="key"><span class="swatch gcswatch"></span>collection</span>`);
+  if (o.gcMarks) legend.push(`<span class="key"><span class="swatch gcswatch"></span>collections (strip above the chart, one tick per pixel column that had any)</span>`);
   return `<figure><figcaption>${esc(o.title)}</figcaption>${parts.join("")}<div class="legend">${legend.join(" ")}</div></figure>`;
 }
 
@@ -170,12 +229,12 @@ function heapCharts(r: Report): string {
     (tl.samplesPerPoint > 1 ? `, ${num(tl.samplesPerPoint)} samples merged per point` : "") +
     "; each point holds the maxima over the events it covers." +
     (yMax < nextMax ? " NextGC runs above the chart." : "");
-  const heap = lineChart(pts, { id: "heap-chart", title: "HeapSys, HeapInuse, HeapAlloc and NextGC (bytes)", height: 340, series, yMax, binary: true, gcMarks: true });
+  const heap = lineChart(pts, { id: "heap-chart", title: "HeapSys, HeapInuse, HeapAlloc and NextGC (bytes)", height: 354, series, yMax, binary: true, gcMarks: true });
   const objMax = Math.max(...pts.map((p) => p.HeapObjects));
   const objects = lineChart(pts, {
     id: "objects-chart",
     title: "Live objects (HeapObjects) over time",
-    height: 200,
+    height: 214,
     series: [{ name: "HeapObjects", color: COLORS.objects, dash: null, width: 1.6, value: (p) => p.HeapObjects }],
     yMax: objMax,
     binary: false,
@@ -313,20 +372,45 @@ function tableHtml(head: string[], rows: string[][], cls = ""): string {
   return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
+/**
+ * The peaks grouped by the event they were reached at, in PEAK_NAMES order: peaks at one event
+ * have the same live sites, so they share a table (as the text report's peaksSection merges
+ * HeapAlloc and HeapInuse).
+ */
+export function peakGroups(r: Report): PeakName[][] {
+  const groups: PeakName[][] = [];
+  for (const name of PEAK_NAMES) {
+    const same = groups.find((g) => r.peak[g[0]!].event === r.peak[name].event);
+    if (same === undefined) groups.push([name]);
+    else same.push(name);
+  }
+  return groups;
+}
+
+/** "A", "A and B", "A, B and C". */
+function andList(names: readonly string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]!}`;
+}
+
 function peaksHtml(r: Report): string {
   const rows = PEAK_NAMES.map((name) => {
     const p = r.peak[name];
     const live = r.peakSites[name];
     return [name, name === "HeapObjects" ? num(p.value) : bytes(p.value), num(p.event), num(p.line), `${bytes(live.liveBytes)} in ${num(live.liveObjects)} objects`];
   });
-  const peak = r.peak.HeapInuse;
-  const live = r.peakSites.HeapInuse;
-  const sites = live.sites.map((s) => [bytes(s.liveBytes), num(s.liveObjects), siteLabel(siteFrames(s, live.siteDepth))]);
-  return (
-    tableHtml(["measure", "peak", "event", "line", "referenced by the trace then"], rows) +
-    `<h3>Live at the HeapInuse peak (event ${num(peak.event)}, line ${num(peak.line)}), by allocation site</h3>` +
-    (sites.length === 0 ? "<p>Nothing the trace referenced.</p>" : tableHtml(["live bytes", "objects", "site (innermost first)"], sites))
-  );
+  const tables = peakGroups(r).map((names) => {
+    const peak = r.peak[names[0]!];
+    const live = r.peakSites[names[0]!];
+    const sites = live.sites.map((s) => [bytes(s.liveBytes), num(s.liveObjects), siteLabel(siteFrames(s, live.siteDepth))]);
+    const which = `${andList(names)} peak${names.length === 1 ? "" : "s"}`;
+    return (
+      `<div class="peak-sites" data-peaks="${names.join(" ")}" data-event="${peak.event}">` +
+      `<h3>Live at the ${which} (event ${num(peak.event)}, line ${num(peak.line)}), by allocation site</h3>` +
+      (sites.length === 0 ? "<p>Nothing the trace referenced.</p>" : tableHtml(["live bytes", "objects", "site (innermost first)"], sites)) +
+      `</div>`
+    );
+  });
+  return tableHtml(["measure", "peak", "event", "line", "referenced by the trace then"], rows) + tables.join("");
 }
 
 function fragmentationHtml(r: Report): string {
@@ -367,10 +451,10 @@ function fragmentationHtml(r: Report): string {
   const jwRows = [
     row("johnstoneWilson.allocatorMeasure", jw.allocatorMeasure),
     row("johnstoneWilson.liveMeasure", jw.liveMeasure),
-    row("johnstoneWilson.jw1", pct(jw.jw1)),
-    row("johnstoneWilson.jw2", pct(jw.jw2)),
-    row("johnstoneWilson.jw3", pct(jw.jw3)),
-    row("johnstoneWilson.jw4", pct(jw.jw4)),
+    row("johnstoneWilson.jw1", ratio(jw.jw1)),
+    row("johnstoneWilson.jw2", ratio(jw.jw2)),
+    row("johnstoneWilson.jw3", ratio(jw.jw3)),
+    row("johnstoneWilson.jw4", ratio(jw.jw4)),
   ];
   const head = ["measure", "value", "definition"];
   return (
@@ -410,11 +494,11 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 figure{margin:8px 0}figcaption{font-weight:600;margin-bottom:4px}
 svg.chart{display:block;max-width:100%;height:auto;background:#fff}
 .plot{fill:#fafafa;stroke:#ccc}.grid{stroke:#e6e6e6}.axis{stroke:#999}.tick{font-size:11px;fill:#555}.axis-label{font-size:11px;fill:#777}
-.gc{stroke:${COLORS.gc};stroke-opacity:.35;stroke-width:1}
+rect.gc-strip{fill:#fafafa;stroke:#ccc}.gc{stroke:${COLORS.gc};stroke-width:1}
 .arena-row{fill:#fff;stroke:#ccc;stroke-width:.5}.outlined rect{stroke:#fff;stroke-width:.75}
 .legend{font-size:12px;color:#444;margin-top:4px}.key{margin-right:14px;white-space:nowrap}
 .swatch{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:middle;border:1px solid #bbb}
-.gcswatch{background:${COLORS.gc};opacity:.5;width:3px}
+.gcswatch{background:${COLORS.gc};width:3px}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td:nth-child(2){white-space:nowrap}table.defs td:first-child{font-family:ui-monospace,monospace;font-size:12px}
 .note{color:#555;font-size:13px}footer{margin-top:32px;color:#888;font-size:12px}

@@ -51,9 +51,18 @@ export function bytes(n: number): string {
   return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
-/** A ratio as a percentage; n/a for null. */
+/** A share as a percentage (utilisation, free pages outside the longest run); n/a for null. */
 export function pct(x: number | null): string {
   return x === null ? "n/a" : `${(x * 100).toFixed(1)}%`;
+}
+
+/**
+ * A ratio-kind field (the Johnstone–Wilson measures, the fidelity match rate) as a ratio to 4
+ * significant digits, as check, compare and diff print it (check/render.ts, formatValue): one
+ * unit in every human-facing output and in the JSON (docs/reports.md). n/a for null.
+ */
+export function ratio(x: number | null): string {
+  return x === null ? "n/a" : String(Number(x.toPrecision(4)));
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -195,7 +204,7 @@ export function fragmentationSection(r: Report, c: ChalkInstance): string[] {
   fr.push(["external: idle / released", `${bytes(e.idleBytes)} / ${bytes(e.releasedBytes)}`]);
   fr.push(["external: arena holes", plural(e.arenaHolePages, "page", "pages")]);
   const jw = f.johnstoneWilson;
-  fr.push(["Johnstone–Wilson #1–#4", [jw.jw1, jw.jw2, jw.jw3, jw.jw4].map(pct).join("  ") + ` (${jw.allocatorMeasure} over live ${jw.liveMeasure})`]);
+  fr.push(["Johnstone–Wilson #1–#4", [jw.jw1, jw.jw2, jw.jw3, jw.jw4].map(ratio).join("  ") + ` (${jw.allocatorMeasure} over live ${jw.liveMeasure})`]);
   return [fr.toString(), c.dim("definitions: goalloc replay --help, or fragmentation.definitions in --json")];
 }
 
@@ -290,7 +299,7 @@ export function renderReport(r: Report, options: TextOptions): string {
     const fd = r.fidelity;
     const rate = fd.allocs === 0 ? 1 : fd.addressMatches / fd.allocs;
     if (fd.notComparable !== null) out.push(`not measured: ${fd.notComparable}`);
-    else out.push(`${num(fd.addressMatches)} of ${num(fd.allocs)} allocations at the logged address (${(rate * 100).toFixed(2)}%)`);
+    else out.push(`${num(fd.addressMatches)} of ${num(fd.allocs)} allocations at the logged address (match rate ${ratio(rate)})`);
     if (fd.firstDivergence && fd.notComparable === null) {
       out.push(`first divergence at line ${fd.firstDivergence.line}: log ${fd.firstDivergence.expected}, emulated ${fd.firstDivergence.got}`);
     }

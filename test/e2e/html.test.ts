@@ -108,4 +108,46 @@ describe.skipIf(!haveChromium)("the HTML report in Chromium", () => {
     await page.close();
     expect(problems).toEqual([]);
   });
+
+  it("keeps a generated trace's many collections apart from the lines, every label inside its SVG, sites for every peak event", async () => {
+    const trace = path.join(work, "300k.trace");
+    expect(goalloc(["gen", "--events", "300000", "--seed", "1", "--out", trace]).status).toBe(0);
+    const out = path.join(work, "300k.html");
+    expect(goalloc(["replay", trace, "--html", out]).status).toBe(0);
+    const page = await browser!.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(pathToFileURL(out).href, { waitUntil: "load" });
+
+    // Every text of every chart lies within its viewBox as Chromium lays it out.
+    const outside = await page.locator("svg.chart").evaluateAll((svgs) =>
+      svgs.flatMap((svg) => {
+        const view = (svg as SVGSVGElement).viewBox.baseVal;
+        return Array.from(svg.querySelectorAll("text"), (t) => ({ id: svg.id, text: t.textContent, box: t.getBBox() }))
+          .filter(({ box }) => box.x < view.x || box.y < view.y || box.x + box.width > view.x + view.width || box.y + box.height > view.y + view.height)
+          .map(({ id, text, box }) => `${id}: "${text}" at x ${box.x}..${box.x + box.width}`);
+      }),
+    );
+    expect(outside).toEqual([]);
+
+    for (const id of ["heap-chart", "objects-chart"]) {
+      // The collection ticks are all in their strip, above the plot; the 26 collections are all counted.
+      const marks = await page.locator(`#${id} line.gc`).evaluateAll((lines) =>
+        lines.map((l) => ({ inStrip: l.closest("g.gc-strip") !== null, bottom: l.getBoundingClientRect().bottom, gcs: Number(l.getAttribute("data-gcs")) })),
+      );
+      const plotTop = (await page.locator(`#${id} rect.plot`).boundingBox())!.y;
+      expect(marks.length, id).toBe(22);
+      expect(marks.every((m) => m.inStrip && m.bottom <= plotTop), id).toBe(true);
+      expect(marks.reduce((n, m) => n + m.gcs, 0), id).toBe(26);
+    }
+
+    // One sites table per distinct peak event: HeapAlloc, HeapInuse and HeapObjects peak at event 120,693, HeapSys and Sys at 234,097.
+    const groups = await page.locator("#peaks .peak-sites").evaluateAll((divs) =>
+      divs.map((d) => ({ peaks: d.getAttribute("data-peaks"), event: d.getAttribute("data-event"), rows: d.querySelectorAll("tbody tr").length })),
+    );
+    expect(groups).toEqual([
+      { peaks: "HeapAlloc HeapInuse HeapObjects", event: "120693", rows: 10 },
+      { peaks: "HeapSys Sys", event: "234097", rows: 10 },
+    ]);
+    await page.screenshot({ path: path.join(shots, "300k.png"), fullPage: true });
+    await page.close();
+  }, 120_000);
 });

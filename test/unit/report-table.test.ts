@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { Chalk } from "chalk";
 import { replay } from "../../src/index.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../src/report/report.js";
-import { fragmentationSection, peaksSection, profileSection, renderDefinitions, renderReport, timelineSection } from "../../src/report/table.js";
+import { fragmentationSection, peaksSection, profileSection, ratio, renderDefinitions, renderReport, timelineSection } from "../../src/report/table.js";
+import { formatValue } from "../../src/check/render.js";
 import { ensureBuilt, goalloc, goallocOnTerminal, scriptPath } from "../e2e/goalloc.js";
 
 const CHART = [
@@ -19,22 +20,22 @@ const CHART = [
   "GC          |·|·|··|··  4 collections",
 ];
 
-const FRAGMENTATION = `┌─────────────────────────────────┬──────────────────────────────────────────────────────────────┐
-│ measure                         │ value                                                        │
-├─────────────────────────────────┼──────────────────────────────────────────────────────────────┤
-│ internal: live requested        │ 2.0 MiB                                                      │
-│ internal: live rounded          │ 2.0 MiB                                                      │
-│ internal: size-class rounding   │ 0 B                                                          │
-│ internal: large-object pages    │ 8.8 KiB                                                      │
-│ internal: tiny-block slack      │ 0 B                                                          │
-│ span: HeapInuse − HeapAlloc     │ 6.9 KiB (free slots 6.8 KiB, span tails 128 B)               │
-│ span: partly filled small spans │ 1 of 3                                                       │
-│ external: free spans × pages    │ 1×1, 1×234                                                   │
-│ external: largest free run      │ 234 pages (0.4% of free pages outside it)                    │
-│ external: idle / released       │ 1.8 MiB / 0 B                                                │
-│ external: arena holes           │ 0 pages                                                      │
-│ Johnstone–Wilson #1–#4          │ 2.6%  0.5%  0.5%  0.5% (HeapInuse over live requested bytes) │
-└─────────────────────────────────┴──────────────────────────────────────────────────────────────┘
+const FRAGMENTATION = `┌─────────────────────────────────┬─────────────────────────────────────────────────────────────────────────────┐
+│ measure                         │ value                                                                       │
+├─────────────────────────────────┼─────────────────────────────────────────────────────────────────────────────┤
+│ internal: live requested        │ 2.0 MiB                                                                     │
+│ internal: live rounded          │ 2.0 MiB                                                                     │
+│ internal: size-class rounding   │ 0 B                                                                         │
+│ internal: large-object pages    │ 8.8 KiB                                                                     │
+│ internal: tiny-block slack      │ 0 B                                                                         │
+│ span: HeapInuse − HeapAlloc     │ 6.9 KiB (free slots 6.8 KiB, span tails 128 B)                              │
+│ span: partly filled small spans │ 1 of 3                                                                      │
+│ external: free spans × pages    │ 1×1, 1×234                                                                  │
+│ external: largest free run      │ 234 pages (0.4% of free pages outside it)                                   │
+│ external: idle / released       │ 1.8 MiB / 0 B                                                               │
+│ external: arena holes           │ 0 pages                                                                     │
+│ Johnstone–Wilson #1–#4          │ 0.02598  0.005311  0.005311  0.005311 (HeapInuse over live requested bytes) │
+└─────────────────────────────────┴─────────────────────────────────────────────────────────────────────────────┘
 definitions: goalloc replay --help, or fragmentation.definitions in --json`;
 
 const SECTIONS = ["Heap over time", ...CHART, "", "Fragmentation", FRAGMENTATION, ""].join("\n");
@@ -47,6 +48,15 @@ describe("the human report without colour", () => {
     expect(timelineSection(report)).toEqual(CHART);
     expect(fragmentationSection(report, plain).join("\n")).toBe(FRAGMENTATION);
     expect(renderReport(report, { color: false })).toContain(SECTIONS);
+  });
+
+  it("ratio fields read as check, compare and diff print them: Johnstone–Wilson and the match rate as ratios", async () => {
+    const { report } = await replay("traces/large.trace");
+    const jw = report.fragmentation.johnstoneWilson;
+    expect([jw.jw1, jw.jw2, jw.jw3, jw.jw4].map(ratio)).toEqual([jw.jw1, jw.jw2, jw.jw3, jw.jw4].map((v) => formatValue("ratio", v)));
+    expect([ratio(0.000006781684), ratio(-0.25), ratio(1), ratio(null)]).toEqual(["0.000006782", "-0.25", "1", "n/a"]);
+    const log = await replay("traces/go1.3.3-p0.log", { until: "MEMSTATS_SNAPSHOT" });
+    expect(renderReport(log.report, { color: false })).toContain("\n105 of 105 allocations at the logged address (match rate 1)\n");
   });
 
   it("peaks: the live sites at the heap peak follow the table", async () => {
