@@ -21,7 +21,7 @@ export { GctraceWriter, gctraceLine } from "./report/gctrace.js";
 export { jsonChunks } from "./report/json-stream.js";
 export { defaultReplayOptions, resolveReplayOptions, type ReplayOptions, type GCMode } from "./replay/options.js";
 export type { ReplayOutcome, ReplayError, ReplayObserver, ObserverFactory, ReplayMonitor } from "./replay/replay.js";
-export type { Report, ReportOptions } from "./report/report.js";
+export type { Collection, Report, ReportOptions } from "./report/report.js";
 export { DEFAULT_SITE_DEPTH, isAllocatorFrame, siteFrameIndex, siteFrames, siteLabel, type SiteFrame } from "./report/sites.js";
 export { allocFreeTrace, AllocFreeTraceWriter, type TextSink } from "./report/allocfreetrace.js";
 export { heapProfile, heapProfileProto, heapProfileText, HEAP_PROFILE_FORMATS, type HeapProfileFormat, type HeapProfileInput } from "./report/pprof.js";

@@ -510,7 +510,7 @@ export function renderHtml(r: Report, map: ArenaMap): string {
   const title = `goalloc report: ${t.file}`;
   const summary =
     `${t.format} trace on ${r.options.arch}, GOGC=${r.options.gogc}: ${num(t.lines)} lines, ${num(t.events)} events ` +
-    `(${num(t.allocs)} allocs, ${num(t.frees)} frees, ${num(t.deaths)} deaths, ${num(t.gcs)} GC records)`;
+    `(${num(t.allocs)} allocs, ${num(t.frees)} frees, ${num(t.deaths)} deaths, ${num(t.gcRecords)} GC records)`;
   const error = r.error === null ? "" : `<p class="partial">Partial report: ${esc(r.error.message)}</p>`;
   return `<!DOCTYPE html>
 <html lang="en">

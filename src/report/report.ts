@@ -14,6 +14,7 @@ import {
   class_to_allocnpages,
   class_to_nobj,
   class_to_size,
+  GCForce,
   MSpanState,
   NumSizeClasses,
   ObjFlag,
@@ -192,6 +193,55 @@ export interface ReportOptions {
   topSites?: number;
 }
 
+/**
+ * One collection as GODEBUG=gctrace=1 shows it (JSON `gcs[i]`). Figures MemStats has keep
+ * MemStats' names, as `memstats` and `timeline` do; the gctrace-only ones keep the names of
+ * the variables Go 1.3's gc() (mgc0.c) prints. docs/reports.md lists them.
+ */
+export interface Collection {
+  /** MemStats.NumGC after this collection: the `gc#` of its gctrace line. */
+  NumGC: number;
+  /** runtime_gc(force ≥ 1): collected whatever HeapAlloc was, not by the pacer's trigger. */
+  forced: boolean;
+  /** runtime_gc(2) (runtime.GC, debug.FreeOSMemory): gc_args.eagersweep, every span swept before returning. */
+  eager: boolean;
+  /** The emulated clock (ns) at the collection. */
+  time: number;
+  /** mgc0.c's heap0 as gctrace prints it (heap0>>20): NextGC before the collection × 100 / (GOGC + 100), in MiB. */
+  heap0MB: number;
+  /** Bytes allocated at the collection, garbage included (gctrace prints it >>20 as heap1). */
+  HeapAlloc: number;
+  NextGC: number;
+  /** Mallocs − Frees (gctrace's `obj`). */
+  HeapObjects: number;
+  Mallocs: number;
+  Frees: number;
+  /** sweep.nspan: spans in the previous sweep snapshot. */
+  nspan: number;
+  /** gcstats.nbgsweep, gcstats.npausesweep: spans swept in the background / inside pauses since the last collection. */
+  nbgsweep: number;
+  npausesweep: number;
+}
+
+/** A runtime GCRecord under the report's names. */
+function collection(g: GCRecord): Collection {
+  return {
+    NumGC: g.numgc,
+    forced: g.forced !== GCForce.IfDue,
+    eager: g.forced === GCForce.Eager,
+    time: g.time,
+    heap0MB: g.heap0,
+    HeapAlloc: g.heapAlloc,
+    NextGC: g.nextGC,
+    HeapObjects: g.objects,
+    Mallocs: g.mallocs,
+    Frees: g.frees,
+    nspan: g.nspan,
+    nbgsweep: g.nbgsweep,
+    npausesweep: g.npausesweep,
+  };
+}
+
 export interface Report {
   goalloc: string;
   partial: boolean;
@@ -208,7 +258,9 @@ export interface Report {
     format: string;
     until: string | null;
   };
-  trace: TraceCounts & {
+  /** `gcRecords`: the trace's `g` events or a Go log's collection lines (TraceCounts.gcs); `gcs` is the collections. */
+  trace: Omit<TraceCounts, "gcs"> & {
+    gcRecords: number;
     file: string;
     format: string;
     /** A Go log's runtime: go1.3 (malloc.goc, the allocator emulated) or modern (Go 1.4+); null: native or unknown. */
@@ -233,7 +285,7 @@ export interface Report {
     /** null: the emulated addresses can equal the logged ones; else why they cannot. */
     notComparable: string | null;
   } | null;
-  gcs: GCRecord[];
+  gcs: Collection[];
   /** The untraced start-up allocations replayed before the first event. */
   startUp: { prologue: string; argc: number; envc: number; dataEnd: string | null; inferred: string[] } | null;
   /** MemStats fields a replay of this input cannot reproduce, and why. */
@@ -604,7 +656,21 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
       format: opts.format,
       until: opts.until,
     },
-    trace: { file: o.file, format: o.format, runtime: o.logProfile?.generation ?? null, ...o.counts, stoppedAt: o.stoppedAt },
+    trace: {
+      file: o.file,
+      format: o.format,
+      runtime: o.logProfile?.generation ?? null,
+      lines: o.counts.lines,
+      events: o.counts.events,
+      allocs: o.counts.allocs,
+      frees: o.counts.frees,
+      deaths: o.counts.deaths,
+      gcRecords: o.counts.gcs,
+      skippedLines: o.counts.skippedLines,
+      unknownFrees: o.counts.unknownFrees,
+      untracedReuse: o.counts.untracedReuse,
+      stoppedAt: o.stoppedAt,
+    },
     schedule: { collections: o.schedule.gc, why: o.schedule.why, archFromLog: o.schedule.archFromLog },
     arena: {
       spansStart: hexAddr(rt.arena.spans),
@@ -632,7 +698,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
                 : { line: f.firstDivergence.line, expected: hexAddr(f.firstDivergence.expected), got: hexAddr(f.firstDivergence.got) },
             notComparable: o.schedule.notComparableWhy,
           },
-    gcs: rt.gc.records,
+    gcs: rt.gc.records.map(collection),
     startUp:
       o.startUp === null || o.startUp.kind === "none"
         ? null

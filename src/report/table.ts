@@ -229,7 +229,7 @@ export function renderReport(r: Report, options: TextOptions): string {
   );
   out.push(
     `${plural(t.lines, "line", "lines")}, ${plural(t.events, "event", "events")}: ${plural(t.allocs, "alloc", "allocs")}, ` +
-      `${plural(t.frees, "free", "frees")}, ${plural(t.deaths, "death", "deaths")}, ${plural(t.gcs, "GC record", "GC records")}, ` +
+      `${plural(t.frees, "free", "frees")}, ${plural(t.deaths, "death", "deaths")}, ${plural(t.gcRecords, "GC record", "GC records")}, ` +
       `${plural(t.skippedLines, "other line", "other lines")} skipped` +
       (t.unknownFrees > 0 ? `, ${plural(t.unknownFrees, "free", "frees")} of untraced objects` : ""),
   );

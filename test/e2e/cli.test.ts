@@ -22,7 +22,7 @@ const ESC = "\u001b";
 
 const scratch = scratchDir("goalloc-e2e-");
 
-/** The parsed report, after checking it against cli.md's schema. */
+/** The parsed report, after checking it against docs/report.schema.json. */
 function checkedReport(json: unknown): Report {
   expect(schemaProblems(json, REPORT_SCHEMA)).toEqual([]);
   return json as Report;
@@ -260,7 +260,7 @@ describe("goalloc replay of the shipped traces", () => {
 
   it("large.trace: trace counts, peaks, free spans and the classes of s3 and s2", () => {
     const report = checkedReport(replayJson(["traces/large.trace"]).json);
-    expect(report.trace).toMatchObject({ lines: 14, events: 10, allocs: 7, frees: 1, deaths: 1, gcs: 1, skippedLines: 0 });
+    expect(report.trace).toMatchObject({ lines: 14, events: 10, allocs: 7, frees: 1, deaths: 1, gcRecords: 1, skippedLines: 0 });
     // Event 8 (line 12) is huge: the most bytes and objects live at once, and the growth.
     expect(report.peak.HeapAlloc).toEqual({ value: 3130496, event: 8, line: 12 });
     expect(report.peak.HeapInuse).toEqual({ value: 383 * 8192, event: 8, line: 12 });
@@ -290,9 +290,16 @@ describe("goalloc replay of the shipped traces", () => {
     expect(before.trace.stoppedAt).toEqual({ line: 25, text: "t 400000000000" });
     expect(before.memstats).toMatchObject({ HeapReleased: 0, HeapIdle: 950272, NumGC: 5 });
     const after = checkedReport(replayJson(["traces/scavenger.trace"]).json);
-    // [force, seconds]: pacer at keep and old (time 0), runtime.GC at 1 s, scavenger at
-    // 180 s (2 minutes without a GC), runtime.GC at 200 s, scavenger at 360 s.
-    expect(after.gcs.map((gc) => [gc.forced, gc.time / 1e9])).toEqual([[0, 0], [0, 0], [2, 1], [1, 180], [2, 200], [1, 360]]);
+    // [forced, eager, seconds]: pacer at keep and old (time 0), runtime.GC at 1 s, scavenger
+    // at 180 s (2 minutes without a GC), runtime.GC at 200 s, scavenger at 360 s.
+    expect(after.gcs.map((gc) => [gc.forced, gc.eager, gc.time / 1e9])).toEqual([
+      [false, false, 0],
+      [false, false, 0],
+      [true, true, 1],
+      [true, false, 180],
+      [true, true, 200],
+      [true, false, 360],
+    ]);
     expect(after.memstats.LastGC).toBe(360e9);
   });
 
@@ -388,7 +395,7 @@ describe("goalloc replay of the shipped traces", () => {
     const oneJump = path.join(scratch(), "idle-one-jump.trace");
     writeFileSync(stepped, `goalloc-trace 1\na x 1000 flags=noscan\n${steps}\nt 1000000000000\n`);
     writeFileSync(oneJump, "goalloc-trace 1\na x 1000 flags=noscan\nt 1000000000000\n");
-    const collections = (file: string): [number, number][] => checkedReport(replayJson([file]).json).gcs.map((gc) => [gc.numgc, gc.time]);
+    const collections = (file: string): [number, number][] => checkedReport(replayJson([file]).json).gcs.map((gc) => [gc.NumGC, gc.time]);
     // GC 1 at the allocation (time 0), then one forced by the scavenger at every tick that
     // finds no collection in the last 2 minutes: 180, 360, 540, 720 and 900 s.
     const expected = [0, 180, 360, 540, 720, 900].map((s, i): [number, number] => [i + 1, s * 1e9]);
@@ -451,7 +458,7 @@ describe("goalloc replay of the shipped traces", () => {
     expect(run.stdout).toContain("\nstopped at line 2601: MEMSTATS_SNAPSHOT\n");
     const report = checkedReport(replayJson(args).json);
     // The oracle README's counts before the marker: 105 tracealloc, 0 tracefree, 2 tracegc.
-    expect(report.trace).toMatchObject({ format: "golog", lines: 2601, allocs: 105, frees: 0, deaths: 0, gcs: 2 });
+    expect(report.trace).toMatchObject({ format: "golog", lines: 2601, allocs: 105, frees: 0, deaths: 0, gcRecords: 2 });
     expect(report.trace.stoppedAt).toEqual({ line: 2601, text: "MEMSTATS_SNAPSHOT" });
     // What the real run's runtime.ReadMemStats returned at the marker
     // (oracle/go1.3.3-amd64/p0_baseline.allocfreetrace.memstats.json): the 105 traced

@@ -237,7 +237,7 @@ describe("millions of collections: memory follows the live set, not the number o
     const { run, report } = replayWithJson(file);
     expect([run.status, run.stderr]).toEqual([0, ""]);
     expect(report.memstats.NumGC).toBe(2_300_000);
-    expect(report.gcs.map((g) => g.numgc)).toEqual([...numbers(1, 1024), ...numbers(2_300_000 - 1023, 1024)]);
+    expect(report.gcs.map((g) => g.NumGC)).toEqual([...numbers(1, 1024), ...numbers(2_300_000 - 1023, 1024)]);
   });
 
   it("--gctrace writes every collection's line and every scavenger line, in order, beyond those the report keeps", () => {

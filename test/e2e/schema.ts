@@ -1,36 +1,66 @@
-// The JSON report schema of cli.md, as data, and a checker that lists every place a parsed
-// report departs from it (an empty list means it conforms). Extra keys are allowed, as
-// cli.md allows additions; missing keys and wrong types are not.
+// The JSON report's schema, docs/report.schema.json (JSON Schema draft 2020-12), and a
+// validator for the part of JSON Schema that file uses, listing every place a parsed report
+// departs from it (an empty list means it conforms).
+//
+// Why not ajv: the schema needs a dozen keywords, and ~100 lines here check them with
+// messages that name the JSON path. A keyword the validator does not know throws rather
+// than pass unchecked, so the schema cannot come to rely on one silently.
 
-type Leaf =
-  /** A JSON string. */
-  | "string"
-  | "boolean"
-  | "null"
-  /** A safe integer ≥ 0 (byte counts, object counts, line numbers...). */
-  | "count"
-  /** A safe integer of either sign. */
-  | "int"
-  /** A finite number. */
-  | "number"
-  /** A finite number in [0, 1]. */
-  | "ratio"
-  /** A lowercase `0x` hex string. */
-  | "address";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { repoRoot } from "../../scripts/build-if-stale.js";
 
-export type Shape =
-  | Leaf
-  | { kind: "literal"; values: readonly (string | number)[] }
-  | { kind: "anyOf"; options: readonly Shape[] }
-  | { kind: "array"; of: Shape; length?: number }
-  | { kind: "record"; of: Shape }
-  | { kind: "object"; keys: Readonly<Record<string, Shape>> };
+type JsonType = "object" | "array" | "string" | "integer" | "number" | "boolean" | "null";
+type JsonScalar = string | number | boolean | null;
 
-export const literal = (...values: (string | number)[]): Shape => ({ kind: "literal", values });
-export const anyOf = (...options: Shape[]): Shape => ({ kind: "anyOf", options });
-export const arrayOf = (of: Shape, length?: number): Shape => (length === undefined ? { kind: "array", of } : { kind: "array", of, length });
-export const recordOf = (of: Shape): Shape => ({ kind: "record", of });
-export const object = (keys: Record<string, Shape>): Shape => ({ kind: "object", keys });
+export interface JsonSchema {
+  $schema?: string;
+  title?: string;
+  description?: string;
+  $defs?: Record<string, JsonSchema>;
+  /** `#/$defs/NAME` only. */
+  $ref?: string;
+  type?: JsonType | JsonType[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  propertyNames?: JsonSchema;
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
+  /** Scalars only: the report's enums are strings (and null). */
+  enum?: JsonScalar[];
+  anyOf?: JsonSchema[];
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+}
+
+const KEYWORDS = new Set<string>([
+  "$schema",
+  "title",
+  "description",
+  "$defs",
+  "$ref",
+  "type",
+  "properties",
+  "required",
+  "additionalProperties",
+  "propertyNames",
+  "items",
+  "minItems",
+  "maxItems",
+  "enum",
+  "anyOf",
+  "minimum",
+  "maximum",
+  "pattern",
+]);
+
+export const SCHEMA_FILE = path.join(repoRoot, "docs/report.schema.json");
+
+/** docs/report.schema.json: the `replay --json` report. */
+export const REPORT_SCHEMA = JSON.parse(readFileSync(SCHEMA_FILE, "utf8")) as JsonSchema;
 
 /** Go 1.3's runtime.MemStats fields, in the order encoding/json prints them. */
 export const MEMSTATS_FIELDS = [
@@ -65,138 +95,76 @@ export const MEMSTATS_FIELDS = [
   "BySize",
 ] as const;
 
-function memstatsShape(): Shape {
-  const keys: Record<string, Shape> = {};
-  for (const field of MEMSTATS_FIELDS) keys[field] = "count";
-  keys.PauseNs = arrayOf("count", 256);
-  keys.EnableGC = "boolean";
-  keys.DebugGC = "boolean";
-  keys.BySize = arrayOf(object({ Size: "count", Mallocs: "count", Frees: "count" }), 61);
-  return object(keys);
-}
-
-const peakPoint = object({ value: "count", event: "count", line: "count" });
-
-const profileFigures = { inuseObjects: "count", inuseBytes: "count", allocObjects: "count", allocBytes: "count" } as const;
-
-/** A stack as reports keep it: names and `file:line` ("" when unknown), innermost first, and its site's frame. */
-const siteStack = { stack: arrayOf("string"), locations: arrayOf("string"), siteFrame: "count" } as const;
-
-const peakLive = object({
-  liveBytes: "count",
-  liveObjects: "count",
-  siteDepth: "count",
-  sites: arrayOf(object({ ...siteStack, liveBytes: "count", liveObjects: "count", stacks: "count" })),
-});
-
-/** cli.md's `replay --json` schema. */
-export const REPORT_SCHEMA: Shape = object({
-  goalloc: "string",
-  partial: "boolean",
-  error: anyOf("null", object({ line: "count", message: "string", kind: literal("trace", "runtime") })),
-  options: object({ arch: literal("amd64", "arm64", "386", "arm"), gogc: anyOf("count", literal("off")), memprofilerate: "count", efence: "boolean" }),
-  trace: object({
-    file: "string",
-    format: literal("native", "golog"),
-    runtime: anyOf("null", literal("go1.3", "modern")),
-    lines: "count",
-    events: "count",
-    allocs: "count",
-    frees: "count",
-    deaths: "count",
-    gcs: "count",
-    skippedLines: "count",
-  }),
-  schedule: object({ collections: literal("log", "pacer"), why: "string", archFromLog: "boolean" }),
-  arena: object({ spansStart: "address", bitmapStart: "address", arenaStart: "address", arenaUsed: "address", arenaEnd: "address" }),
-  memstats: memstatsShape(),
-  peak: object({ HeapAlloc: peakPoint, HeapInuse: peakPoint, HeapSys: peakPoint, Sys: peakPoint, HeapObjects: peakPoint }),
-  peakSites: object({ HeapAlloc: peakLive, HeapInuse: peakLive, HeapSys: peakLive, Sys: peakLive, HeapObjects: peakLive }),
-  fragmentation: object({
-    internal: object({
-      requestedBytes: anyOf("count", "null"),
-      allocatedBytes: "count",
-      wasteBytes: anyOf("int", "null"),
-      tinySlackBytes: "int",
-    }),
-    span: object({
-      heapInuseMinusHeapAlloc: "int",
-      byClass: arrayOf(object({ class: "count", size: "count", spans: "count", objects: "count", capacity: "count", utilisation: "ratio" })),
-    }),
-    external: object({ freeSpansByPages: recordOf("count"), largestFreeRunPages: "count", idleBytes: "count", releasedBytes: "count" }),
-    johnstoneWilson: object({ jw1: anyOf("number", "null"), jw2: anyOf("number", "null"), jw3: anyOf("number", "null"), jw4: anyOf("number", "null") }),
-  }),
-  sizeClasses: arrayOf(object({ class: "count", size: "count", pages: "count", objectsPerSpan: "count" })),
-  profile: object({
-    rate: "count",
-    samples: "count",
-    sites: arrayOf(object({ ...siteStack, size: "count", ...profileFigures, estimated: object(profileFigures) })),
-  }),
-  fidelity: anyOf(
-    "null",
-    object({
-      allocs: "count",
-      addressMatches: "count",
-      firstDivergence: anyOf("null", object({ line: "count", expected: "address", got: "address" })),
-      notComparable: anyOf("null", "string"),
-    }),
-  ),
-});
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function leafProblem(value: unknown, leaf: Leaf): string | null {
-  const ok = ((): boolean => {
-    switch (leaf) {
-      case "string":
-        return typeof value === "string";
-      case "boolean":
-        return typeof value === "boolean";
-      case "null":
-        return value === null;
-      case "count":
-        return Number.isSafeInteger(value) && (value as number) >= 0;
-      case "int":
-        return Number.isSafeInteger(value);
-      case "number":
-        return typeof value === "number" && Number.isFinite(value);
-      case "ratio":
-        return typeof value === "number" && value >= 0 && value <= 1;
-      case "address":
-        return typeof value === "string" && /^0x[0-9a-f]+$/.test(value);
-    }
-  })();
-  return ok ? null : `expected ${leaf}, got ${JSON.stringify(value)}`;
+function hasType(value: unknown, type: JsonType): boolean {
+  switch (type) {
+    case "object":
+      return isRecord(value);
+    case "array":
+      return Array.isArray(value);
+    case "string":
+      return typeof value === "string";
+    case "boolean":
+      return typeof value === "boolean";
+    case "null":
+      return value === null;
+    // JSON numbers past 2^53 lose digits in JSON.parse: a count there is already wrong.
+    case "integer":
+      return Number.isSafeInteger(value);
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+  }
 }
 
-/** Every departure of `value` from `shape`, as "path: problem" lines. */
-export function schemaProblems(value: unknown, shape: Shape, at = "$"): string[] {
-  if (typeof shape === "string") {
-    const problem = leafProblem(value, shape);
-    return problem === null ? [] : [`${at}: ${problem}`];
+function resolve(ref: string, root: JsonSchema): JsonSchema {
+  const name = /^#\/\$defs\/([^/]+)$/.exec(ref)?.[1];
+  const target = name === undefined ? undefined : root.$defs?.[name];
+  if (target === undefined) throw new Error(`schema: unresolved $ref ${ref}`);
+  return target;
+}
+
+const show = (value: unknown): string => JSON.stringify(value)?.slice(0, 200) ?? String(value);
+
+/** Every departure of `value` from `schema`, as "path: problem" lines. */
+export function schemaProblems(value: unknown, schema: JsonSchema = REPORT_SCHEMA, at = "$", root: JsonSchema = schema): string[] {
+  for (const key of Object.keys(schema)) if (!KEYWORDS.has(key)) throw new Error(`schema: keyword ${key} at ${at} is not supported by test/e2e/schema.ts`);
+  const problems: string[] = [];
+  if (schema.$ref !== undefined) problems.push(...schemaProblems(value, resolve(schema.$ref, root), at, root));
+  if (schema.type !== undefined) {
+    const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+    // A value of the wrong type fails every other keyword too: one line says it.
+    if (!types.some((t) => hasType(value, t))) return [...problems, `${at}: expected ${types.join(" or ")}, got ${show(value)}`];
   }
-  switch (shape.kind) {
-    case "literal":
-      return shape.values.includes(value as string | number) ? [] : [`${at}: expected one of ${JSON.stringify(shape.values)}, got ${JSON.stringify(value)}`];
-    case "anyOf":
-      return shape.options.some((option) => schemaProblems(value, option, at).length === 0)
-        ? []
-        : [`${at}: matches none of the allowed shapes: ${JSON.stringify(value)?.slice(0, 200)}`];
-    case "array": {
-      if (!Array.isArray(value)) return [`${at}: expected an array`];
-      const problems = shape.length !== undefined && value.length !== shape.length ? [`${at}: expected ${shape.length} entries, got ${value.length}`] : [];
-      return problems.concat(value.flatMap((item, i) => schemaProblems(item, shape.of, `${at}[${i}]`)));
-    }
-    case "record":
-      if (!isRecord(value)) return [`${at}: expected an object`];
-      return Object.entries(value).flatMap(([key, item]) => schemaProblems(item, shape.of, `${at}.${key}`));
-    case "object": {
-      if (!isRecord(value)) return [`${at}: expected an object`];
-      return Object.entries(shape.keys).flatMap(([key, keyShape]) =>
-        key in value ? schemaProblems(value[key], keyShape, `${at}.${key}`) : [`${at}: missing key "${key}"`],
-      );
+  if (schema.enum !== undefined && !schema.enum.includes(value as JsonScalar)) problems.push(`${at}: expected one of ${JSON.stringify(schema.enum)}, got ${show(value)}`);
+  if (schema.anyOf !== undefined && !schema.anyOf.some((option) => schemaProblems(value, option, at, root).length === 0)) {
+    problems.push(`${at}: matches none of the allowed shapes: ${show(value)}`);
+  }
+  if (typeof value === "number") {
+    if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${at}: ${value} is below the minimum ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${at}: ${value} is above the maximum ${schema.maximum}`);
+  }
+  if (typeof value === "string" && schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value)) {
+    problems.push(`${at}: ${show(value)} does not match ${schema.pattern}`);
+  }
+  if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) problems.push(`${at}: expected at least ${schema.minItems} entries, got ${value.length}`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) problems.push(`${at}: expected at most ${schema.maxItems} entries, got ${value.length}`);
+    const items = schema.items;
+    if (items !== undefined) value.forEach((item, i) => problems.push(...schemaProblems(item, items, `${at}[${i}]`, root)));
+  }
+  if (isRecord(value)) {
+    for (const key of schema.required ?? []) if (!(key in value)) problems.push(`${at}: missing key "${key}"`);
+    for (const [key, item] of Object.entries(value)) {
+      const where = `${at}.${key}`;
+      if (schema.propertyNames !== undefined) problems.push(...schemaProblems(key, schema.propertyNames, `${where} (name)`, root));
+      const declared = schema.properties?.[key];
+      if (declared !== undefined) problems.push(...schemaProblems(item, declared, where, root));
+      else if (schema.additionalProperties === false) problems.push(`${at}: key "${key}" is not in the schema`);
+      else if (isRecord(schema.additionalProperties)) problems.push(...schemaProblems(item, schema.additionalProperties, where, root));
     }
   }
+  return problems;
 }

@@ -118,7 +118,7 @@ describe("golog sequencing (spec §15)", () => {
       alloc("0xc208010000", "0x30");
     const { report, outcome } = await replayLog(log);
     expect(report.fidelity).toEqual({ allocs: 4, addressMatches: 4, firstDivergence: null, notComparable: null });
-    expect(report.trace).toMatchObject({ allocs: 4, deaths: 1, gcs: 1 });
+    expect(report.trace).toMatchObject({ allocs: 4, deaths: 1, gcRecords: 1 });
     expect(outcome.runtime.mstats.numgc).toBe(1);
     // The eager sweep freed the object before the next allocation reused it.
     expect(report.memstats.Frees).toBe(1 + 1);
