@@ -12,7 +12,7 @@
 // outputs (refuseSharedFiles): replacing the trace being replayed, or appending a summary to
 // the baseline being read, would destroy the input, even when the command then fails.
 
-import { closeSync, mkdirSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "./errors.js";
 
@@ -26,9 +26,26 @@ function replaceable(path: string): string | null {
   try {
     return statSync(path).isFile() ? realpathSync(path) : null;
   } catch {
-    // Nothing there yet (or unreadable: the temporary's creation reports it).
-    return path;
+    // Nothing there yet (or unreadable: the temporary's creation reports it). A symlink to
+    // nothing is written through, as a shell's `>` does: the link stays and names the new file.
+    return danglingTarget(path) ?? path;
   }
+}
+
+/** Where a chain of symlinks ending at nothing points (null: `path` is not a symlink). */
+function danglingTarget(path: string): string | null {
+  let at = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      if (!lstatSync(at).isSymbolicLink()) return hops === 0 ? null : at;
+      link = readlinkSync(at);
+    } catch {
+      return hops === 0 ? null : at;
+    }
+    at = resolve(dirname(at), link);
+  }
+  return null;
 }
 
 /** `cannot write PATH: ENOENT: no such file or directory`, without Node's `, open '...tmp'` tail. */

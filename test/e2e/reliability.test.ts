@@ -69,6 +69,47 @@ describe("sizes beyond MaxMem: the runtime's panic or out-of-memory, exit 3, the
   });
 });
 
+describe("--json - is bare --json in compare and diff", () => {
+  it("compare: with --bench-format it is refused (both would write standard output); alone, stdout is the JSON only", () => {
+    const both = goalloc(["compare", "traces/tiny.trace", "--arch", "amd64,386", "--json", "-", "--bench-format"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toBe("goalloc: --json without a file and --bench-format would both write to standard output\n");
+    const alone = goalloc(["compare", "traces/tiny.trace", "--arch", "amd64,386", "--json", "-"]);
+    expect(alone.status).toBe(0);
+    expect(JSON.parse(alone.stdout).columns.map((c: { arch: string }) => c.arch)).toEqual(["amd64", "386"]);
+  });
+
+  it("diff: stdout is the JSON only", () => {
+    const run = goalloc(["diff", "traces/tiny.trace", "--a-gogc", "50", "--b-gogc", "100", "--json", "-"]);
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout).goalloc).toBeTypeOf("string");
+  });
+});
+
+describe("gen --out a directory", () => {
+  it("is refused before anything is generated: exit 2, one line, nothing left in the directory", () => {
+    const dir = path.dirname(traceFile("gen-anchor.trace", "goalloc-trace 1\n"));
+    const before = readdirSync(dir).sort();
+    const run = goalloc(["gen", "--events", "50000000", "--out", dir]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`goalloc: cannot write ${dir}: it is a directory\n`);
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
+describe("an output path that is a symlink to nothing", () => {
+  it("is written through, as a shell's > does: the link stays and names the new file", () => {
+    const dir = path.dirname(traceFile("dangling-anchor.trace", "goalloc-trace 1\n"));
+    const link = path.join(dir, "dangling.json");
+    const target = path.join(dir, "dangling-target.json");
+    symlinkSync("dangling-target.json", link);
+    const run = goalloc(["replay", "traces/tiny.trace", "--json", link]);
+    expect(run.status).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(target, "utf8")).trace.file).toBe("traces/tiny.trace");
+  });
+});
+
 describe("a compressed input that breaks off", () => {
   it("a small truncated .gz log: the report of the records before the break, exit 2 at the last complete line", () => {
     const whole = gzipSync(readFileSync("traces/go1.3.3-p0.log").subarray(0, 30000));

@@ -40,6 +40,8 @@ export function compareCommand(): Command {
     .addOption(new Option("--bench-format", "print one Go benchmark line per layout (BenchmarkReplay/NAME/arch=ARCH) for benchstat"));
   return cmd.action(async (trace: string, flags: CompareFlags) => {
     if (trace === "-") throw new UsageError("compare replays the trace once per layout: give it a file, not standard input");
+    // `--json -` is bare `--json`: the JSON alone on standard output, as replay reads it.
+    if (flags.json === "-") flags.json = true;
     if (flags.json === true && flags.benchFormat) throw new UsageError("--json without a file and --bench-format would both write to standard output");
     refuseSharedFiles([{ path: trace, role: "the trace being read" }], [{ option: "--json", path: typeof flags.json === "string" ? flags.json : undefined }]);
     // compare() sets each layout's arch; the first stands in for the shared flags' single one.

@@ -82,6 +82,8 @@ export function diffCommand(): Command {
       throw new UsageError("diff of a trace with itself: give a second trace, or options for one side (e.g. --a-gogc 100 --b-gogc 200)");
     }
     const inputs = b === undefined ? [{ path: a, role: "the trace being read" }] : [{ path: a, role: "trace A being read" }, { path: b, role: "trace B being read" }];
+    // `--json -` is bare `--json`: the JSON alone on standard output, as replay reads it.
+    if (flags.json === "-") flags.json = true;
     refuseSharedFiles(inputs, [{ option: "--json", path: typeof flags.json === "string" ? flags.json : undefined }]);
     const interrupt = new Interrupt(() => {});
     let run: Awaited<ReturnType<typeof diff>>;

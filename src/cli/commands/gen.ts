@@ -1,7 +1,7 @@
 // goalloc gen: write a seeded synthetic Go-like native trace (src/gen/generator.ts).
 
 import { rename, unlink } from "node:fs/promises";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -31,6 +31,8 @@ async function writeToStdout(options: GenerateOptions): Promise<void> {
 
 /** Stream the trace to a temporary file renamed into place, so no reader sees half a trace. */
 async function writeToFile(options: GenerateOptions, path: string): Promise<void> {
+  // The rename at the end would fail on a directory: say so before generating anything.
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) throw new UsageError(`cannot write ${path}: it is a directory`);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     await pipeline(Readable.from(generateTrace(options)), createWriteStream(tmp));
