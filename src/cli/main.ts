@@ -5,7 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { TraceError } from "../trace/record.js";
-import { ExitCode, ExitStatus, UsageError } from "./errors.js";
+import { ExitCode, ExitStatus, ReplayFailed, UsageError } from "./errors.js";
 import { replayCommand } from "./commands/replay.js";
 import { sizeclassesCommand } from "./commands/sizeclasses.js";
 import { checkCommand } from "./commands/check.js";
@@ -49,13 +49,18 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.Ok;
   } catch (e) {
     if (e instanceof ExitStatus) return e.code;
+    if (e instanceof ReplayFailed) {
+      const { text, code } = e.explain();
+      process.stderr.write(text);
+      return code;
+    }
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     if (e instanceof UsageError || e instanceof TraceError) {
       process.stderr.write(`goalloc: ${e.message}\n`);
       return ExitCode.Usage;
     }
     process.stderr.write(`goalloc: internal error (a bug in goalloc, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
-    return 70;
+    return ExitCode.Internal;
   }
 }
 

@@ -4,7 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { replay, type ReplayResult } from "../../src/index.js";
-import { ExitStatus } from "../../src/cli/errors.js";
+import { ReplayFailed } from "../../src/cli/errors.js";
 import { replayCommand } from "../../src/cli/commands/replay.js";
 import { addReplayOptions, parseInteger, toReplayOptions, type ReplayFlags } from "../../src/cli/replay-options.js";
 
@@ -201,17 +201,18 @@ describe("the replay command (library mocked)", () => {
     expect(JSON.parse(String(stdout.mock.calls[0]?.[0]))).toEqual({ error: null, trace: { file: "t.trace" } });
   });
 
-  it("a trace error: its message on stderr, exit status 2", async () => {
+  // The command prints its report and hands the failure to main.ts, which says why and maps it.
+  it("a trace error: its message for stderr, exit status 2", async () => {
     const thrown = await run(["t.trace", "--json"], { kind: "trace", line: 3, message: "t.trace:3: object x is already live" });
-    expect(thrown).toBeInstanceOf(ExitStatus);
-    expect((thrown as ExitStatus).code).toBe(2);
-    expect(stderr).toHaveBeenCalledWith("goalloc: t.trace:3: object x is already live\n");
+    expect(thrown).toBeInstanceOf(ReplayFailed);
+    expect((thrown as ReplayFailed).explain()).toEqual({ text: "goalloc: t.trace:3: object x is already live\n", code: 2 });
+    expect(stderr).not.toHaveBeenCalled();
   });
 
-  it("a runtime throw: the runtime's text and the trace line on stderr, exit status 3", async () => {
+  it("a runtime throw: the runtime's text and the trace line for stderr, exit status 3", async () => {
     const thrown = await run(["t.trace", "--json"], { kind: "runtime", line: 5, message: "fatal error: freeing too small block" });
-    expect(thrown).toBeInstanceOf(ExitStatus);
-    expect((thrown as ExitStatus).code).toBe(3);
-    expect(stderr).toHaveBeenCalledWith("fatal error: freeing too small block\ngoalloc: the emulated runtime threw at t.trace:5\n");
+    expect(thrown).toBeInstanceOf(ReplayFailed);
+    expect((thrown as ReplayFailed).explain()).toEqual({ text: "fatal error: freeing too small block\ngoalloc: the emulated runtime threw at t.trace:5\n", code: 3 });
+    expect(stderr).not.toHaveBeenCalled();
   });
 });

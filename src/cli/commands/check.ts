@@ -8,7 +8,7 @@ import { BaselineError, check, formatBaseline, parseBaseline, parseTolerance, To
 import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
 import { renderCheckFailures } from "../../check/render.js";
 import { baselineUpdatedMarkdown, checkMarkdown, type CheckSummaryContext } from "../../report/markdown.js";
-import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { ExitCode, ExitStatus, ReplayFailed, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { refuseSharedFiles, writeOutput } from "../output.js";
 import { addReplayOptions, replayArguments, shellWord, toReplayOptions, type ReplayFlags } from "../replay-options.js";
@@ -69,15 +69,9 @@ function appendMarkdown(file: string, text: string): void {
   }
 }
 
-/** Report a replay that stopped early the way `replay` does: exit 2 for the trace, 3 for a throw. */
+/** A replay that stopped early ends the check as it ends `replay`: exit 2 for the trace, 3 for a throw. */
 function failReplay(report: Report): never {
-  const e = report.error!;
-  if (e.kind === "trace") {
-    process.stderr.write(`goalloc: ${e.message}\n`);
-    throw new ExitStatus(ExitCode.Usage);
-  }
-  process.stderr.write(`${e.message}\ngoalloc: the emulated runtime threw at ${report.trace.file}:${e.line}; nothing was compared\n`);
-  throw new ExitStatus(ExitCode.RuntimeThrow);
+  throw new ReplayFailed(report.error!, report.trace.file, { thrown: "nothing was compared" });
 }
 
 export function checkCommand(): Command {

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { Command, Option } from "commander";
 import { ARCH_NAMES, type ArchName } from "../../runtime/index.js";
 import { convertLog } from "../../index.js";
-import { ExitCode, ExitStatus } from "../errors.js";
+import { ExitStatus, ReplayFailed } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { OutputSet, refuseSharedFiles } from "../output.js";
 import { parseInteger } from "../replay-options.js";
@@ -59,12 +59,7 @@ export function convertCommand(): Command {
         if (e !== null) {
           // A trace that stops short of the log would be a different program: nothing is written.
           outputs.abortAll();
-          if (e.kind === "trace") {
-            process.stderr.write(`goalloc: ${e.message}\ngoalloc: no trace written\n`);
-            throw new ExitStatus(ExitCode.Usage);
-          }
-          process.stderr.write(`${e.message}\ngoalloc: the emulated runtime threw at ${outcome.file}:${e.line}; no trace written\n`);
-          throw new ExitStatus(ExitCode.RuntimeThrow);
+          throw new ReplayFailed(e, outcome.file, { malformed: "no trace written", thrown: "no trace written" });
         }
         out.commit();
         const n = (x: number): string => x.toLocaleString("en-US");

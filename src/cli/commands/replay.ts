@@ -8,7 +8,7 @@ import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
 import { ProgressBar } from "../../report/progress.js";
 import { renderDefinitions, renderReport } from "../../report/table.js";
 import { DEFAULT_TIMELINE_INTERVAL } from "../../report/timeline.js";
-import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { ReplayFailed, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { OutputSet, refuseSharedFiles, stdoutColor, writeChunks } from "../output.js";
 import { addReplayOptions, parseInteger, siteDepthOption, toReplayOptions, type ReplayFlags } from "../replay-options.js";
@@ -144,15 +144,7 @@ export function replayCommand(): Command {
       // The last look: nothing yields from here on, so every output is committed or none is.
       if (await interrupt.checkpoint()) stop();
       for (const output of [traceOut, gctraceOut, jsonOut, htmlOut, profileOut]) output?.commit();
-      if (report.error) {
-        const e = report.error;
-        if (e.kind === "trace") {
-          process.stderr.write(`goalloc: ${e.message}\n`);
-          throw new ExitStatus(ExitCode.Usage);
-        }
-        process.stderr.write(`${e.message}\ngoalloc: the emulated runtime threw at ${report.trace.file}:${e.line}\n`);
-        throw new ExitStatus(ExitCode.RuntimeThrow);
-      }
+      if (report.error) throw new ReplayFailed(report.error, report.trace.file);
     } catch (e) {
       outputs.abortAll();
       throw e;
