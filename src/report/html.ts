@@ -12,9 +12,9 @@
 // and as tables the peaks with the sites live at each (one table per distinct peak event), fragmentation with each definition,
 // MemStats and the profile's top sites. The command loads this module only for --html.
 
-import { PEAK_NAMES, type PeakName, type ReplayOutcome } from "../replay/replay.js";
+import { PEAK_NAMES, type ReplayOutcome } from "../replay/replay.js";
 import { buildArenaMap, type ArenaMap, type ArenaMapEntry, type Report } from "./report.js";
-import { bytes, num, pct, profileTable, ratio } from "./table.js";
+import { andList, bytes, num, pct, peakGroups, profileTable, ratio } from "./table.js";
 import { siteFrames, siteLabel } from "./sites.js";
 import type { TimelinePoint } from "./timeline.js";
 
@@ -370,26 +370,6 @@ function tableHtml(head: string[], rows: string[][], cls = ""): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join("");
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("");
   return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
-}
-
-/**
- * The peaks grouped by the event they were reached at, in PEAK_NAMES order: peaks at one event
- * have the same live sites, so they share a table (as the text report's peaksSection merges
- * HeapAlloc and HeapInuse).
- */
-export function peakGroups(r: Report): PeakName[][] {
-  const groups: PeakName[][] = [];
-  for (const name of PEAK_NAMES) {
-    const same = groups.find((g) => r.peak[g[0]!].event === r.peak[name].event);
-    if (same === undefined) groups.push([name]);
-    else same.push(name);
-  }
-  return groups;
-}
-
-/** "A", "A and B", "A, B and C". */
-function andList(names: readonly string[]): string {
-  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]!}`;
 }
 
 function peaksHtml(r: Report): string {

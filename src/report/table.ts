@@ -70,6 +70,26 @@ function plural(n: number, one: string, many: string): string {
 }
 
 /**
+ * The peaks grouped by the event they were reached at, in PEAK_NAMES order: peaks at one event
+ * have the same live sites, so they share a table (text and HTML reports alike).
+ */
+export function peakGroups(r: Report): PeakName[][] {
+  const groups: PeakName[][] = [];
+  for (const name of PEAK_NAMES) {
+    const same = groups.find((g) => r.peak[g[0]!].event === r.peak[name].event);
+    if (same === undefined) groups.push([name]);
+    else same.push(name);
+  }
+  return groups;
+}
+
+/** "A", "A and B", "A, B and C". */
+export function andList(names: readonly string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]!}`;
+}
+
+
+/**
  * The peaks, what the trace referenced at each, and the top live sites at the heap peaks, as
  * the report grouped them (its siteDepth).
  */
@@ -88,11 +108,11 @@ export function peaksSection(r: Report, c: ChalkInstance, topSites = PEAK_ROWS):
     ]);
   }
   out.push(pk.toString());
-  // HeapAlloc and HeapInuse usually peak at one event: one table for both then.
-  const heapPeaks: PeakName[] = r.peak.HeapAlloc.event === r.peak.HeapInuse.event ? ["HeapAlloc"] : ["HeapAlloc", "HeapInuse"];
-  for (const name of heapPeaks) {
+  // One table per distinct peak event: peaks reached at one event share their live sites.
+  for (const names of peakGroups(r)) {
+    const name = names[0]!;
     const p = r.peak[name];
-    const which = heapPeaks.length === 1 ? "HeapAlloc and HeapInuse peaks" : `${name} peak`;
+    const which = names.length === 1 ? `${name} peak` : `${andList(names)} peaks`;
     const live = r.peakSites[name];
     out.push(`Live at the ${which} (event ${num(p.event)}, line ${num(p.line)}), by allocation site:`);
     if (live.sites.length === 0) {

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from "vitest";
 import { replay } from "../../src/index.js";
-import { axis, gcColumns, htmlReport, labelCentre, peakGroups, renderHtml } from "../../src/report/html.js";
+import { axis, gcColumns, htmlReport, labelCentre, renderHtml } from "../../src/report/html.js";
+import { peakGroups } from "../../src/report/table.js";
 import type { TimelinePoint } from "../../src/report/timeline.js";
 import { buildArenaMap } from "../../src/report/report.js";
 import { replayLines } from "./report-helpers.js";

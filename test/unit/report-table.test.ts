@@ -63,7 +63,7 @@ describe("the human report without colour", () => {
     const { report } = await replay("traces/large.trace");
     const text = peaksSection(report, plain).join("\n");
     expect(text).toContain("│ HeapAlloc   │ 3.0 MiB │ 8     │ 12   │ 3.0 MiB in 5 objects         │");
-    expect(text).toContain("Live at the HeapAlloc and HeapInuse peaks (event 8, line 12), by allocation site:");
+    expect(text).toContain("Live at the HeapAlloc, HeapInuse, HeapSys, Sys and HeapObjects peaks (event 8, line 12), by allocation site:");
     expect(text).toContain("│ 3.0 MiB    │ 5       │ (no stack in the trace) │");
   });
 
