@@ -72,7 +72,7 @@ export async function convertLog(path: string, options: Partial<ReplayOptions>, 
     ...monitor,
     nativeSink: (resolved, stacks) => {
       const file = path === "-" ? "<stdin>" : path;
-      writer = new NativeTraceWriter(stacks, write, convertHeader(file, resolved, "Go log"));
+      writer = new NativeTraceWriter(stacks, write, convertHeader(file, resolved));
       return writer;
     },
   });

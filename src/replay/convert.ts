@@ -20,6 +20,12 @@ const FLAG_NAMES: readonly [number, string][] = [
   [FlagNoInvokeGC, "noinvokegc"],
 ];
 
+/** ` flags=...` for each combination of the five native flags (all below 32), built once. */
+const FLAGS_TEXT: readonly string[] = Array.from({ length: 32 }, (_, flags) => {
+  const names = FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
+  return names.length > 0 ? ` flags=${names.join(",")}` : "";
+});
+
 const KIND_NAMES: Readonly<Record<TypeKind, string>> = { [TypeKind.Single]: "single", [TypeKind.Array]: "array", [TypeKind.Chan]: "chan" };
 
 /** Buffered text before it goes to the sink. */
@@ -105,9 +111,7 @@ export class NativeTraceWriter implements NativeEventSink {
 
   private allocLine(id: number, size: number, flags: number, stack: number, typeName: string | null, typeKind: TypeKind): void {
     this.counts.allocs++;
-    let line = `a ${id} ${size}`;
-    const names = FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
-    if (names.length > 0) line += ` flags=${names.join(",")}`;
+    let line = `a ${id} ${size}${FLAGS_TEXT[flags & 31]!}`;
     if (stack !== -1) line += ` stack=${this.stackNumber(stack)}`;
     // type= takes the rest of the line: it comes last, on one line.
     if (typeName !== null) line += ` kind=${KIND_NAMES[typeKind]} type=${typeName.replace(/[\r\n]/g, " ")}`;
@@ -134,9 +138,9 @@ export class NativeTraceWriter implements NativeEventSink {
 }
 
 /** The header comment of a converted trace: where it came from and how to replay it. */
-export function convertHeader(file: string, options: ResolvedReplayOptions, runtime: string): string[] {
+export function convertHeader(file: string, options: ResolvedReplayOptions): string[] {
   return [
-    `converted by goalloc from ${file.replace(/[\r\n]/g, " ")} (${runtime}, ${options.arch})`,
+    `converted by goalloc from ${file.replace(/[\r\n]/g, " ")} (Go log, ${options.arch})`,
     "deaths are placed before the logged collection that found them; the log's own collections are left to the pacer",
     `replay with: goalloc replay TRACE --arch ${options.arch}`,
   ];

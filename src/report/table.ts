@@ -8,6 +8,7 @@ import type { SizeClassRow } from "../runtime/index.js";
 import { PEAK_NAMES, type PeakName } from "../replay/replay.js";
 import { timelineChart, type ChartRow } from "./chart.js";
 import { printable } from "../trace/record.js";
+import { generationName } from "../trace/golog-profile.js";
 import type { ProfileFigures, Report } from "./report.js";
 import { DEFAULT_SITE_DEPTH, groupBySite, siteFrames, siteLabel } from "./sites.js";
 
@@ -238,7 +239,7 @@ export function renderReport(r: Report, options: TextOptions): string {
   const t = r.trace;
   // A log's first line also says whose collections the replay follows, and why.
   const golog = t.format === "golog";
-  const what = golog ? (t.runtime === "go1.3" ? "go1.3 log" : t.runtime === "modern" ? "Go 1.4+ log" : "golog") : t.format;
+  const what = golog ? generationName(t.runtime) : t.format;
   const arch = r.options.arch + (golog && r.schedule.archFromLog ? " (the log's)" : "");
   const schedule = golog ? `; collections: ${r.schedule.collections === "log" ? "the log's" : "the emulated pacer's"} (${r.schedule.why})` : "";
   out.push(

@@ -637,13 +637,18 @@ function fixallocOf(heap: MHeap, kind: 1 | 2): FixAlloc {
   return kind === KindSpecialFinalizer ? heap.specialfinalizeralloc : heap.specialprofilealloc;
 }
 
+/** The span of v, swept, and v's offset in it; `caller` names the runtime function that throws. */
+function specialSpan(rt: Runtime, v: number, caller: string): { s: number; offset: number } {
+  const s = rt.mheap.lookupMaybe(v);
+  if (s === -1) throw new RuntimeThrow(`${caller} on invalid pointer`);
+  ensureSwept(rt, s);
+  return { s, offset: v - rt.mheap.spans.base(s) };
+}
+
 /** addspecial: false if a record of that kind already exists at that offset. */
 export function addspecial(rt: Runtime, v: number, kind: 1 | 2, bucket: number): boolean {
   const heap = rt.mheap;
-  const s = heap.lookupMaybe(v);
-  if (s === -1) throw new RuntimeThrow("addspecial on invalid pointer");
-  ensureSwept(rt, s);
-  const offset = v - heap.spans.base(s);
+  const { s, offset } = specialSpan(rt, v, "addspecial");
   let list = heap.spans.specials[s];
   if (!list) {
     list = [];
@@ -660,10 +665,7 @@ export function addspecial(rt: Runtime, v: number, kind: 1 | 2, bucket: number):
 /** removespecial: true if a record was removed. */
 export function removespecial(rt: Runtime, v: number, kind: 1 | 2): boolean {
   const heap = rt.mheap;
-  const s = heap.lookupMaybe(v);
-  if (s === -1) throw new RuntimeThrow("removespecial on invalid pointer");
-  ensureSwept(rt, s);
-  const offset = v - heap.spans.base(s);
+  const { s, offset } = specialSpan(rt, v, "removespecial");
   const list = heap.spans.specials[s];
   if (!list) return false;
   const at = list.findIndex((r) => r.offset === offset && r.kind === kind);

@@ -37,7 +37,7 @@ export function profileLog(head: Buffer): LogProfile {
   const profile: LogProfile = { generation: null, ptrSize: null, layout: null, firstAddress: null };
   const text = head.toString("latin1");
   let asm: string | null = null;
-  let inFirstAlloc = false;
+  let sawAlloc = false;
   for (const raw of text.split("\n")) {
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     const alloc = TRACEALLOC.exec(line);
@@ -50,10 +50,10 @@ export function profileLog(head: Buffer): LogProfile {
       profile.firstAddress = alloc[1]!;
       const kind = alloc[3];
       if (kind !== undefined && KIND_WORD.test(kind)) profile.generation = "go1.3";
-      inFirstAlloc = true;
+      sawAlloc = true;
       continue;
     }
-    if (!inFirstAlloc) continue;
+    if (!sawAlloc) continue;
     const file = MALLOC_FILE.exec(line);
     if (file !== null && profile.generation === null) profile.generation = file[1] === "c" ? "go1.3" : "modern";
     const a = ASM_FILE.exec(line);
@@ -69,6 +69,6 @@ export function profileLog(head: Buffer): LogProfile {
 }
 
 /** How a report names the runtime that printed a log. */
-export function generationName(generation: LogGeneration | null): string {
-  return generation === "go1.3" ? "go1.3 log" : generation === "modern" ? "Go 1.4+ log" : "Go log";
+export function generationName(generation: string | null): string {
+  return generation === "go1.3" ? "go1.3 log" : generation === "modern" ? "Go 1.4+ log" : "golog";
 }
