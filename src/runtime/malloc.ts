@@ -132,6 +132,8 @@ export class Runtime {
   logEvidence: LogSweepEvidence | null = null;
   /** gc's parallel-for descriptor, once the first collection allocated it (0 before). */
   parforAddr = 0;
+  /** Replaying a log: frees the log printed from refill walks so far (MSpans.refillOrder). */
+  refillFrees = 0;
   /** Objects allocated and not yet freed or swept (Mallocs − Frees at this instant). */
   liveObjects = 0;
   /** Emulated monotonic clock, ns since start. */
@@ -447,7 +449,10 @@ export class Runtime {
     if (afterMark && pins[i] === 0 && sp.sweepgen[s] === ((heap.sweepgen - 2) >>> 0)) {
       sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Keep;
     }
-    if (freedByRefill) sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.FreedByRefill;
+    if (freedByRefill) {
+      sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.FreedByRefill;
+      if (!unshown && pins[i] === 0) this.noteRefillFree(s);
+    }
     if (unshown && pins[i] === 0) sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Unshown;
     return true;
   }
@@ -465,6 +470,14 @@ export class Runtime {
     const flags = heap.spans.objFlags[s]!;
     if ((flags[i]! & ObjFlag.Allocated) === 0 || heap.spans.objPins[s]![i] !== 0) return;
     flags[i] = (flags[i]! & ~ObjFlag.Unshown) | (byRefill ? ObjFlag.FreedByRefill : 0);
+    if (byRefill) this.noteRefillFree(s);
+  }
+
+  /** The log printed a refill's free of garbage in span s: the first since its sweep orders s (MSpans.refillOrder). */
+  private noteRefillFree(s: number): void {
+    this.refillFrees++;
+    const sp = this.mheap.spans;
+    if (sp.refillOrder[s] === 0) sp.refillOrder[s] = this.refillFrees;
   }
 
   /** A runtime-internal block (type table) is no longer referenced. */

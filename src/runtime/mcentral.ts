@@ -91,6 +91,8 @@ export class MCentral {
    * Replaying a log: what did the real walk of the empty list do at the unswept span s? It
    * sweeps every unswept span it meets and stops at the first swept one; the background
    * sweeper may have swept s already, which the log cannot show. The log still tells:
+   *   0. the walk sweeps in list order, so the order of its printed frees is the real order
+   *      of the spans it freed from (MSpans.refillOrder);
    *   1. s holds garbage the log shows freed by another sweeper, now or later in this cycle:
    *      the real walk did not sweep s. If the walk must go on past s (2.), s lies further
    *      down the real list than the emulated one: skip it; otherwise the walk stopped here.
@@ -105,6 +107,16 @@ export class MCentral {
     const sp = this.heap.spans;
     const sg = this.heap.sweepgen;
     const evidence = this.rt.logEvidence;
+    // 0. The log printed another unswept span's refill frees before s's: the real walk met
+    //    that span first, so s lies further down the real list (a silent sweep moved it to
+    //    the back earlier): pass it for now.
+    const order = sp.refillOrder[s]!;
+    if (order > 0) {
+      for (let t = sp.next[s]!; t !== this.empty; t = sp.next[t]!) {
+        const o = sp.refillOrder[t]!;
+        if (o > 0 && o < order && sp.sweepgen[t] === ((sg - 2) >>> 0)) return LogWalk.Skip;
+      }
+    }
     let reached = false;
     for (let t = s; t !== this.empty && !reached; t = sp.next[t]!) {
       if (sp.sweepgen[t] !== ((sg - 2) >>> 0)) continue;

@@ -37,6 +37,7 @@ export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean 
   const pins = sp.objPins[s]!;
   const c = rt.mcache();
   const gcpercent = rt.gc.gcpercent;
+  sp.refillOrder[s] = 0;
 
   const specials = sp.specials[s];
   if (specials) {

@@ -126,6 +126,12 @@ export class MSpans {
   freelist: Uint16Array[] = [];
   nfreebuf = new Uint32Array(0);
   freebuf: Uint16Array[] = [];
+  /**
+   * Replaying a log: when the log printed the first free of this span's pending garbage from
+   * a refill's walk (Runtime.refillFrees at that free; 0 = none since the span's last sweep).
+   * MCentral_CacheSpan sweeps in list order, so within one walk this is the real list order.
+   */
+  refillOrder = new Float64Array(0);
   objFlags: Uint8Array[] = [];
   /** Live trace references to each object (tiny blocks can carry up to 16). */
   objPins: Uint8Array[] = [];
@@ -156,6 +162,7 @@ export class MSpans {
     this.nelems = grow(this.nelems);
     this.nfreelist = grow(this.nfreelist);
     this.nfreebuf = grow(this.nfreebuf);
+    this.refillOrder = grow(this.refillOrder);
     this.capacity = cap;
   }
 
@@ -181,6 +188,7 @@ export class MSpans {
     this.nelems[s] = 0;
     this.nfreelist[s] = 0;
     this.nfreebuf[s] = 0;
+    this.refillOrder[s] = 0;
     this.specials[s] = null;
     this.types[s] = null;
   }

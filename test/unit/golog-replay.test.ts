@@ -37,6 +37,15 @@ const freeOSMemoryGC = () =>
   ["tracegc()", "", "goroutine 16 [garbage collection]:", "runtime.gc(0x2)", "\t/go/mgc0.c:2329 +0x1c6", "runtime/debug.freeOSMemory()", "\t/go/mheap.c:558 +0x26", "runtime/debug.FreeOSMemory()", "\t/go/debug/garbage.go:104 +0x1a", "end tracegc", "", ""].join("\n");
 const backgroundGC = () =>
   ["tracegc()", "", "goroutine 16 [garbage collection]:", "runtime.gc(0x0)", "\t/go/mgc0.c:2329 +0x1c6", "runtime.mallocgc(0x30, 0x0, 0x0)", "\t/go/malloc.goc:205 +0x1d6", "end tracegc", "", ""].join("\n");
+/** A sweep free printed by a refill's walk of the central lists (MCentral_CacheSpan). */
+const refillFree = (addr: string, size: string) =>
+  rec(`tracefree(${addr}, ${size})`, "goroutine 16 [running]:", [
+    ["runtime.MSpan_Sweep(0x7f00)", "/go/mgc0.c:1894"],
+    ["runtime.MCentral_CacheSpan(0x5abee8)", "/go/mcentral.c:69"],
+    ["runtime.MCache_Refill(0x7f3e, 0x1c)", "/go/mcache.c:78"],
+    ["runtime.mallocgc(0x1000, 0x0, 0x0)", "/go/malloc.goc:152"],
+    ...user,
+  ]);
 const explicitFree = (addr: string, size: string, caller: [string, string]) =>
   rec(`tracefree(${addr}, ${size})`, "goroutine 0 [idle]:", [["runtime.free(0xc)", "/go/malloc.goc:302"], caller, ["gc(0x7f01)", "/go/mgc0.c:2519"]]);
 const ensureSweptFree = (addr: string, size: string) =>
@@ -140,6 +149,35 @@ describe("golog sequencing (spec §15)", () => {
     const { report } = await replayLog(log);
     expect(report.fidelity).toEqual({ allocs: 5, addressMatches: 5, firstDivergence: null, notComparable: null });
     expect(report.trace).toMatchObject({ frees: 1, deaths: 1 });
+  });
+
+  it("sweeps in a refill's walk in the order the log printed its frees (MCentral_CacheSpan)", async () => {
+    // Class 0x1000 spans hold 2 objects: A = 0x10000, B = 0x12000, C = 0x14000 (cached at
+    // the collection). The walk after it freed all of B (back to the heap) and then A's
+    // first object, so B came before A on the real empty list although A was cached first:
+    // a sweep the log could not show moved A to the back. The emulated list still has A
+    // first; the walk must follow the printed order, B's frees then A's.
+    const log =
+      alloc("0xc208010000", "0x1000") +
+      alloc("0xc208011000", "0x1000") +
+      alloc("0xc208012000", "0x1000") +
+      alloc("0xc208013000", "0x1000") +
+      alloc("0xc208014000", "0x1000") +
+      backgroundGC() +
+      alloc("0xc208016000", "0x480") +
+      alloc("0xc208015000", "0x1000") +
+      refillFree("0xc208012000", "0x1000") +
+      refillFree("0xc208013000", "0x1000") +
+      refillFree("0xc208010000", "0x1000") +
+      alloc("0xc208010000", "0x1000") +
+      alloc("0xc208012000", "0x2000"); // B's page, from the heap
+    const file = join(dir, `log${n++}.txt`);
+    writeFileSync(file, log);
+    let out = "";
+    const { report } = await replay(file, { gc: "log" }, allocFreeTrace((t) => (out += t)));
+    expect(report.fidelity).toEqual({ allocs: 9, addressMatches: 9, firstDivergence: null, notComparable: null });
+    const records = (text: string) => text.split("\n").filter((l) => l.startsWith("tracealloc(") || l.startsWith("tracefree("));
+    expect(records(out)).toEqual(records(log));
   });
 
   it("splits a shrinking 16 KiB stack in place and frees its low half (gc 1.3 shrinkstack)", async () => {
