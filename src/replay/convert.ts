@@ -94,6 +94,10 @@ export class NativeTraceWriter implements NativeEventSink {
     this.push("gc");
   }
 
+  yielded(position: number): void {
+    this.push(`y ${position}`);
+  }
+
   /** Write what is buffered (at the end). */
   flush(): void {
     if (this.buffer.length === 0) return;

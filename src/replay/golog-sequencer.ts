@@ -51,6 +51,8 @@ export interface SequencerTarget {
   freeLogged(id: string, explicit: boolean, line: number, afterMark?: boolean, origin?: FreeOrigin): void;
   /** gc 1.3's shrinkstack: split the stack's span in place and free its low half. */
   shrinkStackLogged(id: string, line: number): void;
+  /** Where the log showed it sweeping, the background sweeper passed the first `position` spans of the cycle. */
+  bgsweptTo(position: number): void;
   /** runtime.GC or debug.FreeOSMemory collects now (after its eager frees were applied). */
   forcedCollection(freeOSMemory: boolean): void;
   /** The emulated address of a live logged object, or -1. */
@@ -322,9 +324,12 @@ export class GologSequencer {
       return;
     }
     const sp = rt.mheap.spans;
+    let turns = 0;
     while (sp.sweepgen[span] !== rt.mheap.sweepgen && !rt.mheap.sweepdone) {
       if (bgsweep(rt, 1) === 0) break;
+      turns++;
     }
+    if (turns > 0) this.target.bgsweptTo(rt.mheap.sweepSpanidx);
   }
 
   /** Apply everything held back (before a marker, another kind of record, or the end). */

@@ -14,6 +14,7 @@
 import { stat } from "node:fs/promises";
 import {
   bgsweep,
+  bgsweepTo,
   checkInvariants,
   createRuntime,
   FlagNoGC,
@@ -22,6 +23,7 @@ import {
   FlagNoScan,
   FlagTypesFromLog,
   TypeTableFlags,
+  TinySize,
   GCForce,
   MaxSmallSize,
   MSpanState,
@@ -121,6 +123,8 @@ export interface NativeEventSink {
   dead(key: string): void;
   /** runtime.GC (or debug.FreeOSMemory's collection). */
   collect(): void;
+  /** The background sweeper has passed the first `position` spans of this cycle's snapshot (allspans order). */
+  yielded(position: number): void;
 }
 
 /** Everything a replay produced; reports are built from this. */
@@ -488,6 +492,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         }
         rt.gc.advanceClock(r.time);
         break;
+      case RecordKind.Yield:
+        // The program yielded until the background sweeper, one span per turn (mgc0.c
+        // bgsweep: sweepone, then gosched), had passed the cycle's first r.time spans.
+        // --bgsweep off: it never runs.
+        if (this.options.bgsweep === "clock") bgsweepTo(rt, r.time);
+        break;
       case RecordKind.Until:
         this.lookahead?.drain();
         this.sequencer?.flushAll();
@@ -595,7 +605,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
    * --gc log only the log's tracegc collects.
    */
   private loggedFlags(size: number): number {
-    return (size < 16 ? 0 : FlagNoScan) | FlagTypesFromLog | (this.options.gc === "log" ? FlagNoInvokeGC : 0);
+    return (size < TinySize ? 0 : FlagNoScan) | FlagTypesFromLog | (this.options.gc === "log" ? FlagNoInvokeGC : 0);
   }
 
   allocLogged(r: HeldRecord, table: HeldRecord | null = null): void {
@@ -613,7 +623,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       // same heap, the same trigger check), and a type under 16 bytes, where the object is
       // not noscan, is dropped so that settype does not make a table the log did not show.
       if (table !== null) events.alloc(table.id, table.size, TypeTableFlags, table.stack, null, TypeKind.Single);
-      events.alloc(r.id, r.size, (this.loggedFlags(r.size) & ~FlagTypesFromLog) | noInvokeGC, r.stack, r.size < 16 ? null : r.typeName, r.typeKind);
+      events.alloc(r.id, r.size, (this.loggedFlags(r.size) & ~FlagTypesFromLog) | noInvokeGC, r.stack, r.size < TinySize ? null : r.typeName, r.typeKind);
     }
     // A collection this allocation starts belongs to its line.
     this.line = r.line;
@@ -711,6 +721,10 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
       events?.dead(id);
       this.rt.release(addr, afterMark, origin === FreeOrigin.CacheSpan);
     }
+  }
+
+  bgsweptTo(position: number): void {
+    this.emitter()?.yielded(position);
   }
 
   forcedCollection(freeOSMemory: boolean): void {

@@ -11,11 +11,11 @@ export { ARCHES, ARCH_NAMES, reservationEnd32, type Arch, type ArchName } from "
 export { RuntimeThrow } from "./throw.js";
 export { checkInvariants, InvariantError } from "./invariants.js";
 export { GC_RECORDS_KEPT, GCForce, KeptEnds, parseGOGC, type GCListener, type GCRecord } from "./mgc.js";
-export { bgsweep } from "./mgcsweep.js";
+export { bgsweep, bgsweepTo } from "./mgcsweep.js";
 export { toMemStats, VisibleSizeClasses, type MemStats, type BySizeEntry } from "./mstats.js";
 export { InternalAlloc, RuntimeStack, runtimeStackName, SweepOrigin, type RuntimeObserver } from "./observer.js";
 export { MSpanState, ObjFlag } from "./mheap.js";
-export { MaxSmallSize, sizeToClass } from "./msize.js";
+export { MaxSmallSize, TinySize, sizeToClass } from "./msize.js";
 export { NumSizeClasses, class_to_size, class_to_allocnpages, class_to_nobj } from "./sizeclasses.js";
 export { initSizes, sizeClassRows, type SizeClassRow, type SizeTables } from "./msize.js";
 export { DefaultMemProfileRate, FastrandSeedBase, fastrandStep, type MemProfileRecord } from "./mprof.js";

@@ -45,11 +45,8 @@ import { InternalAlloc, RuntimeStack, SweepOrigin, type RuntimeObserver } from "
 import { class_to_size } from "./sizeclasses.js";
 import { RuntimeThrow, hex } from "./throw.js";
 
-export const FlagNoScan = 1;
-export const FlagNoProfiling = 2;
-export const FlagNoGC = 4;
-export const FlagNoZero = 8;
-export const FlagNoInvokeGC = 16;
+import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero } from "./malloc-flags.js";
+export { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero };
 /**
  * Not a runtime flag: goalloc's own, for replaying logs. The log prints the span type
  * tables the runtime allocated as records of their own, so the emulation must not make them

@@ -177,6 +177,19 @@ export function reclaim(rt: Runtime, npage: number): void {
   }
 }
 
+/**
+ * The background sweeper takes turns (one span each, as bgsweep: sweepone, then gosched)
+ * until sweepone has passed the first `position` spans of this cycle's snapshot.
+ */
+export function bgsweepTo(rt: Runtime, position: number): number {
+  let swept = 0;
+  while (rt.mheap.sweepSpanidx < position && !rt.mheap.sweepdone) {
+    if (bgsweep(rt, 1) === 0) break;
+    swept++;
+  }
+  return swept;
+}
+
 /** The emulated background sweeper: sweep up to `spans` spans (one per scheduling turn). */
 export function bgsweep(rt: Runtime, spans: number): number {
   let swept = 0;

@@ -23,7 +23,7 @@ const enum Entry {
 
 // Per entry: F64 numbers (sizes, times, keys, lines stay exact doubles), I32 small integers.
 const F64_FIELDS = 3;
-const F64_VALUE = 0; // Alloc: size; Clock: time; Finalizer: offset
+const F64_VALUE = 0; // Alloc: size; Clock: time; Yield: position; Finalizer: offset
 const F64_ID_KEY = 1; // numericIdKey of the ID, NaN when I32_STRING holds its text
 const F64_LINE = 2;
 const I32_FIELDS = 7;
@@ -87,7 +87,7 @@ export class BatchWriter implements RecordSink {
     i32[i + I32_STRING] = string;
     const f = at * F64_FIELDS;
     const f64 = this.f64;
-    f64[f + F64_VALUE] = kind === RecordKind.Alloc ? r.size : kind === RecordKind.Clock ? r.time : r.offset;
+    f64[f + F64_VALUE] = kind === RecordKind.Alloc ? r.size : kind === RecordKind.Clock || kind === RecordKind.Yield ? r.time : r.offset;
     f64[f + F64_ID_KEY] = key;
     f64[f + F64_LINE] = r.line;
   }
@@ -213,6 +213,7 @@ export class BatchReader {
           r.origin = i32[i + I32_TYPE_KIND_ORIGIN]!;
           break;
         case RecordKind.Clock:
+        case RecordKind.Yield:
           r.time = f64[f + F64_VALUE]!;
           break;
         case RecordKind.Finalizer:

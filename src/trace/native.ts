@@ -14,11 +14,11 @@
 
 import { LiveIds } from "./ids.js";
 import { grown } from "../typed-arrays.js";
+import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero } from "../runtime/malloc-flags.js";
 import { HashSeed, LineSplitter, StringCache, hashByte } from "./lines.js";
 import {
   FreeOrigin,
   HandleRecord,
-  MallocFlag,
   RecordKind,
   StackTable,
   TraceError,
@@ -69,13 +69,7 @@ const KEY_TYPE = Buffer.from("type");
 
 /** Flag names and their bits, matched on bytes. */
 const FLAG_NAMES: readonly Buffer[] = ["noscan", "nozero", "nogc", "noprof", "noinvokegc"].map((name) => Buffer.from(name));
-const FLAG_VALUES: readonly number[] = [
-  MallocFlag.NoScan,
-  MallocFlag.NoZero,
-  MallocFlag.NoGC,
-  MallocFlag.NoProfiling,
-  MallocFlag.NoInvokeGC,
-];
+const FLAG_VALUES: readonly number[] = [FlagNoScan, FlagNoZero, FlagNoGC, FlagNoProfiling, FlagNoInvokeGC];
 
 /** `kind=` values and their TypeKinds, matched on bytes. */
 const KIND_NAMES: readonly Buffer[] = ["single", "array", "chan"].map((name) => Buffer.from(name));
@@ -433,6 +427,10 @@ export class NativeParser implements TraceParser {
       this.clock = time;
       r.time = time;
       this.expectLineEnd("t");
+    } else if (this.tokenIs("y")) {
+      r.kind = RecordKind.Yield;
+      r.time = this.expectNumber("y", "N");
+      this.expectLineEnd("y");
     } else if (this.tokenIs("s")) {
       this.parseStack();
       return;

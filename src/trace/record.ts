@@ -24,6 +24,8 @@ export const enum RecordKind {
   Clock = 7,
   /** A line matched the `until` pattern: the replay stops here and reports. */
   Until = 8,
+  /** `y N`: the program yielded until the background sweeper had passed the cycle's first N spans. */
+  Yield = 9,
 }
 
 /** TypeInfo kinds, the low two bits of the runtime's `typ` word. */
@@ -31,15 +33,6 @@ export const enum TypeKind {
   Single = 0,
   Array = 1,
   Chan = 2,
-}
-
-/** Malloc flags, values as in malloc.h. */
-export const enum MallocFlag {
-  NoScan = 1,
-  NoProfiling = 2,
-  NoGC = 4,
-  NoZero = 8,
-  NoInvokeGC = 16,
 }
 
 /**
@@ -87,7 +80,7 @@ export interface TraceRecord {
   address: number;
   /** Alloc: requested size (native) or the rounded size the log printed (golog). Dead: logged size. */
   size: number;
-  /** Alloc: MallocFlag bits. */
+  /** Alloc: malloc.h flag bits (runtime/malloc-flags.ts). */
   flags: number;
   /** Alloc: stack id from `stacks` of the reader, or -1. */
   stack: number;
@@ -97,7 +90,7 @@ export interface TraceRecord {
   typeKind: TypeKind;
   /** Finalizer: byte offset into the object. */
   offset: number;
-  /** Clock: nanoseconds since start. */
+  /** Clock: nanoseconds since start. Yield: the sweeper's position N. */
   time: number;
   /** Dead/Free (golog): where the free was printed from. */
   origin: FreeOrigin;

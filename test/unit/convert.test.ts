@@ -75,4 +75,20 @@ describe("convertLog", () => {
       }
     }
   });
+
+  it.skipIf(!existsSync(join(oracle, "corpus")))("keeps where the log shows the background sweeper as y records: std_image_png", async () => {
+    // 28 collections, 41 places where the log's bgsweep frees advanced the sweeper.
+    const log = join(oracle, "corpus/go1.3.3-amd64/std_image_png.allocfreetrace.txt.xz");
+    const { file, text } = await convert(log, "png.trace");
+    const ys = text.split("\n").filter((l) => l.startsWith("y "));
+    expect(ys.length).toBe(41);
+    const paced = (await replay(log, { gc: "pacer" })).report;
+    const native = (await replay(file, {})).report;
+    expect(native.memstats.NumGC).toBe(28);
+    expect(SAME(native.memstats)).toStrictEqual(SAME(paced.memstats));
+    // Without them the sweeper runs only when an allocation needs it: the heap differs.
+    writeFileSync(file, text.split("\n").filter((l) => !l.startsWith("y ")).join("\n"));
+    const lazy = (await replay(file, {})).report;
+    expect(SAME(lazy.memstats)).not.toStrictEqual(SAME(paced.memstats));
+  });
 });

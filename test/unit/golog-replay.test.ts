@@ -206,4 +206,19 @@ describe("native background mode (--bgsweep)", () => {
     expect(clock.memstats.NumGC - off.memstats.NumGC).toBe(1);
     expect(clock.memstats.Frees - off.memstats.Frees).toBe(1);
   });
+
+  it("lets the sweeper pass the cycle's first N spans at a y record, or never", async () => {
+    // The 4 MiB object starts a collection (heap_alloc ≥ next_gc); y 2 lets the background
+    // sweeper sweep the first 2 spans of its snapshot, one per turn; y 1 then finds it past
+    // span 1 already. runtime.GC's own gc line counts the sweeper's spans.
+    const file = join(dir, "yield.trace");
+    writeFileSync(file, "goalloc-trace 1\na x1 64\na x2 128\na x3 256\nd x1\nd x2\nd x3\na big 4194304\ny 2\ny 1\ngc\n");
+    for (const [bgsweep, swept] of [["clock", 2], ["off", 0]] as const) {
+      const { outcome, report } = await replay(file, { bgsweep });
+      expect(report.error).toBeNull();
+      expect(outcome.runtime.gc.records.at(-1)!.nbgsweep).toBe(swept);
+    }
+    writeFileSync(file, "goalloc-trace 1\ny\n");
+    expect((await replay(file, {})).report.error).toMatchObject({ line: 2, message: `${file}:2: y: missing N` });
+  });
 });

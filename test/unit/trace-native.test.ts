@@ -2,9 +2,9 @@
 
 import { describe, expect, it } from "vitest";
 import { NativeParser } from "../../src/trace/native.js";
+import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero } from "../../src/runtime/malloc-flags.js";
 import {
   FreeOrigin,
-  MallocFlag,
   RecordKind,
   TraceError,
   TypeKind,
@@ -34,6 +34,7 @@ a 2 48 kind=single type=main.node
 a 3 65536 flags=noscan kind=array type=[]byte
 d 1
 t 2000000
+y 3
 gc
 f 3
 `;
@@ -42,7 +43,7 @@ describe("NativeParser records", () => {
   it("reads the example of trace-format.md", () => {
     const { records: rs, parser } = parse(specExample);
     expect(parser.format).toBe("native");
-    expect(parser.lines).toBe(10);
+    expect(parser.lines).toBe(11);
     expect(parser.skippedLines).toBe(0);
     expect(parser.stopped).toBe(false);
     expect(rs.map((r) => [r.kind, r.line])).toEqual([
@@ -51,14 +52,15 @@ describe("NativeParser records", () => {
       [RecordKind.Alloc, 6],
       [RecordKind.Dead, 7],
       [RecordKind.Clock, 8],
-      [RecordKind.GC, 9],
-      [RecordKind.Free, 10],
+      [RecordKind.Yield, 9],
+      [RecordKind.GC, 10],
+      [RecordKind.Free, 11],
     ]);
     expect(rs[0]).toMatchObject({
       id: "1",
       size: 5,
       address: -1,
-      flags: MallocFlag.NoScan,
+      flags: FlagNoScan,
       stack: 0,
       typeName: "string",
       typeKind: TypeKind.Single,
@@ -69,12 +71,13 @@ describe("NativeParser records", () => {
     ]);
     expect(rs[1]).toMatchObject({ id: "2", size: 48, flags: 0, stack: -1, typeName: "main.node" });
     expect(rs[1]?.typeKind).toBe(TypeKind.Single);
-    expect(rs[2]).toMatchObject({ id: "3", size: 65536, flags: MallocFlag.NoScan, typeName: "[]byte" });
+    expect(rs[2]).toMatchObject({ id: "3", size: 65536, flags: FlagNoScan, typeName: "[]byte" });
     expect(rs[2]?.typeKind).toBe(TypeKind.Array);
     expect(rs[3]).toMatchObject({ id: "1", origin: FreeOrigin.Unknown });
     expect(rs[4]).toMatchObject({ time: 2000000 });
-    expect(rs[5]).toMatchObject({ forced: true });
-    expect(rs[6]).toMatchObject({ id: "3", origin: FreeOrigin.Explicit });
+    expect(rs[5]).toMatchObject({ time: 3 });
+    expect(rs[6]).toMatchObject({ forced: true });
+    expect(rs[7]).toMatchObject({ id: "3", origin: FreeOrigin.Explicit });
   });
 
   it("reads an a record without keys as untyped, unflagged, without stack", () => {
@@ -92,11 +95,11 @@ describe("NativeParser records", () => {
   it("reads every flag and kind", () => {
     const rs = records("a p 8 flags=noscan,nozero,nogc,noprof,noinvokegc kind=chan\na q 8 kind=array flags=nogc\n");
     expect(rs[0]?.flags).toBe(
-      MallocFlag.NoScan | MallocFlag.NoZero | MallocFlag.NoGC | MallocFlag.NoProfiling | MallocFlag.NoInvokeGC,
+      FlagNoScan | FlagNoZero | FlagNoGC | FlagNoProfiling | FlagNoInvokeGC,
     );
     expect(rs[0]?.typeKind).toBe(TypeKind.Chan);
     expect(rs[0]?.typeName).toBeNull();
-    expect(rs[1]).toMatchObject({ flags: MallocFlag.NoGC, typeKind: TypeKind.Array });
+    expect(rs[1]).toMatchObject({ flags: FlagNoGC, typeKind: TypeKind.Array });
   });
 
   it("takes the rest of the line for type=, spaces and key-like text included", () => {
@@ -220,6 +223,9 @@ describe("NativeParser errors", () => {
     ["t without NS", "t\n", "t.trace:1: t: missing NS"],
     ["t bad", "t soon\n", 't.trace:1: t: NS "soon" is not a decimal or 0x-hex integer'],
     ["t extra", "t 1 2\n", 't.trace:1: t: unexpected field "2"'],
+    ["y without N", "y\n", "t.trace:1: y: missing N"],
+    ["y bad", "y -1\n", 't.trace:1: y: N "-1" is not a decimal or 0x-hex integer'],
+    ["y extra", "y 1 2\n", 't.trace:1: y: unexpected field "2"'],
     ["s without STACK", "s\n", "t.trace:1: s: missing STACK"],
     ["s without frames", "s 1\n", "t.trace:1: s: missing FRAME;FRAME;..."],
     ["s redefined", "s 1 f\ns 1 g\n", "t.trace:2: s: stack 1 is already defined"],
