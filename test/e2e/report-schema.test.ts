@@ -37,6 +37,12 @@ describe("docs/report.schema.json", () => {
     expect(schemaProblems(until.json)).toEqual([]);
   });
 
+  it.each(["end", "peak"])("the profile at another point (--memprofile-at %s) conforms, with profile.at saying which", (at) => {
+    const { json } = replayJson(["traces/profile.trace", "--memprofile-at", at]);
+    expect((json as Report).profile.at).toBe(at);
+    expect(schemaProblems(json)).toEqual([]);
+  });
+
   it("a Go log replayed on a layout it was not logged on (notComparable a string) conforms", () => {
     const { json } = replayJson(["traces/go1.3.3-p0.log", "--arch", "arm64"]);
     expect(typeof (json as Report).fidelity?.notComparable).toBe("string");
