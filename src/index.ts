@@ -23,6 +23,7 @@ export { defaultReplayOptions, resolveReplayOptions, type ReplayOptions, type GC
 export type { ReplayOutcome, ReplayError, ReplayObserver, ObserverFactory, ReplayMonitor } from "./replay/replay.js";
 export { MEMPROFILE_POINTS, type MemProfilePoint } from "./replay/replay.js";
 export type { Collection, Report, ReportOptions } from "./report/report.js";
+export { REPORT_VERSION } from "./report/report.js";
 export { DEFAULT_SITE_DEPTH, isAllocatorFrame, siteFrameIndex, siteFrames, siteLabel, type SiteFrame } from "./report/sites.js";
 export { allocFreeTrace, AllocFreeTraceWriter, type TextSink } from "./report/allocfreetrace.js";
 export { heapProfile, heapProfileProto, heapProfileText, profileRecords, HEAP_PROFILE_FORMATS, type HeapProfileFormat, type HeapProfileInput } from "./report/pprof.js";

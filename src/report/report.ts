@@ -242,8 +242,16 @@ function collection(g: GCRecord): Collection {
   };
 }
 
+/**
+ * The format of the JSON report (`reportVersion`): it goes up when a key is renamed or removed
+ * or its meaning changes; a key added leaves it.
+ */
+export const REPORT_VERSION = 1;
+
 export interface Report {
   goalloc: string;
+  /** REPORT_VERSION: the format of this report, as `goalloc` is the program's version. */
+  reportVersion: number;
   partial: boolean;
   error: ReplayError | null;
   options: {
@@ -645,6 +653,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
   const opts = o.options;
   return {
     goalloc: VERSION,
+    reportVersion: REPORT_VERSION,
     partial: o.error !== null || o.interrupted,
     error: o.error,
     options: {
