@@ -34,7 +34,7 @@ import {
   type RuntimeObserver,
   sizeToClass,
 } from "../runtime/index.js";
-import { LiveSites } from "../report/live-sites.js";
+import { LiveSites, ProfileAtPeak } from "../report/live-sites.js";
 import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "../report/timeline.js";
 import { openRecordSource, type ReaderThread } from "../trace/source.js";
 import {
@@ -82,6 +82,14 @@ export interface PeakPoint {
 
 export type PeakName = "HeapAlloc" | "HeapInuse" | "HeapSys" | "Sys" | "HeapObjects";
 export const PEAK_NAMES: readonly PeakName[] = ["HeapAlloc", "HeapInuse", "HeapSys", "Sys", "HeapObjects"];
+
+/**
+ * The point of the replay the memory profile shows (`--memprofile-at`): gc, as of the last
+ * collection (runtime.MemProfile's figures); end, as a collection at the end of the replay
+ * would publish them; peak, as a collection at the HeapAlloc peak's event would have.
+ */
+export type MemProfilePoint = "gc" | "end" | "peak";
+export const MEMPROFILE_POINTS: readonly MemProfilePoint[] = ["gc", "end", "peak"];
 
 export interface TraceCounts {
   lines: number;
@@ -160,6 +168,10 @@ export interface ReplayOutcome {
   /** Live bytes per allocation site at each peak (index = PEAK_NAMES index). */
   liveSites: LiveSites;
   timeline: TimelineRecorder;
+  /** The point the memory profile shows (monitor.memprofileAt). */
+  memprofileAt: MemProfilePoint;
+  /** memprofileAt peak: the profile's buckets at the HeapAlloc peak; null otherwise. */
+  profileAtPeak: ProfileAtPeak | null;
 }
 
 /** What a caller watches or tunes while a replay runs, besides the runtime itself. */
@@ -179,6 +191,8 @@ export interface ReplayMonitor {
   collections?: GCListener;
   /** A Go log replayed with the pacer: where its events go as native records (convert.ts). */
   nativeSink?: (options: ResolvedReplayOptions, stacks: StackTable) => NativeEventSink;
+  /** The point the memory profile shows (default gc); only peak makes the replay follow the profile's buckets. */
+  memprofileAt?: MemProfilePoint;
 }
 
 export interface JWSums {
@@ -218,6 +232,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   fidelity: Fidelity | null = null;
   /** Live bytes per allocation site, with a snapshot at each peak (see report/live-sites.ts). */
   readonly liveSites = new LiveSites(PEAK_NAMES.length);
+  /** The profile's buckets at the HeapAlloc peak, when the profile is asked for there. */
+  readonly profileAtPeak: ProfileAtPeak | null;
   readonly timeline: TimelineRecorder;
   /** Line of the record being applied (for runtime throws). */
   line = 0;
@@ -260,8 +276,10 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     private readonly schedule: Schedule,
     private readonly stacks: StackTable,
     timelineInterval = DEFAULT_TIMELINE_INTERVAL,
+    memprofileAt: MemProfilePoint = "gc",
   ) {
     this.timeline = new TimelineRecorder(timelineInterval);
+    this.profileAtPeak = memprofileAt === "peak" ? new ProfileAtPeak() : null;
     this.golog = format === "golog";
     this.handles = this.golog ? null : new HandleTable();
     this.named = this.golog ? new LiveTable() : null;
@@ -359,6 +377,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
 
   private runStartUp(): void {
     const s = this.startUp!;
+    // The runtime that replays the trace: the profile follows it from its mallocinit on.
+    this.profileAtPeak?.attach(this.runtime);
     const lookahead = this.lookahead;
     if (lookahead !== null) {
       this.runtime.logEvidence = {
@@ -834,6 +854,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     peak.event = this.counts.events;
     peak.line = this.line;
     this.liveSites.mark(k);
+    if (k === 0) this.profileAtPeak?.mark();
   }
 
   /** The objects the trace references now (each iteration walks the current set afresh). */
@@ -867,7 +888,8 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     await source.close();
     throw e;
   }
-  const engine = new ReplayEngine(file, source.format, resolved.options, resolved.schedule, source.stacks, monitor.timelineInterval);
+  const memprofileAt = monitor.memprofileAt ?? "gc";
+  const engine = new ReplayEngine(file, source.format, resolved.options, resolved.schedule, source.stacks, monitor.timelineInterval, memprofileAt);
   if (monitor.nativeSink !== undefined) engine.emitNative(monitor.nativeSink(resolved.options, source.stacks));
   const progress = monitor.progress;
   const input = progress === undefined || source.compressed || path === "-" ? null : await stat(path);
@@ -933,5 +955,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     liveObjects: engine.liveObjects(),
     liveSites: engine.liveSites,
     timeline: engine.timeline,
+    memprofileAt,
+    profileAtPeak: engine.profileAtPeak,
   };
 }

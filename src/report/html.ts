@@ -14,7 +14,7 @@
 
 import { PEAK_NAMES, type ReplayOutcome } from "../replay/replay.js";
 import { buildArenaMap, type ArenaMap, type ArenaMapEntry, type Report } from "./report.js";
-import { andList, bytes, num, pct, peakGroups, profileTable, ratio } from "./table.js";
+import { andList, bytes, num, pct, peakGroups, profileTable, profileTitle, ratio } from "./table.js";
 import { siteFrames, siteLabel } from "./sites.js";
 import type { TimelinePoint } from "./timeline.js";
 
@@ -508,7 +508,7 @@ export function renderHtml(r: Report, map: ArenaMap): string {
 <section id="fragmentation"><h2>Fragmentation</h2>${fragmentationHtml(r)}</section>
 <section id="arena"><h2>Arena</h2>${arenaMap(map)}</section>
 <section id="memstats"><h2>MemStats</h2>${memstatsHtml(r)}</section>
-<section id="profile"><h2>Top allocation sites (profile: ${num(r.profile.samples)} samples, MemProfileRate ${num(r.profile.rate)})</h2>${profileHtml(r)}</section>
+<section id="profile"><h2>${esc(profileTitle(r))}</h2>${profileHtml(r)}</section>
 <footer>goalloc ${esc(r.goalloc)}</footer>
 </body>
 </html>

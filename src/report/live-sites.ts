@@ -15,6 +15,7 @@
 // generation, bumped by every mark, says so), else one per peak; a new peak costs two
 // increments; memory grows with the number of distinct stacks, never with events or objects.
 
+import type { ProfileListener, Runtime } from "../runtime/index.js";
 import { grown } from "../typed-arrays.js";
 
 /** Stack ids below 0 name the runtime's own callers (RuntimeStack, down to -4) or "no stack" (-1). */
@@ -121,5 +122,55 @@ export class LiveSites {
     }
     sites.sort((a, b) => b.liveBytes - a.liveBytes || a.stack - b.stack);
     return { liveBytes, liveObjects, sites };
+  }
+}
+
+/**
+ * The memory profile's buckets at the HeapAlloc peak (`--memprofile-at peak`): per bucket, the
+ * sampled allocations so far and the sampled objects in use (mprof.ts), snapshotted as
+ * LiveSites does, at the event that last raised the peak. Attached to a runtime, it starts from
+ * the runtime's figures (start-up samples, the mallocinit self-test) and is told of every change
+ * (MProf.listener), so it costs nothing unless asked for.
+ */
+export class ProfileAtPeak implements ProfileListener {
+  private readonly allocs = new LiveSites(1);
+  private readonly inuse = new LiveSites(1);
+
+  /** Take the runtime's figures as they are now, then follow its changes. */
+  attach(rt: Runtime): void {
+    const prof = rt.prof;
+    const inuse = rt.profileInuse();
+    for (const b of prof.buckets) {
+      for (let n = prof.allocsSoFar(b); n > 0; n--) this.allocs.add(b.id, b.size);
+      for (let n = inuse[b.id]!; n > 0; n--) this.inuse.add(b.id, b.size);
+    }
+    prof.listener = this;
+  }
+
+  sampled(bucket: number, size: number): void {
+    this.allocs.add(bucket, size);
+    this.inuse.add(bucket, size);
+  }
+
+  inuseChanged(bucket: number, size: number, delta: 1 | -1): void {
+    if (delta > 0) this.inuse.add(bucket, size);
+    else this.inuse.remove(bucket, size);
+  }
+
+  /** The peak was raised by the event just applied. */
+  mark(): void {
+    this.allocs.mark(0);
+    this.inuse.mark(0);
+  }
+
+  /** Per bucket id, sampled allocations and in-use objects at the last mark (MProf.recordsOf). */
+  snapshot(): { allocs: Float64Array; inuse: Float64Array } {
+    const allocs = this.allocs.snapshot(0).sites;
+    const inuse = this.inuse.snapshot(0).sites;
+    const n = allocs.reduce((m, s) => Math.max(m, s.stack + 1), 0);
+    const out = { allocs: new Float64Array(n), inuse: new Float64Array(n) };
+    for (const s of allocs) out.allocs[s.stack] = s.liveObjects;
+    for (const s of inuse) out.inuse[s.stack] = s.liveObjects;
+    return out;
   }
 }

@@ -286,9 +286,29 @@ export function heapProfileProto(input: HeapProfileInput): Buffer {
   return gzipSync(p.toBuffer());
 }
 
-/** The heap profile at the end of a replay (memstats: the report's, for the text form). */
+/**
+ * The profile's records at the point the replay was asked for (outcome.memprofileAt): as of
+ * the last collection (runtime.MemProfile, which may publish a cycle itself: see memProfile),
+ * at the end of the replay, or at the HeapAlloc peak. The report and the heap profile both
+ * take their figures from here.
+ */
+export function profileRecords(outcome: ReplayOutcome): MemProfileRecord[] {
+  const prof = outcome.runtime.prof;
+  switch (outcome.memprofileAt) {
+    case "gc":
+      return prof.memProfile();
+    case "end":
+      return prof.profileNow();
+    case "peak": {
+      const { allocs, inuse } = outcome.profileAtPeak!.snapshot();
+      return prof.recordsOf(allocs, inuse);
+    }
+  }
+}
+
+/** The heap profile of a replay, at outcome.memprofileAt (memstats: the report's, for the text form). */
 export function heapProfile(outcome: ReplayOutcome, memstats: MemStats, format: HeapProfileFormat): Buffer {
   const rt = outcome.runtime;
-  const input: HeapProfileInput = { records: rt.prof.memProfile(), rate: rt.prof.rate, stacks: outcome.stacks, memstats };
+  const input: HeapProfileInput = { records: profileRecords(outcome), rate: rt.prof.rate, stacks: outcome.stacks, memstats };
   return format === "proto" ? heapProfileProto(input) : Buffer.from(heapProfileText(input), "utf8");
 }

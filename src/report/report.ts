@@ -23,9 +23,9 @@ import {
   type GCRecord,
   type MemStats,
 } from "../runtime/index.js";
-import { PEAK_NAMES, type Fidelity, type PeakName, type PeakPoint, type ReplayError, type ReplayOutcome, type TraceCounts } from "../replay/replay.js";
+import { PEAK_NAMES, type Fidelity, type MemProfilePoint, type PeakName, type PeakPoint, type ReplayError, type ReplayOutcome, type TraceCounts } from "../replay/replay.js";
 import { VERSION } from "../version.js";
-import { scaleHeapSample } from "./pprof.js";
+import { profileRecords, scaleHeapSample } from "./pprof.js";
 import { DEFAULT_SITE_DEPTH, siteFrameIndex, stackSiteKey } from "./sites.js";
 import type { Timeline } from "./timeline.js";
 
@@ -242,8 +242,16 @@ function collection(g: GCRecord): Collection {
   };
 }
 
+/**
+ * The format of the JSON report (`reportVersion`): it goes up when a key is renamed or removed
+ * or its meaning changes; a key added leaves it.
+ */
+export const REPORT_VERSION = 1;
+
 export interface Report {
   goalloc: string;
+  /** REPORT_VERSION: the format of this report, as `goalloc` is the program's version. */
+  reportVersion: number;
   partial: boolean;
   error: ReplayError | null;
   options: {
@@ -275,7 +283,11 @@ export interface Report {
   timeline: Timeline;
   fragmentation: Fragmentation;
   sizeClasses: ClassUsage[];
-  profile: { rate: number; samples: number; sites: ProfileSite[] };
+  /**
+   * The memory profile at `at` (--memprofile-at): gc, as of the last collection; end, the end of
+   * the replay; peak, the HeapAlloc peak's event. `samples`: allocations sampled over the whole replay.
+   */
+  profile: { rate: number; samples: number; at: MemProfilePoint; sites: ProfileSite[] };
   /** Who decided when the runtime collects, and why (the report's first line says it). */
   schedule: { collections: "log" | "pacer"; why: string; archFromLog: boolean };
   fidelity: {
@@ -555,8 +567,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
   };
 
   const rate = rt.prof.rate;
-  const sites: ProfileSite[] = rt.prof
-    .memProfile()
+  const sites: ProfileSite[] = profileRecords(o)
     .map((r) => {
       const [eio, eib] = scaleHeapSample(r.allocObjects - r.freeObjects, r.allocBytes - r.freeBytes, rate);
       const [eao, eab] = scaleHeapSample(r.allocObjects, r.allocBytes, rate);
@@ -642,6 +653,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
   const opts = o.options;
   return {
     goalloc: VERSION,
+    reportVersion: REPORT_VERSION,
     partial: o.error !== null || o.interrupted,
     error: o.error,
     options: {
@@ -685,7 +697,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
     timeline: o.timeline.timeline(),
     fragmentation,
     sizeClasses,
-    profile: { rate: rt.prof.rate, samples: rt.prof.samples, sites },
+    profile: { rate: rt.prof.rate, samples: rt.prof.samples, at: o.memprofileAt, sites },
     fidelity:
       f === null
         ? null

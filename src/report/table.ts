@@ -177,6 +177,17 @@ export function profileTable(r: Report, topSites = PROFILE_ROWS, depth = DEFAULT
   };
 }
 
+/**
+ * The title of the profile's section, saying which point its figures are of (--memprofile-at):
+ * `Top allocation sites (profile as of the last collection: 16 samples, MemProfileRate 524,288)`.
+ */
+export function profileTitle(r: Report): string {
+  const p = r.profile;
+  const at =
+    p.at === "gc" ? "as of the last collection" : p.at === "end" ? "at the end of the replay" : `at the HeapAlloc peak, event ${num(r.peak.HeapAlloc.event)}`;
+  return `Top allocation sites (profile ${at}: ${num(p.samples)} samples, MemProfileRate ${num(p.rate)})`;
+}
+
 /** The profile's top sites as text: what the figures are, then the table (profileTable). */
 export function profileSection(r: Report, c: ChalkInstance, topSites = PROFILE_ROWS, depth = DEFAULT_SITE_DEPTH): string[] {
   const t = profileTable(r, topSites, depth);
@@ -312,7 +323,7 @@ export function renderReport(r: Report, options: TextOptions): string {
   }
   out.push(sc.toString());
 
-  section(`Top allocation sites (profile: ${num(r.profile.samples)} samples, MemProfileRate ${num(r.profile.rate)})`);
+  section(profileTitle(r));
   out.push(...profileSection(r, c, options.topSites ?? PROFILE_ROWS, options.siteDepth ?? DEFAULT_SITE_DEPTH));
 
   if (r.fidelity) {

@@ -18,7 +18,7 @@ export { MSpanState, ObjFlag } from "./mheap.js";
 export { MaxSmallSize, TinySize, sizeToClass } from "./msize.js";
 export { NumSizeClasses, class_to_size, class_to_allocnpages, class_to_nobj } from "./sizeclasses.js";
 export { initSizes, sizeClassRows, type SizeClassRow, type SizeTables } from "./msize.js";
-export { DefaultMemProfileRate, FastrandSeedBase, fastrandStep, type MemProfileRecord } from "./mprof.js";
+export { DefaultMemProfileRate, FastrandSeedBase, fastrandStep, type MemProfileRecord, type ProfileListener } from "./mprof.js";
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return new Runtime(options);

@@ -422,6 +422,7 @@ export class Runtime {
     const s = this.mheap.lookup(v);
     const i = this.objectIndex(s, v);
     const pins = this.mheap.spans.objPins[s]!;
+    if (pins[i] === 0 && this.prof.listener !== null && !this.profileInuseAt(s, i)) this.profileInuseMoved(s, i, 1);
     pins[i] = pins[i]! + 1;
   }
 
@@ -443,6 +444,7 @@ export class Runtime {
     const pins = sp.objPins[s]!;
     if (pins[i] === 0 || (sp.objFlags[s]![i]! & ObjFlag.Allocated) === 0) return false;
     pins[i] = pins[i]! - 1;
+    if (pins[i] === 0 && this.prof.listener !== null && !this.profileInuseAt(s, i)) this.profileInuseMoved(s, i, -1);
     if (afterMark && pins[i] === 0 && sp.sweepgen[s] === ((heap.sweepgen - 2) >>> 0)) {
       sp.objFlags[s]![i] = sp.objFlags[s]![i]! | ObjFlag.Keep;
     }
@@ -510,6 +512,7 @@ export class Runtime {
     this.observer?.tracefree(v, size, SweepOrigin.Explicit);
     ensureSwept(this, s);
     const i = this.objectIndex(s, v);
+    if (this.prof.listener !== null && this.profileInuseAt(s, i)) this.profileInuseMoved(s, i, -1);
     freeallspecials(this, s, i * size, size);
     sp.objFlags[s]![i] = 0;
     sp.objPins[s]![i] = 0;
@@ -532,6 +535,59 @@ export class Runtime {
     } else {
       c.freeObject(sp.base(s) + i * size, cl);
     }
+  }
+
+  // --- profile figures at another point than the last collection (mprof.ts) ---------------
+
+  /**
+   * Sampled objects in use now, per profile bucket (index: bucket id): those with a profile
+   * record that a collection now would keep, referenced by the trace (pins) or NoGC.
+   */
+  profileInuse(): Float64Array {
+    const heap = this.mheap;
+    const sp = heap.spans;
+    const inuse = new Float64Array(this.prof.buckets.length);
+    for (let k = 0; k < heap.nspan; k++) {
+      const s = heap.spanId(k);
+      const list = sp.specials[s];
+      if (!list || sp.state[s] !== MSpanState.InUse) continue;
+      for (const rec of list) {
+        if (rec.kind !== KindSpecialProfile) continue;
+        const i = Math.floor(rec.offset / sp.elemsize[s]!);
+        if (this.profileInuseAt(s, i)) inuse[rec.bucket] = inuse[rec.bucket]! + 1;
+      }
+    }
+    return inuse;
+  }
+
+  /** Whether object i of span s counts as in use for the profile (see profileInuse). */
+  private profileInuseAt(s: number, i: number): boolean {
+    const sp = this.mheap.spans;
+    return sp.objPins[s]![i] !== 0 || (sp.objFlags[s]![i]! & ObjFlag.NoGC) !== 0;
+  }
+
+  /**
+   * Object i of span s starts (+1: a trace reference again, not NoGC) or stops (−1: its last
+   * reference went, not NoGC; or it is freed explicitly) being in use: tell the profile
+   * listener if the object was sampled.
+   */
+  private profileInuseMoved(s: number, i: number, delta: 1 | -1): void {
+    const sp = this.mheap.spans;
+    const list = sp.specials[s];
+    if (!list) return;
+    // The records are sorted by offset, then kind; a profile record is at the object's start.
+    const offset = i * sp.elemsize[s]!;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const r = list[mid]!;
+      if (r.offset < offset || (r.offset === offset && r.kind < KindSpecialProfile)) lo = mid + 1;
+      else hi = mid;
+    }
+    const rec = list[lo];
+    if (rec === undefined || rec.offset !== offset || rec.kind !== KindSpecialProfile) return;
+    this.prof.listener!.inuseChanged(rec.bucket, this.prof.buckets[rec.bucket]!.size, delta);
   }
 
   // --- specials: the records live in mheap.ts (mheap.c addspecial, removespecial) ------------

@@ -11,6 +11,12 @@
 // Buckets are keyed by (size, stack) and published with a lag (mprof.goc MProf_GC): mallocs and
 // explicit frees count in recent_*, sweeper frees in prev_*; every MProf_GC folds prev_*
 // into the published counts and moves recent_* to prev_*.
+//
+// Besides what the runtime publishes (memProfile, as of the last collection), a replay can ask
+// for the profile at another point (`--memprofile-at`): a sampled object is *in use* there when
+// a collection at that point would keep it, i.e. the trace still references it (its pins) or it
+// is NoGC. Runtime.profileInuse counts those per bucket now; a ProfileListener is told of every
+// change as it happens, so that a replay can snapshot them at its HeapAlloc peak.
 
 import type { Runtime } from "./malloc.js";
 
@@ -48,6 +54,17 @@ export interface MemProfileRecord {
   freeBytes: number;
 }
 
+/**
+ * Told of every change to the buckets' sampled allocations and in-use objects (see the file
+ * comment), when set (MProf.listener): null costs the allocation and liveness paths one test.
+ */
+export interface ProfileListener {
+  /** An allocation of bucket `bucket` (object size `size`) was sampled: allocated and in use. */
+  sampled(bucket: number, size: number): void;
+  /** A sampled object stopped (−1: unreferenced or freed) or started again (+1) being in use. */
+  inuseChanged(bucket: number, size: number, delta: 1 | -1): void;
+}
+
 export function fastrandStep(x: number): number {
   x = (x + x) >>> 0;
   if (x & 0x80000000) x = (x ^ 0x88888eef) >>> 0;
@@ -64,6 +81,8 @@ export class MProf {
   private hashAllocated = false;
   /** Allocations sampled so far. */
   samples = 0;
+  /** Told of every sample and in-use change (`--memprofile-at peak`); null: nobody asked. */
+  listener: ProfileListener | null = null;
 
   constructor(
     private readonly rt: Runtime,
@@ -112,6 +131,7 @@ export class MProf {
     b.recent_alloc_bytes += size;
     this.samples++;
     this.rt.setProfileBucket(v, b.id);
+    this.listener?.sampled(b.id, size);
   }
 
   private bucketFor(size: number, stack: number): Bucket {
@@ -175,6 +195,39 @@ export class MProf {
       b.recent_alloc_bytes = 0;
       b.recent_free_bytes = 0;
     }
+  }
+
+  /** Sampled allocations of a bucket so far, published or not. */
+  allocsSoFar(b: Bucket): number {
+    return b.allocs + b.prev_allocs + b.recent_allocs;
+  }
+
+  /**
+   * Records from per-bucket figures (index: bucket id), newest bucket first as memProfile:
+   * `allocs` sampled allocations and `inuse` of them in use. A bucket with no allocation there
+   * (made later, or past the arrays) has no record.
+   */
+  recordsOf(allocs: ArrayLike<number>, inuse: ArrayLike<number>): MemProfileRecord[] {
+    const out: MemProfileRecord[] = [];
+    for (let i = Math.min(this.buckets.length, allocs.length) - 1; i >= 0; i--) {
+      const b = this.buckets[i]!;
+      const n = allocs[i]!;
+      if (n === 0) continue;
+      const freed = n - (inuse[i] ?? 0);
+      out.push({ stack: b.stack, size: b.size, allocObjects: n, allocBytes: n * b.size, freeObjects: freed, freeBytes: freed * b.size });
+    }
+    return out;
+  }
+
+  /**
+   * The profile as a collection now would publish it, without one: every sampled allocation,
+   * and in use those Runtime.profileInuse counts (the others are freed or garbage).
+   */
+  profileNow(): MemProfileRecord[] {
+    return this.recordsOf(
+      this.buckets.map((b) => this.allocsSoFar(b)),
+      this.rt.profileInuse(),
+    );
   }
 
   /**

@@ -55,7 +55,7 @@ describe("goalloc: help, version and usage errors", () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe("");
     expect(run.stdout.startsWith("Usage: goalloc replay [options] <trace>\n")).toBe(true);
-    for (const option of ["--arch <arch>", "--data-end <addr>", "--gogc <n|off>", "--memprofilerate <bytes>", "--seed <n>", "--efence", "--format <format>", "--gc <mode>", "--until <text>", "--check-invariants", "--json [file]", "--top <n>", "--depth <n>"]) {
+    for (const option of ["--arch <arch>", "--data-end <addr>", "--gogc <n|off>", "--memprofilerate <bytes>", "--seed <n>", "--efence", "--format <format>", "--gc <mode>", "--until <text>", "--check-invariants", "--json [file]", "--memprofile <file>", "--memprofile-format <format>", "--memprofile-at <point>", "--top <n>", "--depth <n>"]) {
       expect(run.stdout).toContain(`  ${option}`);
     }
   });
@@ -355,6 +355,44 @@ describe("goalloc replay of the shipped traces", () => {
       allocBytes: 64 * 20480,
       estimated: { inuseObjects: 32, inuseBytes: 32 * 20480, allocObjects: 64, allocBytes: 64 * 20480 },
     });
+  });
+
+  it("--memprofile-at end|peak: the profile (report and --memprofile) at the end or at the HeapAlloc peak; gc, as of the last collection, by default", () => {
+    // At rate 1 every allocation is sampled, so the figures in use are the live objects then,
+    // at their rounded sizes (main.newRecord's 20000 B in 20480), plus the collector's
+    // parallel-for descriptor (runtime.gc, 1152 B), which the runtime allocated and keeps.
+    const rate = ["traces/profile.trace", "--memprofilerate", "1"];
+    const header = (...args: string[]): string => goalloc(["replay", ...rate, ...args, "--memprofile", "-", "--memprofile-format", "text"]).stdout.split("\n")[0]!;
+    const inuse = (r: Report): Record<string, number> => {
+      const by: Record<string, number> = {};
+      for (const s of r.profile.sites) by[s.stack[0]!] = (by[s.stack[0]!] ?? 0) + s.inuseObjects;
+      return by;
+    };
+    const end = checkedReport(replayJson([...rate, "--memprofile-at", "end"]).json);
+    expect(end.profile.at).toBe("end");
+    expect(end.fragmentation.internal.allocatedBytes + 1152).toBe(4850816);
+    expect(header("--memprofile-at", "end")).toBe("heap profile: 43: 4850816 [101: 8389776] @ heap/2");
+    // The trace ends with runtime.GC(), which publishes everything: gc reads as end.
+    expect(header()).toBe(header("--memprofile-at", "end"));
+    expect(checkedReport(replayJson(rate).json).profile.at).toBe("gc");
+
+    const peak = checkedReport(replayJson([...rate, "--memprofile-at", "peak"]).json);
+    expect(peak.profile.at).toBe("peak");
+    expect(peak.peak.HeapAlloc.event).toBe(155);
+    // The three images were live at the peak; the first was dropped after it.
+    expect(inuse(peak)).toEqual({ "image.NewRGBA": 3, "bytes.makeSlice": 8, "main.newRecord": 32, "runtime.gc": 1, "runtime.mallocinit": 0 });
+    expect(inuse(end)).toEqual({ ...inuse(peak), "image.NewRGBA": 2 });
+    const live = peak.peakSites.HeapAlloc;
+    expect(live.sites.map((s) => [s.stack[0], s.liveObjects])).toEqual([["image.NewRGBA", 3], ["bytes.makeSlice", 8], ["main.newRecord", 32]]);
+    expect(live.liveBytes - 32 * 20000 + 32 * 20480 + 1152).toBe(5899392);
+    expect(header("--memprofile-at", "peak")).toBe("heap profile: 44: 5899392 [101: 8389776] @ heap/2");
+
+    // The text report's title says which point its table shows.
+    const title = (...args: string[]): string => goalloc(["replay", ...rate, ...args]).stdout.split("\n").find((l) => l.startsWith("Top allocation sites"))!;
+    expect(title()).toBe("Top allocation sites (profile as of the last collection: 101 samples, MemProfileRate 1)");
+    expect(title("--memprofile-at", "end")).toBe("Top allocation sites (profile at the end of the replay: 101 samples, MemProfileRate 1)");
+    expect(title("--memprofile-at", "peak")).toBe("Top allocation sites (profile at the HeapAlloc peak, event 155: 101 samples, MemProfileRate 1)");
+    expect(goalloc(["replay", ...rate, "--memprofile-at", "start"]).status).toBe(2);
   });
 
   it("--top and --depth: rows of every site table, frames per site; the JSON's peak sites are grouped at --depth", () => {

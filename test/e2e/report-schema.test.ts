@@ -5,7 +5,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Report } from "../../src/report/report.js";
+import { REPORT_VERSION, type Report } from "../../src/report/report.js";
 import { replayJson, repoRoot, scratchDir } from "./goalloc.js";
 import { MEMSTATS_FIELDS, REPORT_SCHEMA, schemaProblems, type JsonSchema } from "./schema.js";
 
@@ -35,6 +35,19 @@ describe("docs/report.schema.json", () => {
     const until = replayJson(["traces/scavenger.trace", "--until", "t 400000000000"]);
     expect((until.json as Report).trace.stoppedAt).toEqual({ line: 25, text: "t 400000000000" });
     expect(schemaProblems(until.json)).toEqual([]);
+  });
+
+  it("carries its format version, reportVersion: the schema's one value, REPORT_VERSION", () => {
+    const report = replayJson(["traces/tiny.trace"]).json as Report;
+    expect(Object.keys(report).slice(0, 2)).toEqual(["goalloc", "reportVersion"]);
+    expect(report.reportVersion).toBe(REPORT_VERSION);
+    expect(REPORT_SCHEMA.properties?.reportVersion?.enum).toEqual([REPORT_VERSION]);
+  });
+
+  it.each(["end", "peak"])("the profile at another point (--memprofile-at %s) conforms, with profile.at saying which", (at) => {
+    const { json } = replayJson(["traces/profile.trace", "--memprofile-at", at]);
+    expect((json as Report).profile.at).toBe(at);
+    expect(schemaProblems(json)).toEqual([]);
   });
 
   it("a Go log replayed on a layout it was not logged on (notComparable a string) conforms", () => {

@@ -28,7 +28,7 @@ export interface JsonSchema {
   items?: JsonSchema;
   minItems?: number;
   maxItems?: number;
-  /** Scalars only: the report's enums are strings (and null). */
+  /** Scalars only: the report's enums are strings (and null), and reportVersion's number. */
   enum?: JsonScalar[];
   anyOf?: JsonSchema[];
   minimum?: number;

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { heapProfile, replay, type HeapProfileFormat, type ReplayOptions, type ReplayResult } from "../../src/index.js";
+import { heapProfile, replay, type HeapProfileFormat, type MemProfilePoint, type ReplayOptions, type ReplayResult } from "../../src/index.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "goalloc-pprof-"));
 let files = 0;
@@ -88,6 +88,88 @@ describe("legacy text heap profile", () => {
     );
   });
 });
+
+// Class sizes (112, 5376), so requested bytes are the profile's. The HeapAlloc peak is b1's
+// allocation (event 3): a2's death leaves it allocated until a sweep, b1's free lowers it.
+const points = `goalloc-trace 1
+s 1 main.leaf;main.main
+s 2 main.other;main.main
+a a1 112 flags=noscan,noinvokegc stack=1
+a a2 112 flags=noscan,noinvokegc stack=1
+a b1 5376 flags=noscan,noinvokegc stack=2
+d a2
+f b1
+a a3 112 flags=noscan,noinvokegc stack=1
+`;
+
+describe("--memprofile-at: the point the profile shows", () => {
+  const header = (result: ReplayResult): string => heapProfile(result.outcome, result.report.memstats, "text").toString("utf8").split("\n")[0]!;
+  const inuse = (result: ReplayResult): number[] => {
+    const sites = result.report.profile.sites;
+    return [sites.reduce((n, s) => n + s.inuseObjects, 0), sites.reduce((n, s) => n + s.inuseBytes, 0)];
+  };
+
+  it("gc (the default): as runtime.MemProfile returns it; nothing published yet, so a2 (dead, unswept) is in use", async () => {
+    const result = await replayText(points, { memprofilerate: 1 });
+    expect(result.report.profile.at).toBe("gc");
+    expect(result.report.memstats.NumGC).toBe(0);
+    expect(header(result)).toBe("heap profile: 3: 336 [5: 5728] @ heap/2");
+    expect(header(await replayText(points, { memprofilerate: 1 }))).toBe(header(await replayMonitored(points, "gc")));
+  });
+
+  it("end: every sampled allocation; in use, the objects still referenced at the end (a1, a3)", async () => {
+    const result = await replayMonitored(points, "end");
+    expect(result.report.profile.at).toBe("end");
+    expect(header(result)).toBe("heap profile: 2: 224 [5: 5728] @ heap/2");
+    // At rate 1, the live bytes at the end (requested bytes here are the rounded sizes).
+    expect(inuse(result)).toEqual([2, result.report.fragmentation.internal.requestedBytes]);
+    expect(result.report.fragmentation.internal.requestedBytes).toBe(224);
+  });
+
+  it("peak: the allocations up to the HeapAlloc peak's event, in use those referenced then (a1, a2, b1)", async () => {
+    const result = await replayMonitored(points, "peak");
+    expect(result.report.profile.at).toBe("peak");
+    expect(result.report.peak.HeapAlloc.event).toBe(3);
+    // a3 came after the peak: three allocations and the mallocinit self-test, freed.
+    expect(header(result)).toBe("heap profile: 3: 5600 [4: 5616] @ heap/2");
+    const live = result.report.peakSites.HeapAlloc;
+    expect(inuse(result)).toEqual([live.liveObjects, live.liveBytes]);
+    expect(live.liveBytes).toBe(5600);
+    // The report's table and the profile agree: b1, then a1 and a2.
+    expect(result.report.profile.sites.map((s) => [s.stack[0], s.inuseObjects, s.allocObjects])).toEqual([
+      ["main.other", 1, 1],
+      ["main.leaf", 2, 2],
+      ["runtime.mallocinit", 0, 1],
+    ]);
+  });
+
+  it("peak at the default rate: what was sampled up to the peak, and no more", async () => {
+    const grow = ["goalloc-trace 1", "s 1 main.grow;main.main"];
+    for (let i = 0; i < 40; i++) grow.push(`a x${i} 65536 flags=noscan stack=1`);
+    for (let i = 0; i < 40; i++) grow.push(`f x${i}`);
+    for (let i = 0; i < 10; i++) grow.push(`a y${i} 65536 flags=noscan stack=1`);
+    const text = grow.join("\n") + "\n";
+    const peak = await replayMonitored(text, "peak", 524288);
+    const end = await replayMonitored(text, "end", 524288);
+    const figures = (r: ReplayResult): number[][] => r.report.profile.sites.filter((s) => s.stack[0] === "main.grow").map((s) => [s.inuseObjects, s.allocObjects]);
+    const [atPeak] = figures(peak);
+    const [atEnd] = figures(end);
+    // The peak is the last x: every sample up to it is in use there; the end has more
+    // samples (the y), fewer in use (the x are freed).
+    expect(peak.report.peak.HeapAlloc.event).toBe(40);
+    expect(atPeak![0]).toBe(atPeak![1]);
+    expect(atPeak![1]).toBeGreaterThan(0);
+    expect(atEnd![1]).toBeGreaterThan(atPeak![1]!);
+    expect(atEnd![0]).toBeLessThan(atEnd![1]!);
+    expect(peak.report.profile.samples).toBe(end.report.profile.samples);
+  });
+});
+
+async function replayMonitored(text: string, memprofileAt: MemProfilePoint, memprofilerate = 1): Promise<ReplayResult> {
+  const file = join(scratch, `t${files++}.trace`);
+  writeFileSync(file, text);
+  return replay(file, { memprofilerate }, undefined, { memprofileAt });
+}
 
 const hasGo = spawnSync("go", ["version"]).status === 0;
 

@@ -150,6 +150,21 @@ describe.skipIf(!existsSync(P1_SMALL))("go1.3.3 p1_small (oracle)", () => {
     );
   }, 60_000);
 
+  it("--memprofile-at end at rate 1: the sampled objects in use at the end, not those of the last collection", async () => {
+    const { report, outcome } = await replay(P1_SMALL, { memprofilerate: 1 }, undefined, { memprofileAt: "end" });
+    const sites = report.profile.sites;
+    const inuse = [sites.reduce((n, s) => n + s.inuseObjects, 0), sites.reduce((n, s) => n + s.inuseBytes, 0)];
+    expect(inuse).toEqual([10503, 17605824]);
+    // 16.8 MiB: the bytes the log still references at its end (its HeapAlloc peak), but for
+    // those never sampled (NoProfiling: settype's 184 tables, 21,952 B, and the signal
+    // goroutine's 32 KiB stack), plus the collector's parallel-for descriptor (runtime.gc).
+    expect(report.peak.HeapAlloc.event).toBe(report.trace.events);
+    expect(report.peakSites.HeapAlloc.liveBytes - 21952 - 32768 + 1152).toBe(17605824);
+    // As of the last collection (GC 6), what runtime.MemProfile returns: a quarter of it.
+    const published = outcome.runtime.prof.memProfile();
+    expect([published.reduce((n, r) => n + r.allocObjects - r.freeObjects, 0), published.reduce((n, r) => n + r.allocBytes - r.freeBytes, 0)]).toEqual([5229, 4597192]);
+  }, 60_000);
+
   it("at depth 1, the live sites at the peak are main.main's lines", async () => {
     const { report } = await replay(P1_SMALL, {}, undefined, { siteDepth: 1 });
     // Line 75's 2,162 objects: 2,000 slices and the type tables of their spans (settype).

@@ -93,7 +93,7 @@ describe("the human report without colour", () => {
     expect(makeSlice.map((s) => s.size)).toEqual([262144, 131072, 65536, 32768]);
     expect(makeSlice.reduce((n, s) => n + s.estimated.inuseBytes, 0)).toBe(2664949);
     // Under its section title, in the whole report.
-    expect(renderReport(report, { color: false })).toContain(`Top allocation sites (profile: 16 samples, MemProfileRate 524,288)\n${section}\n`);
+    expect(renderReport(report, { color: false })).toContain(`Top allocation sites (profile as of the last collection: 16 samples, MemProfileRate 524,288)\n${section}\n`);
   });
 
   it("profile at MemProfileRate 1: every allocation sampled, one set of figures; --top and --depth", async () => {

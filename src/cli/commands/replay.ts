@@ -1,7 +1,17 @@
 // goalloc replay TRACE: replay through the emulated allocator and report.
 
 import { Command, Option } from "commander";
-import { allocFreeTrace, heapProfile, HEAP_PROFILE_FORMATS, READER_THREAD_BYTES, replay, type HeapProfileFormat, type ReaderThread } from "../../index.js";
+import {
+  allocFreeTrace,
+  heapProfile,
+  HEAP_PROFILE_FORMATS,
+  MEMPROFILE_POINTS,
+  READER_THREAD_BYTES,
+  replay,
+  type HeapProfileFormat,
+  type MemProfilePoint,
+  type ReaderThread,
+} from "../../index.js";
 import { GctraceWriter } from "../../report/gctrace.js";
 import { jsonChunks } from "../../report/json-stream.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
@@ -18,6 +28,7 @@ interface ReplayCommandFlags extends ReplayFlags {
   allocfreetrace?: string;
   memprofile?: string;
   memprofileFormat: HeapProfileFormat;
+  memprofileAt: MemProfilePoint;
   html?: string;
   gctrace?: string;
   timelineInterval: number;
@@ -38,7 +49,7 @@ export function replayCommand(): Command {
         "write what the emulated runtime prints with GODEBUG=allocfreetrace=1, in gccgo's format (- for stdout, instead of the report)",
       ),
     )
-    .addOption(new Option("--memprofile <file>", "write the heap profile at the end of the replay, for go tool pprof"))
+    .addOption(new Option("--memprofile <file>", "write the heap profile (as --memprofile-at says), for go tool pprof"))
     .addOption(
       new Option(
         "--memprofile-format <format>",
@@ -46,6 +57,14 @@ export function replayCommand(): Command {
       )
         .choices(HEAP_PROFILE_FORMATS)
         .default("proto"),
+    )
+    .addOption(
+      new Option(
+        "--memprofile-at <point>",
+        "the point the profile shows, in the report and --memprofile: gc, as of the last collection (what runtime.MemProfile returns); end, in use the sampled objects still referenced at the end; peak, those referenced at the HeapAlloc peak, and the samples up to it",
+      )
+        .choices(MEMPROFILE_POINTS)
+        .default("gc"),
     )
     .addOption(new Option("--gctrace <file>", "write what the emulated runtime prints with GODEBUG=gctrace=1: one Go 1.3 line per collection, the scavenger's lines (- for stdout)"))
     .addOption(new Option("--html <file>", "write a self-contained HTML report with charts: heap over time, size classes, fragmentation, arena map"))
@@ -100,6 +119,7 @@ export function replayCommand(): Command {
         readerThread: flags.readerThread,
         siteDepth: flags.depth,
         topSites: flags.top,
+        memprofileAt: flags.memprofileAt,
         ...(bar === null ? {} : { progress: bar.update.bind(bar) }),
         ...(gctrace === null ? {} : { collections: gctrace }),
       };
