@@ -472,6 +472,15 @@ export class Runtime {
     if (byRefill) this.noteRefillFree(s);
   }
 
+  /** A collection marks the object at p through the finalizer queue: its sweep keeps it (ObjFlag.Keep). */
+  keepForFinalizer(p: number): void {
+    const s = this.mheap.lookupMaybe(p);
+    if (s === -1 || this.mheap.spans.state[s] !== MSpanState.InUse) return;
+    const i = this.objectIndex(s, p);
+    const flags = this.mheap.spans.objFlags[s]!;
+    if ((flags[i]! & ObjFlag.Allocated) !== 0) flags[i] = flags[i]! | ObjFlag.Keep;
+  }
+
   /** The log printed a refill's free of garbage in span s: the first since its sweep orders s (MSpans.refillOrder). */
   private noteRefillFree(s: number): void {
     this.refillFrees++;

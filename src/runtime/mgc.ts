@@ -138,6 +138,12 @@ export class GC {
   private workbufAllocated = false;
   /** Finalizers waiting for the finalizer goroutine, and the 4 KiB blocks they need. */
   finq = 0;
+  /**
+   * The objects of the queued finalizers: the queue is a root of every collection until the
+   * finalizer goroutine has run them (mgc0.c markroot, RootFinalizers), so each collection
+   * marks them again.
+   */
+  private readonly finqObjects: number[] = [];
   private finBlocks = 0;
   /** Finalizers run so far. */
   finalizersRun = 0;
@@ -247,6 +253,7 @@ export class GC {
     heap.sweepSpanidx = 0;
     heap.sweepgen = (heap.sweepgen + 2) >>> 0;
     heap.sweepdone = false;
+    for (const p of this.finqObjects) rt.keepForFinalizer(p);
 
     if (force === GCForce.Eager) {
       while (sweepone(rt, SweepOrigin.GCEager) !== -1) this.npausesweep++;
@@ -264,10 +271,11 @@ export class GC {
     this.scavenge(-1, Number.MAX_SAFE_INTEGER, 0);
   }
 
-  /** queuefinalizer: one more entry in the finalizer queue (4 KiB blocks from gc_sys). */
-  queueFinalizer(): void {
+  /** queuefinalizer: one more entry in the finalizer queue (4 KiB blocks from gc_sys), for the object at p. */
+  queueFinalizer(p: number): void {
     const perBlock = this.rt.arch.ptrSize === 8 ? 127 : 255;
     this.finq++;
+    this.finqObjects.push(p);
     const need = Math.ceil(this.finq / perBlock);
     while (this.finBlocks < need) {
       this.rt.persistent.alloc(FinBlockSize, 0, "gc_sys");
@@ -280,6 +288,7 @@ export class GC {
     if (this.finq === 0) return false;
     this.finalizersRun += this.finq;
     this.finq = 0;
+    this.finqObjects.length = 0;
     this.collect(GCForce.Always);
     return true;
   }

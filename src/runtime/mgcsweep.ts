@@ -51,7 +51,7 @@ export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean 
       }
       specials.splice(i, 1);
       // A finalizer resurrects the object until its finalizer has run.
-      if (!freespecial(rt, rec, size, false)) flags[obj] = f | ObjFlag.Keep;
+      if (!freespecial(rt, rec, base + obj * size, size, false)) flags[obj] = f | ObjFlag.Keep;
     }
     if (specials.length === 0) sp.specials[s] = null;
   }

@@ -685,14 +685,14 @@ export function removespecial(rt: Runtime, v: number, kind: 1 | 2): boolean {
 }
 
 /**
- * freespecial: the record of an object being freed (`freed`: explicitly, not by a sweep) is
- * released. A finalizer queues the object for the finalizer goroutine and returns false: the
- * object must live on (the sweep keeps it). A profile record tells the profiler.
+ * freespecial: the record of the object at p being freed (`freed`: explicitly, not by a
+ * sweep) is released. A finalizer queues the object for the finalizer goroutine and returns
+ * false: the object must live on (the sweep keeps it). A profile record tells the profiler.
  */
-export function freespecial(rt: Runtime, rec: Special, size: number, freed: boolean): boolean {
+export function freespecial(rt: Runtime, rec: Special, p: number, size: number, freed: boolean): boolean {
   fixallocOf(rt.mheap, rec.kind).free(0);
   if (rec.kind === KindSpecialFinalizer) {
-    rt.gc.queueFinalizer();
+    rt.gc.queueFinalizer(p);
     return false;
   }
   rt.prof.free(rec.bucket, size, freed);
@@ -711,7 +711,7 @@ export function freeallspecials(rt: Runtime, s: number, off: number, size: numbe
       continue;
     }
     list.splice(i, 1);
-    if (!freespecial(rt, rec, size, true)) throw new RuntimeThrow("can't explicitly free an object with a finalizer");
+    if (!freespecial(rt, rec, sp.base(s) + rec.offset, size, true)) throw new RuntimeThrow("can't explicitly free an object with a finalizer");
   }
   if (list.length === 0) sp.specials[s] = null;
 }

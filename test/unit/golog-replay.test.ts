@@ -207,6 +207,24 @@ describe("native background mode (--bgsweep)", () => {
     expect(clock.memstats.Frees - off.memstats.Frees).toBe(1);
   });
 
+  it("keeps an object whose finalizer is queued through every collection until it has run", async () => {
+    // The finalizer queue is a root (mgc0.c markroot): x, found dead by the first gc's
+    // sweep, survives the next two; it is freed only after its finalizer ran (t 1000) and a
+    // later collection's sweep reached it (t 2000).
+    const file = join(dir, "finq.trace");
+    const objects = async (text: string) => {
+      writeFileSync(file, "goalloc-trace 1\n" + text);
+      const { report } = await replay(file, {});
+      expect(report.error).toBeNull();
+      return [report.memstats.HeapObjects, report.memstats.Frees];
+    };
+    const queued = await objects("a x 64\nfin x\nd x\ngc\ngc\ngc\n");
+    const plain = await objects("a x 64\nd x\ngc\ngc\ngc\n");
+    expect(queued[0]! - plain[0]!).toBe(1);
+    expect(plain[1]! - queued[1]!).toBe(1);
+    expect(await objects("a x 64\nfin x\nd x\ngc\ngc\nt 1000\nt 2000\n")).toEqual(plain);
+  });
+
   it("lets the sweeper pass the cycle's first N spans at a y record, or never", async () => {
     // The 4 MiB object starts a collection (heap_alloc ≥ next_gc); y 2 lets the background
     // sweeper sweep the first 2 spans of its snapshot, one per turn; y 1 then finds it past
