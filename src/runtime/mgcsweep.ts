@@ -144,13 +144,17 @@ function reclaimList(rt: Runtime, list: number, want: number): number {
     for (let s = sp.next[list]!; s !== list; s = sp.next[s]!) {
       if (sp.sweepgen[s] === ((sg - 2) >>> 0)) {
         sp.sweepgen[s] = (sg - 1) >>> 0;
+        // Swept spans go to the end of the list, so the unswept ones stay in front.
         sp.remove(s);
         sp.insertBack(list, s);
         if (sweepSpan(rt, s, SweepOrigin.Reclaim)) got++;
         if (got >= want) return got;
+        // The sweep may have moved spans (one went to the heap): start over.
         continue retry;
       }
+      // Being swept by someone else: pass it.
       if (sp.sweepgen[s] === ((sg - 1) >>> 0)) continue;
+      // Already swept: every span after it is swept or being swept too.
       break;
     }
     return got;

@@ -102,19 +102,32 @@ const NIL = -1;
  */
 export class MSpans {
   capacity = 0;
+  /** Doubly linked list links (MSpanList_*): the span's place on a free, busy or central list. */
   next = new Int32Array(0);
   prev = new Int32Array(0);
+  /** First page number (address >> PageShift). */
   start = new Float64Array(0);
+  /** Pages in the span. */
   npages = new Float64Array(0);
+  /** MSpanInUse, MSpanFree, MSpanListHead or MSpanDead. */
   state = new Uint8Array(0);
+  /** Size class of its objects; 0 for a large object (or a free span). */
   sizeclass = new Uint8Array(0);
+  /** Bytes per object: the class size, or the whole span for a large object. */
   elemsize = new Float64Array(0);
+  /** Objects handed out (in mcaches or in use), not on the freelist. */
   ref = new Uint32Array(0);
+  /** Owned by an mcache (MCentral_CacheSpan); the sweeper must not give it back. */
   incache = new Uint8Array(0);
+  /** Sweep state relative to MHeap.sweepgen (see above). */
   sweepgen = new Uint32Array(0);
+  /** Its memory must be zeroed before reuse (set when freed to the heap, mheap.c MHeap_FreeLocked). */
   needzero = new Uint8Array(0);
+  /** Emulated ns at which the span became free: the scavenger releases spans idle long enough. */
   unusedsince = new Float64Array(0);
+  /** Pages released to the OS (SysUnused) while free. */
   npreleased = new Float64Array(0);
+  /** End of the span's data (small: after its last whole object; large: base + object size); mlookup rejects addresses past it. */
   limit = new Float64Array(0);
   typesCompression = new Uint8Array(0);
   /** Address of the Bytes/Words block (0 if none), or the typ word of a large span. */
