@@ -4,7 +4,8 @@
 // so records come out in the runtime's own order: type tables before the typed object, an
 // explicit free before the sweep its EnsureSwept runs, a collection's sweep frees (ascending
 // within a span) after its tracegc block; tiny sub-allocations print nothing. Each record is
-// formatted as gccgo's C runtime prints it (allocator.md §13.1):
+// formatted as gccgo's C runtime prints it (libgo/runtime/mprof.goc runtime_tracealloc,
+// runtime_tracefree, runtime_tracegc):
 //
 //   tracealloc(0xc208010000, 0x30, single object of main.T)   kind from typ & 3, TYPE if typ != 0
 //   tracefree(0xc208010000, 0x30)                              sizes are the rounded ones

@@ -1,8 +1,8 @@
 // Heap profile writer: the replay's memory profile for `go tool pprof`.
 //
-// Two forms of the same records (runtime.MemProfile with inuseZero, allocator.md §10.3):
+// Two forms of the same records (runtime.MemProfile with inuseZero, mprof.goc):
 //   * "text": what this runtime's runtime/pprof (Go 1.5.1 libraries) writes with
-//     Lookup("heap").WriteTo(w, 1) (§10.5): the header
+//     Lookup("heap").WriteTo(w, 1) (runtime/pprof writeHeap): the header
 //     `heap profile: <inuse objs>: <inuse bytes> [<alloc objs>: <alloc bytes>] @ heap/<2*rate>`,
 //     one `<inuse objs>: <inuse bytes> [<alloc objs>: <alloc bytes>] @ 0x<pc>...` line per
 //     record, each followed by its symbolised frames `#\t0x<pc>\t<func>+0x<off>\t<file>:<line>`

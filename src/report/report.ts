@@ -1,4 +1,5 @@
-// The report: one plain object built from a replay's outcome, in the shape of cli.md's JSON.
+// The report: one plain object built from a replay's outcome, in the shape of the JSON report
+// (docs/reports.md, docs/report.schema.json).
 // Every writer (table, json, html, ...) renders this object; none of them looks at the
 // runtime. The one exception is the arena map (buildArenaMap), computed from the heap's spans
 // only for the HTML report, because it is too big to belong in every JSON report.

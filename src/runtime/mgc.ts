@@ -2,7 +2,7 @@
 //
 // See malloc.ts for the overview. The mark phase is not emulated: reachability comes from
 // the trace (an object is live until the trace says it died). What is emulated is
-// everything the allocator can observe of a collection, in the runtime's order (spec §11.3):
+// everything the allocator can observe of a collection, in the runtime's order (go1.3.3 mgc0.c gc):
 //   1. tracegc; the parallel-for descriptor on the first collection (a traced allocation);
 //   2. finish the previous cycle's sweep (sweepone until done);
 //   3. flush every mcache (ReleaseAll) and purge their statistics;
@@ -40,7 +40,7 @@ export const enum GCForce {
   Eager = 2,
 }
 
-/** What GODEBUG=gctrace=1 prints for one collection (spec §13.4). */
+/** What GODEBUG=gctrace=1 prints for one collection (mgc0.c gc, its gctrace printf). */
 export interface GCRecord {
   numgc: number;
   forced: GCForce;
@@ -238,7 +238,7 @@ export class GC {
     this.nbgsweep = 0;
     this.npausesweep = 0;
 
-    // The snapshot array of the last cycle is freed once allspans has moved on (§3.6).
+    // The snapshot array of the last cycle is freed once allspans has moved on (mheap.c RecordSpan, mgc0.c gc).
     if (heap.sweepspansGeneration !== -1 && heap.sweepspansGeneration !== heap.allspansGeneration) {
       stats.other_sys -= heap.sweepNspan * rt.arch.ptrSize;
     }

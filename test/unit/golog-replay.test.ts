@@ -55,7 +55,7 @@ async function replayLog(text: string, options: Partial<ReplayOptions> = {}) {
   return { report, outcome };
 }
 
-describe("golog sequencing (spec §15)", () => {
+describe("golog sequencing (docs/exact-replay.md)", () => {
   it("allocates a span type table inside the typed object's mallocgc, and prints it first", async () => {
     // Class 9 (128 B): the first typed object takes slot 0 and its table (64 + 64 B) slot 1.
     const file = join(dir, `log${n++}.txt`);
