@@ -47,7 +47,7 @@
 // goalloc's golog reader reads this output back and classifies every free to its origin.
 // Output is buffered and handed to the sink in pieces of about 256 KiB.
 
-import { InternalAlloc, SweepOrigin, type Runtime } from "../runtime/index.js";
+import { FreeOrigin, InternalAlloc, type Runtime, type RuntimeFreeOrigin } from "../runtime/index.js";
 import type { ObserverFactory, ReplayObserver } from "../replay/replay.js";
 import { RecordKind, type StackTable } from "../trace/record.js";
 
@@ -161,37 +161,37 @@ export class AllocFreeTraceWriter implements ReplayObserver {
     this.write(`tracealloc(${hex(addr)}, ${hex(size)}, ${kind})\n${header}${frames}\n`);
   }
 
-  tracefree(addr: number, size: number, origin: SweepOrigin): void {
+  tracefree(addr: number, size: number, origin: RuntimeFreeOrigin): void {
     let header = MAIN_RUNNING;
     let frames: string;
     switch (origin) {
-      case SweepOrigin.Explicit:
+      case FreeOrigin.Explicit:
         this.afterFree = true;
         frames = GO_FREE;
         break;
-      case SweepOrigin.CacheSpan:
+      case FreeOrigin.CacheSpan:
         frames = MSPAN_SWEEP + CACHESPAN + this.allocFrames(this.allocStack, this.allocTyp);
         break;
-      case SweepOrigin.Reclaim:
+      case FreeOrigin.Reclaim:
         frames = MSPAN_SWEEP + RECLAIM_LIST + RECLAIM + this.allocFrames(this.allocStack, this.allocTyp);
         break;
-      case SweepOrigin.ReclaimSweepone:
+      case FreeOrigin.ReclaimSweepone:
         frames = MSPAN_SWEEP + SWEEPONE + RECLAIM + this.allocFrames(this.allocStack, this.allocTyp);
         break;
-      case SweepOrigin.BgSweep:
+      case FreeOrigin.BgSweep:
         if (this.bgsweepGoroutine === 0) this.bgsweepGoroutine = this.nextGoroutine++;
         header = `goroutine ${this.bgsweepGoroutine} [running]:\n`;
         frames = MSPAN_SWEEP + SWEEPONE + BGSWEEP;
         break;
-      case SweepOrigin.GC:
+      case FreeOrigin.GCSweep:
         header = G0_IDLE;
         frames = MSPAN_SWEEP + SWEEPONE + GC_LEFTOVER_SWEEP;
         break;
-      case SweepOrigin.GCEager:
+      case FreeOrigin.GCEager:
         header = G0_IDLE;
         frames = MSPAN_SWEEP + SWEEPONE + GC_EAGER_SWEEP;
         break;
-      case SweepOrigin.EnsureSwept:
+      case FreeOrigin.EnsureSwept:
         frames = MSPAN_SWEEP + ENSURESWEPT + this.ensureSweptCaller();
         break;
     }

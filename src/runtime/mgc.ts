@@ -20,9 +20,9 @@
 
 import type { Runtime } from "./malloc.js";
 import { MSpanState } from "./mheap.js";
-import { SweepOrigin } from "./observer.js";
 import { PageSize } from "./msize.js";
 import { sweepone } from "./mgcsweep.js";
+import { FreeOrigin } from "../free-origin.js";
 
 const WorkbufChunk = 1 << 20;
 const FinBlockSize = 4096;
@@ -200,7 +200,7 @@ export class GC {
       rt.allocParFor();
     }
     const prevNspan = heap.sweepNspan;
-    while (sweepone(rt, SweepOrigin.GC) !== -1) this.npausesweep++;
+    while (sweepone(rt, FreeOrigin.GCSweep) !== -1) this.npausesweep++;
 
     for (const c of rt.mcaches) c.releaseAll();
     if (!this.workbufAllocated) {
@@ -249,7 +249,7 @@ export class GC {
     heap.sweepdone = false;
 
     if (force === GCForce.Eager) {
-      while (sweepone(rt, SweepOrigin.GCEager) !== -1) this.npausesweep++;
+      while (sweepone(rt, FreeOrigin.GCEager) !== -1) this.npausesweep++;
       rt.prof.gc();
     }
     rt.prof.gc();
