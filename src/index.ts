@@ -37,7 +37,7 @@ export { parseTolerance, limitFor, withinLimit, formatLimit, ToleranceError, typ
 export { compareReports, type Comparison, type ComparisonColumn } from "./check/compare.js";
 export { diffReports, type Diff, type FieldDelta, type SiteDelta } from "./check/diff.js";
 export { benchLine, benchUnitLines, benchmarkName } from "./check/bench.js";
-export { checkMarkdown } from "./report/markdown.js";
+export { checkMarkdown } from "./check/markdown.js";
 
 /** What watches and tunes a replay, and how its report groups allocation sites (`--depth`, `--top`). */
 export interface ReplayTuning extends ReplayMonitor, ReportOptions {}

@@ -32,8 +32,8 @@ import {
   type RuntimeObserver,
   sizeToClass,
 } from "../runtime/index.js";
-import { LiveSites } from "../report/live-sites.js";
-import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "../report/timeline.js";
+import { LiveSites } from "./live-sites.js";
+import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "./timeline.js";
 import { openRecordSource, type ReaderThread } from "../trace/source.js";
 import {
   FreeOrigin,
@@ -212,7 +212,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** Requested bytes of live tiny sub-objects (they share 16-byte blocks). */
   liveTinyRequestedBytes = 0;
   fidelity: Fidelity | null = null;
-  /** Live bytes per allocation site, with a snapshot at each peak (see report/live-sites.ts). */
+  /** Live bytes per allocation site, with a snapshot at each peak (see live-sites.ts). */
   readonly liveSites = new LiveSites(PEAK_NAMES.length);
   readonly timeline: TimelineRecorder;
   /** Line of the record being applied (for runtime throws). */

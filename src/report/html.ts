@@ -3,7 +3,7 @@
 // from buildArenaMap's spans):
 //   heap over time   HeapAlloc, HeapInuse, HeapSys and NextGC as step lines over events, the
 //                    collections ticked in a strip above the plot, one tick per pixel
-//                    column that had any (timeline.ts);
+//                    column that had any (replay/timeline.ts);
 //   live objects     HeapObjects over the same axis;
 //   size classes     per class in use: bytes of its spans, bytes of its allocated objects;
 //   arena map        the arena in address order, one row per fixed number of pages, spans
@@ -16,7 +16,7 @@ import { PEAK_NAMES, type ReplayOutcome } from "../replay/replay.js";
 import { buildArenaMap, type ArenaMap, type ArenaMapEntry, type Report } from "./report.js";
 import { andList, bytes, num, pct, peakGroups, profileTable, ratio } from "./table.js";
 import { siteFrames, siteLabel } from "./sites.js";
-import type { TimelinePoint } from "./timeline.js";
+import type { TimelinePoint } from "../replay/timeline.js";
 
 const PageSize = 8192;
 

@@ -28,7 +28,7 @@ import { PEAK_NAMES, type Fidelity, type PeakName, type PeakPoint, type ReplayEr
 import { VERSION } from "../version.js";
 import { scaleHeapSample } from "./pprof.js";
 import { DEFAULT_SITE_DEPTH, siteFrameIndex, stackSiteKey } from "./sites.js";
-import type { Timeline } from "./timeline.js";
+import type { Timeline } from "../replay/timeline.js";
 
 const PageSize = 8192;
 const TinySize = 16;

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { replay } from "../../src/index.js";
 import { axis, gcColumns, htmlReport, labelCentre, renderHtml } from "../../src/report/html.js";
 import { peakGroups } from "../../src/report/table.js";
-import type { TimelinePoint } from "../../src/report/timeline.js";
+import type { TimelinePoint } from "../../src/replay/timeline.js";
 import { buildArenaMap } from "../../src/report/report.js";
 import { replayLines } from "./report-helpers.js";
 

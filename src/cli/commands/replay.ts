@@ -7,7 +7,7 @@ import { jsonChunks } from "../../report/json-stream.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
 import { ProgressBar } from "../../report/progress.js";
 import { renderDefinitions, renderReport } from "../../report/table.js";
-import { DEFAULT_TIMELINE_INTERVAL } from "../../report/timeline.js";
+import { DEFAULT_TIMELINE_INTERVAL } from "../../replay/timeline.js";
 import { ReplayFailed, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { OutputSet, refuseSharedFiles, stdoutColor, writeChunks } from "../output.js";
