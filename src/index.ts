@@ -15,7 +15,7 @@ import { parseTolerance, type Tolerance } from "./check/tolerance.js";
 import { DEFAULT_SITE_DEPTH } from "./report/sites.js";
 
 export { createRuntime, Runtime, RuntimeThrow, checkInvariants } from "./runtime/index.js";
-export type { ArchName, GCListener, GCRecord, MemStats, RuntimeOptions } from "./runtime/index.js";
+export type { ArchName, GCListener, GCRecord, HeapSnapshot, MemStats, ObjectFootprint, RuntimeOptions, RuntimeSnapshot, SpanSnapshot } from "./runtime/index.js";
 export { GC_RECORDS_KEPT } from "./runtime/index.js";
 export { GctraceWriter, gctraceLine } from "./report/gctrace.js";
 export { jsonChunks } from "./report/json-stream.js";

@@ -28,9 +28,14 @@ import {
   RuntimeStack,
   RuntimeThrow,
   type GCListener,
+  type ObjectFootprint,
+  type ObservedRuntime,
   type Runtime,
   type RuntimeObserver,
+  type RuntimeSnapshot,
+  objectFootprint,
   sizeToClass,
+  takeSnapshot,
 } from "../runtime/index.js";
 import { LiveSites } from "./live-sites.js";
 import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "./timeline.js";
@@ -68,7 +73,7 @@ export interface ReplayObserver extends RuntimeObserver {
 }
 
 /** Makes the observer of one replay; `replay.rt` is the runtime its hooks come from. */
-export type ObserverFactory = (replay: { readonly rt: Runtime }, stacks: StackTable, format: TraceFormat) => ReplayObserver;
+export type ObserverFactory = (replay: { readonly rt: ObservedRuntime }, stacks: StackTable, format: TraceFormat) => ReplayObserver;
 
 export type { LiveObject } from "./live-table.js";
 
@@ -133,7 +138,8 @@ export interface ReplayOutcome {
   schedule: Schedule;
   /** A Go log: what its first records say of the run that printed it. */
   logProfile: LogProfile | null;
-  runtime: Runtime;
+  /** The runtime when the replay ended (after the error, if one stopped it). */
+  snapshot: RuntimeSnapshot;
   stacks: StackTable;
   counts: TraceCounts;
   peaks: Record<PeakName, PeakPoint>;
@@ -151,8 +157,8 @@ export interface ReplayOutcome {
   interrupted: boolean;
   /** The start-up prologue that ran before the first event. */
   startUp: StartUp | null;
-  /** The objects the trace still references at the end (fragmentation.internal). */
-  liveObjects: Iterable<LiveObject>;
+  /** Where the objects the trace still references at the end sit in the heap (fragmentation.internal). */
+  liveFootprint: ObjectFootprint;
   /** Live bytes per allocation site at each peak (index = PEAK_NAMES index). */
   liveSites: LiveSites;
   timeline: TimelineRecorder;
@@ -897,13 +903,14 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
   observer?.end();
   engine.counts.lines = source.lines;
   engine.counts.skippedLines = source.skippedLines;
+  const snapshot = takeSnapshot(engine.rt);
   return {
     file,
     format: source.format,
     options: resolved.options,
     schedule: resolved.schedule,
     logProfile: source.profile,
-    runtime: engine.rt,
+    snapshot,
     stacks: source.stacks,
     counts: engine.counts,
     peaks: engine.peaks,
@@ -916,7 +923,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     stoppedAt: engine.stoppedAt,
     interrupted,
     startUp: engine.startUp,
-    liveObjects: engine.liveObjects(),
+    liveFootprint: objectFootprint(engine.rt, engine.liveObjects()),
     liveSites: engine.liveSites,
     timeline: engine.timeline,
   };

@@ -47,7 +47,7 @@
 // goalloc's golog reader reads this output back and classifies every free to its origin.
 // Output is buffered and handed to the sink in pieces of about 256 KiB.
 
-import { FreeOrigin, InternalAlloc, type Runtime, type RuntimeFreeOrigin } from "../runtime/index.js";
+import { FreeOrigin, InternalAlloc, type ObservedRuntime, type RuntimeFreeOrigin } from "../runtime/index.js";
 import type { ObserverFactory, ReplayObserver } from "../replay/replay.js";
 import { RecordKind, type StackTable } from "../trace/record.js";
 
@@ -125,7 +125,7 @@ export class AllocFreeTraceWriter implements ReplayObserver {
    * @param completeStacks stacks are whole tracebacks (Go logs), printed without runtime frames
    */
   constructor(
-    private readonly replay: { readonly rt: Runtime },
+    private readonly replay: { readonly rt: ObservedRuntime },
     private readonly stacks: StackTable,
     private readonly completeStacks: boolean,
     private readonly sink: TextSink,

@@ -12,13 +12,12 @@
 // and as tables the peaks with the sites live at each (one table per distinct peak event), fragmentation with each definition,
 // MemStats and the profile's top sites. The command loads this module only for --html.
 
-import { PEAK_NAMES, type ReplayOutcome } from "../replay/replay.js";
+import { PageSize, type RuntimeSnapshot } from "../runtime/index.js";
+import { PEAK_NAMES } from "../replay/replay.js";
 import { buildArenaMap, type ArenaMap, type ArenaMapEntry, type Report } from "./report.js";
 import { andList, bytes, num, pct, peakGroups, profileTable, ratio } from "./table.js";
 import { siteFrames, siteLabel } from "./sites.js";
 import type { TimelinePoint } from "../replay/timeline.js";
-
-const PageSize = 8192;
 
 const COLORS = {
   HeapSys: "#7f7f7f",
@@ -516,6 +515,6 @@ export function renderHtml(r: Report, map: ArenaMap): string {
 }
 
 /** The HTML report of a replay (`--html`). */
-export function htmlReport(report: Report, outcome: ReplayOutcome): string {
-  return renderHtml(report, buildArenaMap(outcome));
+export function htmlReport(report: Report, snapshot: RuntimeSnapshot): string {
+  return renderHtml(report, buildArenaMap(snapshot.heap));
 }

@@ -286,9 +286,9 @@ export function heapProfileProto(input: HeapProfileInput): Buffer {
   return gzipSync(p.toBuffer());
 }
 
-/** The heap profile at the end of a replay (memstats: the report's, for the text form). */
-export function heapProfile(outcome: ReplayOutcome, memstats: MemStats, format: HeapProfileFormat): Buffer {
-  const rt = outcome.runtime;
-  const input: HeapProfileInput = { records: rt.prof.memProfile(), rate: rt.prof.rate, stacks: outcome.stacks, memstats };
+/** The heap profile at the end of a replay, from its snapshot of the runtime. */
+export function heapProfile(outcome: Pick<ReplayOutcome, "snapshot" | "stacks">, format: HeapProfileFormat): Buffer {
+  const { profile, memstats } = outcome.snapshot;
+  const input: HeapProfileInput = { records: profile.records, rate: profile.rate, stacks: outcome.stacks, memstats };
   return format === "proto" ? heapProfileProto(input) : Buffer.from(heapProfileText(input), "utf8");
 }

@@ -20,6 +20,13 @@ export const enum InternalAlloc {
   SelfTest = 3,
 }
 
+/** What an observer reads of the runtime whose hooks it receives (a Runtime is one). */
+export interface ObservedRuntime {
+  readonly gc: { readonly finalizersRun: number };
+  /** The type name of a type word (id << 2 | kind). */
+  typeName(typ: number): string;
+}
+
 export interface RuntimeObserver {
   /** typ = type word (id << 2 | kind) or 0; stack = the caller's stack id or -1. */
   tracealloc(addr: number, size: number, typ: number, stack: number, internal: InternalAlloc): void;

@@ -91,10 +91,10 @@ describe("golog sequencing (docs/exact-replay.md)", () => {
       gcSweepFree("0xc208010000", "0x30", 2390) +
       gcSweepFree("0xc208010030", "0x30", siteB) +
       alloc("0xc208010030", "0x30");
-    const eager = (await replayLog(log(2512))).outcome.runtime;
-    const leftover = (await replayLog(log(2390))).outcome.runtime;
-    expect(eager.gc.records[1]!.heapAlloc - leftover.gc.records[1]!.heapAlloc).toBe(0x30);
-    expect(eager.mstats.nfree).toBe(leftover.mstats.nfree);
+    const eager = (await replayLog(log(2512))).outcome.snapshot;
+    const leftover = (await replayLog(log(2390))).outcome.snapshot;
+    expect(eager.gcs[1]!.heapAlloc - leftover.gcs[1]!.heapAlloc).toBe(0x30);
+    expect(eager.memstats.Frees).toBe(leftover.memstats.Frees);
   });
 
   it("releases every free span after FreeOSMemory's collection (scvg-1)", async () => {
@@ -104,7 +104,7 @@ describe("golog sequencing (docs/exact-replay.md)", () => {
     expect(released.report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null, notComparable: null });
     expect(released.report.memstats.HeapIdle).toBeGreaterThan(0x8000);
     expect(released.report.memstats.HeapReleased).toBe(released.report.memstats.HeapIdle);
-    expect(released.outcome.runtime.gc.scavengerLog.map((l) => l.text.split(":")[0])).toEqual(["scvg-1", "scvg-1"]);
+    expect(released.outcome.snapshot.scavengerLog.map((l) => l.text.split(":")[0])).toEqual(["scvg-1", "scvg-1"]);
     expect(forced.report.memstats.HeapReleased).toBe(0);
   });
 
@@ -119,7 +119,7 @@ describe("golog sequencing (docs/exact-replay.md)", () => {
     const { report, outcome } = await replayLog(log);
     expect(report.fidelity).toEqual({ allocs: 4, addressMatches: 4, firstDivergence: null, notComparable: null });
     expect(report.trace).toMatchObject({ allocs: 4, deaths: 1, gcRecords: 1 });
-    expect(outcome.runtime.mstats.numgc).toBe(1);
+    expect(outcome.snapshot.memstats.NumGC).toBe(1);
     // The eager sweep freed the object before the next allocation reused it.
     expect(report.memstats.Frees).toBe(1 + 1);
   });
@@ -153,8 +153,8 @@ describe("golog sequencing (docs/exact-replay.md)", () => {
     const { report, outcome } = await replayLog(log);
     expect(report.fidelity).toEqual({ allocs: 3, addressMatches: 3, firstDivergence: null, notComparable: null });
     expect(report.trace).toMatchObject({ frees: 2, unknownFrees: 0 });
-    const h = outcome.runtime.mheap;
-    expect(h.spans.npages[h.lookup(0xc208010000)]).toBe(1);
+    const span = outcome.snapshot.heap.spans.find((s) => s.start * 8192 === 0xc208010000);
+    expect(span).toMatchObject({ inUse: true, npages: 1 });
   });
 });
 

@@ -135,11 +135,11 @@ export function replayCommand(): Command {
         // The HTML writer is loaded only when asked for.
         const { htmlReport } = await import("../../report/html.js");
         if (await interrupt.checkpoint()) stop();
-        htmlOut.write(htmlReport(report, outcome));
+        htmlOut.write(htmlReport(report, outcome.snapshot));
       }
       if (profileOut !== null) {
         if (await interrupt.checkpoint()) stop();
-        profileOut.write(heapProfile(outcome, report.memstats, flags.memprofileFormat));
+        profileOut.write(heapProfile(outcome, flags.memprofileFormat));
       }
       // The last look: nothing yields from here on, so every output is committed or none is.
       if (await interrupt.checkpoint()) stop();
