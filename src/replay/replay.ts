@@ -37,8 +37,8 @@ import {
   sizeToClass,
   takeSnapshot,
 } from "../runtime/index.js";
-import { LiveSites } from "./live-sites.js";
-import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "./timeline.js";
+import { LiveSites, type LiveSnapshot } from "./live-sites.js";
+import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder, type Timeline } from "./timeline.js";
 import { openRecordSource, type ReaderThread } from "../trace/source.js";
 import {
   FreeOrigin,
@@ -159,9 +159,10 @@ export interface ReplayOutcome {
   startUp: StartUp | null;
   /** Where the objects the trace still references at the end sit in the heap (fragmentation.internal). */
   liveFootprint: ObjectFootprint;
-  /** Live bytes per allocation site at each peak (index = PEAK_NAMES index). */
-  liveSites: LiveSites;
-  timeline: TimelineRecorder;
+  /** Live bytes and objects per allocation stack at each peak's event. */
+  liveAtPeaks: Record<PeakName, LiveSnapshot>;
+  /** HeapAlloc, HeapInuse, HeapSys, NextGC, NumGC and HeapObjects over the replay. */
+  timeline: Timeline;
 }
 
 /** What a caller watches or tunes while a replay runs, besides the runtime itself. */
@@ -828,6 +829,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     this.liveSites.mark(k);
   }
 
+  /** What the trace referenced at each peak's event, by allocation stack. */
+  liveAtPeaks(): Record<PeakName, LiveSnapshot> {
+    const at = (name: PeakName): LiveSnapshot => this.liveSites.snapshot(PEAK_NAMES.indexOf(name));
+    return { HeapAlloc: at("HeapAlloc"), HeapInuse: at("HeapInuse"), HeapSys: at("HeapSys"), Sys: at("Sys"), HeapObjects: at("HeapObjects") };
+  }
+
   /** The objects the trace references now (each iteration walks the current set afresh). */
   liveObjects(): Iterable<LiveObject> {
     const table: ObjectSlots = this.handles ?? this.named!;
@@ -924,7 +931,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     interrupted,
     startUp: engine.startUp,
     liveFootprint: objectFootprint(engine.rt, engine.liveObjects()),
-    liveSites: engine.liveSites,
-    timeline: engine.timeline,
+    liveAtPeaks: engine.liveAtPeaks(),
+    timeline: engine.timeline.timeline(),
   };
 }

@@ -25,7 +25,7 @@ import {
   type HeapSnapshot,
   type MemStats,
 } from "../runtime/index.js";
-import { PEAK_NAMES, type Fidelity, type PeakName, type PeakPoint, type ReplayError, type ReplayOutcome, type TraceCounts } from "../replay/replay.js";
+import type { Fidelity, PeakName, PeakPoint, ReplayError, ReplayOutcome, TraceCounts } from "../replay/replay.js";
 import { VERSION } from "../version.js";
 import { scaleHeapSample } from "./pprof.js";
 import { DEFAULT_SITE_DEPTH, siteFrameIndex, stackSiteKey } from "./sites.js";
@@ -546,7 +546,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
     return id;
   };
   const peakLive = (name: PeakName): PeakLive => {
-    const snap = o.liveSites.snapshot(PEAK_NAMES.indexOf(name));
+    const snap = o.liveAtPeaks[name];
     const members = snap.sites.map((t) => siteOf(t.stack));
     // Sums per site in flat arrays; a site's stack (that of its first member) is built only
     // for the sites shown.
@@ -630,7 +630,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
     memstats,
     peak: o.peaks,
     peakSites,
-    timeline: o.timeline.timeline(),
+    timeline: o.timeline,
     fragmentation,
     sizeClasses,
     profile: { rate: snap.profile.rate, samples: snap.profile.samples, sites },
