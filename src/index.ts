@@ -15,7 +15,7 @@ import { parseTolerance, type Tolerance } from "./check/tolerance.js";
 import { DEFAULT_SITE_DEPTH } from "./report/sites.js";
 
 export { createRuntime, Runtime, RuntimeThrow, checkInvariants } from "./runtime/index.js";
-export type { ArchName, GCListener, GCRecord, MemStats, RuntimeOptions } from "./runtime/index.js";
+export type { ArchName, GCListener, GCRecord, HeapSnapshot, MemStats, ObjectFootprint, RuntimeOptions, RuntimeSnapshot, SpanSnapshot } from "./runtime/index.js";
 export { GC_RECORDS_KEPT } from "./runtime/index.js";
 export { GctraceWriter, gctraceLine } from "./report/gctrace.js";
 export { jsonChunks } from "./report/json-stream.js";
@@ -26,7 +26,7 @@ export type { Collection, Report, ReportOptions } from "./report/report.js";
 export { REPORT_VERSION } from "./report/report.js";
 export { DEFAULT_SITE_DEPTH, isAllocatorFrame, siteFrameIndex, siteFrames, siteLabel, type SiteFrame } from "./report/sites.js";
 export { allocFreeTrace, AllocFreeTraceWriter, type TextSink } from "./report/allocfreetrace.js";
-export { heapProfile, heapProfileProto, heapProfileText, profileRecords, HEAP_PROFILE_FORMATS, type HeapProfileFormat, type HeapProfileInput } from "./report/pprof.js";
+export { heapProfile, heapProfileProto, heapProfileText, HEAP_PROFILE_FORMATS, type HeapProfileFormat, type HeapProfileInput } from "./report/pprof.js";
 export { TraceError } from "./trace/record.js";
 export { READER_THREAD_BYTES, type ReaderThread } from "./trace/source.js";
 export { generateTrace, type GenerateOptions } from "./gen/generator.js";
@@ -39,7 +39,7 @@ export { parseTolerance, limitFor, withinLimit, formatLimit, ToleranceError, typ
 export { compareReports, type Comparison, type ComparisonColumn } from "./check/compare.js";
 export { diffReports, type Diff, type FieldDelta, type SiteDelta } from "./check/diff.js";
 export { benchLine, benchUnitLines, benchmarkName } from "./check/bench.js";
-export { checkMarkdown } from "./report/markdown.js";
+export { checkMarkdown } from "./check/markdown.js";
 
 /** What watches and tunes a replay, and how its report groups allocation sites (`--depth`, `--top`). */
 export interface ReplayTuning extends ReplayMonitor, ReportOptions {}

@@ -1,4 +1,4 @@
-// The options every replaying command shares (cli.md), declared once as data.
+// The options every replaying command shares (`goalloc replay --help`), declared once as data.
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ARCHES, ARCH_NAMES, parseGOGC, reservationEnd32, type ArchName } from "../runtime/index.js";
@@ -28,7 +28,7 @@ export function siteDepthOption(): Option {
 function parseGogcOption(value: string): number {
   if (value === "off") return -1;
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`expected a number or "off", got "${value}"`);
-  // The runtime's digits-only atoi: a leading minus gives 0, not "off" (spec §11.1).
+  // The runtime's digits-only atoi: a leading minus gives 0, not "off" (mgc0.c readgogc).
   return parseGOGC(value);
 }
 

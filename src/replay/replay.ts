@@ -30,12 +30,18 @@ import {
   RuntimeStack,
   RuntimeThrow,
   type GCListener,
+  type ObjectFootprint,
+  type ObservedRuntime,
+  type MemProfileRecord,
   type Runtime,
   type RuntimeObserver,
+  type RuntimeSnapshot,
+  objectFootprint,
   sizeToClass,
+  takeSnapshot,
 } from "../runtime/index.js";
-import { LiveSites, ProfileAtPeak } from "../report/live-sites.js";
-import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "../report/timeline.js";
+import { LiveSites, ProfileAtPeak, type LiveSnapshot } from "./live-sites.js";
+import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder, type Timeline } from "./timeline.js";
 import { openRecordSource, type ReaderThread } from "../trace/source.js";
 import {
   FreeOrigin,
@@ -70,7 +76,7 @@ export interface ReplayObserver extends RuntimeObserver {
 }
 
 /** Makes the observer of one replay; `replay.rt` is the runtime its hooks come from. */
-export type ObserverFactory = (replay: { readonly rt: Runtime }, stacks: StackTable, format: TraceFormat) => ReplayObserver;
+export type ObserverFactory = (replay: { readonly rt: ObservedRuntime }, stacks: StackTable, format: TraceFormat) => ReplayObserver;
 
 export type { LiveObject } from "./live-table.js";
 
@@ -145,7 +151,8 @@ export interface ReplayOutcome {
   schedule: Schedule;
   /** A Go log: what its first records say of the run that printed it. */
   logProfile: LogProfile | null;
-  runtime: Runtime;
+  /** The runtime when the replay ended (after the error, if one stopped it). */
+  snapshot: RuntimeSnapshot;
   stacks: StackTable;
   counts: TraceCounts;
   peaks: Record<PeakName, PeakPoint>;
@@ -163,15 +170,14 @@ export interface ReplayOutcome {
   interrupted: boolean;
   /** The start-up prologue that ran before the first event. */
   startUp: StartUp | null;
-  /** The objects the trace still references at the end (fragmentation.internal). */
-  liveObjects: Iterable<LiveObject>;
-  /** Live bytes per allocation site at each peak (index = PEAK_NAMES index). */
-  liveSites: LiveSites;
-  timeline: TimelineRecorder;
-  /** The point the memory profile shows (monitor.memprofileAt). */
+  /** Where the objects the trace still references at the end sit in the heap (fragmentation.internal). */
+  liveFootprint: ObjectFootprint;
+  /** Live bytes and objects per allocation stack at each peak's event. */
+  liveAtPeaks: Record<PeakName, LiveSnapshot>;
+  /** HeapAlloc, HeapInuse, HeapSys, NextGC, NumGC and HeapObjects over the replay. */
+  timeline: Timeline;
+  /** The point the memory profile of the snapshot shows (monitor.memprofileAt). */
   memprofileAt: MemProfilePoint;
-  /** memprofileAt peak: the profile's buckets at the HeapAlloc peak; null otherwise. */
-  profileAtPeak: ProfileAtPeak | null;
 }
 
 /** What a caller watches or tunes while a replay runs, besides the runtime itself. */
@@ -230,7 +236,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** Requested bytes of live tiny sub-objects (they share 16-byte blocks). */
   liveTinyRequestedBytes = 0;
   fidelity: Fidelity | null = null;
-  /** Live bytes per allocation site, with a snapshot at each peak (see report/live-sites.ts). */
+  /** Live bytes per allocation site, with a snapshot at each peak (see live-sites.ts). */
   readonly liveSites = new LiveSites(PEAK_NAMES.length);
   /** The profile's buckets at the HeapAlloc peak, when the profile is asked for there. */
   readonly profileAtPeak: ProfileAtPeak | null;
@@ -857,6 +863,12 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     if (k === 0) this.profileAtPeak?.mark();
   }
 
+  /** What the trace referenced at each peak's event, by allocation stack. */
+  liveAtPeaks(): Record<PeakName, LiveSnapshot> {
+    const at = (name: PeakName): LiveSnapshot => this.liveSites.snapshot(PEAK_NAMES.indexOf(name));
+    return { HeapAlloc: at("HeapAlloc"), HeapInuse: at("HeapInuse"), HeapSys: at("HeapSys"), Sys: at("Sys"), HeapObjects: at("HeapObjects") };
+  }
+
   /** The objects the trace references now (each iteration walks the current set afresh). */
   liveObjects(): Iterable<LiveObject> {
     const table: ObjectSlots = this.handles ?? this.named!;
@@ -867,6 +879,24 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         yield* table.objects();
       },
     };
+  }
+}
+
+/**
+ * The memory profile's records at the point asked for: as of the last collection (what
+ * runtime.MemProfile returns, mprof.goc), at the end of the replay, or at the HeapAlloc peak
+ * (the buckets ProfileAtPeak kept there).
+ */
+function profileAt(rt: Runtime, at: MemProfilePoint, peak: ProfileAtPeak | null): MemProfileRecord[] {
+  switch (at) {
+    case "gc":
+      return rt.prof.memProfile();
+    case "end":
+      return rt.prof.profileNow();
+    case "peak": {
+      const { allocs, inuse } = peak!.snapshot();
+      return rt.prof.recordsOf(allocs, inuse);
+    }
   }
 }
 
@@ -933,13 +963,14 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
   observer?.end();
   engine.counts.lines = source.lines;
   engine.counts.skippedLines = source.skippedLines;
+  const snapshot = takeSnapshot(engine.rt, (rt) => profileAt(rt, memprofileAt, engine.profileAtPeak));
   return {
     file,
     format: source.format,
     options: resolved.options,
     schedule: resolved.schedule,
     logProfile: source.profile,
-    runtime: engine.rt,
+    snapshot,
     stacks: source.stacks,
     counts: engine.counts,
     peaks: engine.peaks,
@@ -952,10 +983,9 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     stoppedAt: engine.stoppedAt,
     interrupted,
     startUp: engine.startUp,
-    liveObjects: engine.liveObjects(),
-    liveSites: engine.liveSites,
-    timeline: engine.timeline,
+    liveFootprint: objectFootprint(engine.rt, engine.liveObjects()),
+    liveAtPeaks: engine.liveAtPeaks(),
+    timeline: engine.timeline.timeline(),
     memprofileAt,
-    profileAtPeak: engine.profileAtPeak,
   };
 }

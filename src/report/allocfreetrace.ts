@@ -4,7 +4,8 @@
 // so records come out in the runtime's own order: type tables before the typed object, an
 // explicit free before the sweep its EnsureSwept runs, a collection's sweep frees (ascending
 // within a span) after its tracegc block; tiny sub-allocations print nothing. Each record is
-// formatted as gccgo's C runtime prints it (allocator.md §13.1):
+// formatted as gccgo's C runtime prints it (libgo/runtime/mprof.goc runtime_tracealloc,
+// runtime_tracefree, runtime_tracegc):
 //
 //   tracealloc(0xc208010000, 0x30, single object of main.T)   kind from typ & 3, TYPE if typ != 0
 //   tracefree(0xc208010000, 0x30)                              sizes are the rounded ones
@@ -46,7 +47,7 @@
 // goalloc's golog reader reads this output back and classifies every free to its origin.
 // Output is buffered and handed to the sink in pieces of about 256 KiB.
 
-import { InternalAlloc, SweepOrigin, type Runtime } from "../runtime/index.js";
+import { FreeOrigin, InternalAlloc, type ObservedRuntime, type RuntimeFreeOrigin } from "../runtime/index.js";
 import type { ObserverFactory, ReplayObserver } from "../replay/replay.js";
 import { RecordKind, type StackTable } from "../trace/record.js";
 
@@ -124,7 +125,7 @@ export class AllocFreeTraceWriter implements ReplayObserver {
    * @param completeStacks stacks are whole tracebacks (Go logs), printed without runtime frames
    */
   constructor(
-    private readonly replay: { readonly rt: Runtime },
+    private readonly replay: { readonly rt: ObservedRuntime },
     private readonly stacks: StackTable,
     private readonly completeStacks: boolean,
     private readonly sink: TextSink,
@@ -160,37 +161,37 @@ export class AllocFreeTraceWriter implements ReplayObserver {
     this.write(`tracealloc(${hex(addr)}, ${hex(size)}, ${kind})\n${header}${frames}\n`);
   }
 
-  tracefree(addr: number, size: number, origin: SweepOrigin): void {
+  tracefree(addr: number, size: number, origin: RuntimeFreeOrigin): void {
     let header = MAIN_RUNNING;
     let frames: string;
     switch (origin) {
-      case SweepOrigin.Explicit:
+      case FreeOrigin.Explicit:
         this.afterFree = true;
         frames = GO_FREE;
         break;
-      case SweepOrigin.CacheSpan:
+      case FreeOrigin.CacheSpan:
         frames = MSPAN_SWEEP + CACHESPAN + this.allocFrames(this.allocStack, this.allocTyp);
         break;
-      case SweepOrigin.Reclaim:
+      case FreeOrigin.Reclaim:
         frames = MSPAN_SWEEP + RECLAIM_LIST + RECLAIM + this.allocFrames(this.allocStack, this.allocTyp);
         break;
-      case SweepOrigin.ReclaimSweepone:
+      case FreeOrigin.ReclaimSweepone:
         frames = MSPAN_SWEEP + SWEEPONE + RECLAIM + this.allocFrames(this.allocStack, this.allocTyp);
         break;
-      case SweepOrigin.BgSweep:
+      case FreeOrigin.BgSweep:
         if (this.bgsweepGoroutine === 0) this.bgsweepGoroutine = this.nextGoroutine++;
         header = `goroutine ${this.bgsweepGoroutine} [running]:\n`;
         frames = MSPAN_SWEEP + SWEEPONE + BGSWEEP;
         break;
-      case SweepOrigin.GC:
+      case FreeOrigin.GCSweep:
         header = G0_IDLE;
         frames = MSPAN_SWEEP + SWEEPONE + GC_LEFTOVER_SWEEP;
         break;
-      case SweepOrigin.GCEager:
+      case FreeOrigin.GCEager:
         header = G0_IDLE;
         frames = MSPAN_SWEEP + SWEEPONE + GC_EAGER_SWEEP;
         break;
-      case SweepOrigin.EnsureSwept:
+      case FreeOrigin.EnsureSwept:
         frames = MSPAN_SWEEP + ENSURESWEPT + this.ensureSweptCaller();
         break;
     }

@@ -8,7 +8,7 @@
 // GC row marks the columns in which at least one collection ran.
 // Pure functions of the points: no colour here, so the layout is the same on any terminal.
 
-import type { TimelinePoint } from "./timeline.js";
+import type { TimelinePoint } from "../replay/timeline.js";
 
 const BLOCKS = "▁▂▃▄▅▆▇█";
 

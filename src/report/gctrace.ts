@@ -1,5 +1,5 @@
 // What the emulated runtime prints with GODEBUG=gctrace=1: one line per collection in the
-// Go 1.3 format (spec §13.4), and the scavenger's lines after the collection they follow.
+// Go 1.3 format (go1.3.3 mgc0.c gc), and the scavenger's lines after the collection they follow.
 //
 // The emulation has one GC thread and takes no time, so the four phase times, the handoff,
 // steal and yield counts are 0; heap sizes, object counts and sweep counts are emulated.

@@ -3,7 +3,7 @@
 // from buildArenaMap's spans):
 //   heap over time   HeapAlloc, HeapInuse, HeapSys and NextGC as step lines over events, the
 //                    collections ticked in a strip above the plot, one tick per pixel
-//                    column that had any (timeline.ts);
+//                    column that had any (replay/timeline.ts);
 //   live objects     HeapObjects over the same axis;
 //   size classes     per class in use: bytes of its spans, bytes of its allocated objects;
 //   arena map        the arena in address order, one row per fixed number of pages, spans
@@ -12,13 +12,12 @@
 // and as tables the peaks with the sites live at each (one table per distinct peak event), fragmentation with each definition,
 // MemStats and the profile's top sites. The command loads this module only for --html.
 
-import { PEAK_NAMES, type ReplayOutcome } from "../replay/replay.js";
+import { PageSize, type RuntimeSnapshot } from "../runtime/index.js";
+import { PEAK_NAMES } from "../replay/replay.js";
 import { buildArenaMap, type ArenaMap, type ArenaMapEntry, type Report } from "./report.js";
 import { andList, bytes, num, pct, peakGroups, profileTable, profileTitle, ratio } from "./table.js";
 import { siteFrames, siteLabel } from "./sites.js";
-import type { TimelinePoint } from "./timeline.js";
-
-const PageSize = 8192;
+import type { TimelinePoint } from "../replay/timeline.js";
 
 const COLORS = {
   HeapSys: "#7f7f7f",
@@ -516,6 +515,6 @@ export function renderHtml(r: Report, map: ArenaMap): string {
 }
 
 /** The HTML report of a replay (`--html`). */
-export function htmlReport(report: Report, outcome: ReplayOutcome): string {
-  return renderHtml(report, buildArenaMap(outcome));
+export function htmlReport(report: Report, snapshot: RuntimeSnapshot): string {
+  return renderHtml(report, buildArenaMap(snapshot.heap));
 }

@@ -1,8 +1,8 @@
 // Heap profile writer: the replay's memory profile for `go tool pprof`.
 //
-// Two forms of the same records (runtime.MemProfile with inuseZero, allocator.md §10.3):
+// Two forms of the same records (runtime.MemProfile with inuseZero, mprof.goc):
 //   * "text": what this runtime's runtime/pprof (Go 1.5.1 libraries) writes with
-//     Lookup("heap").WriteTo(w, 1) (§10.5): the header
+//     Lookup("heap").WriteTo(w, 1) (runtime/pprof writeHeap): the header
 //     `heap profile: <inuse objs>: <inuse bytes> [<alloc objs>: <alloc bytes>] @ heap/<2*rate>`,
 //     one `<inuse objs>: <inuse bytes> [<alloc objs>: <alloc bytes>] @ 0x<pc>...` line per
 //     record, each followed by its symbolised frames `#\t0x<pc>\t<func>+0x<off>\t<file>:<line>`
@@ -286,29 +286,9 @@ export function heapProfileProto(input: HeapProfileInput): Buffer {
   return gzipSync(p.toBuffer());
 }
 
-/**
- * The profile's records at the point the replay was asked for (outcome.memprofileAt): as of
- * the last collection (runtime.MemProfile, which may publish a cycle itself: see memProfile),
- * at the end of the replay, or at the HeapAlloc peak. The report and the heap profile both
- * take their figures from here.
- */
-export function profileRecords(outcome: ReplayOutcome): MemProfileRecord[] {
-  const prof = outcome.runtime.prof;
-  switch (outcome.memprofileAt) {
-    case "gc":
-      return prof.memProfile();
-    case "end":
-      return prof.profileNow();
-    case "peak": {
-      const { allocs, inuse } = outcome.profileAtPeak!.snapshot();
-      return prof.recordsOf(allocs, inuse);
-    }
-  }
-}
-
-/** The heap profile of a replay, at outcome.memprofileAt (memstats: the report's, for the text form). */
-export function heapProfile(outcome: ReplayOutcome, memstats: MemStats, format: HeapProfileFormat): Buffer {
-  const rt = outcome.runtime;
-  const input: HeapProfileInput = { records: profileRecords(outcome), rate: rt.prof.rate, stacks: outcome.stacks, memstats };
+/** The heap profile at the end of a replay, from its snapshot of the runtime. */
+export function heapProfile(outcome: Pick<ReplayOutcome, "snapshot" | "stacks">, format: HeapProfileFormat): Buffer {
+  const { profile, memstats } = outcome.snapshot;
+  const input: HeapProfileInput = { records: profile.records, rate: profile.rate, stacks: outcome.stacks, memstats };
   return format === "proto" ? heapProfileProto(input) : Buffer.from(heapProfileText(input), "utf8");
 }

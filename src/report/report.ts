@@ -1,6 +1,8 @@
-// The report: one plain object built from a replay's outcome, in the shape of cli.md's JSON.
+// The report: one plain object built from a replay's outcome, in the shape of the JSON report
+// (docs/reports.md, docs/report.schema.json).
 // Every writer (table, json, html, ...) renders this object; none of them looks at the
-// runtime. The one exception is the arena map (buildArenaMap), computed from the heap's spans
+// runtime, only at the snapshot the replay took of it when it ended (runtime/snapshot.ts).
+// The one exception is the arena map (buildArenaMap), computed from the snapshot's spans
 // only for the HTML report, because it is too big to belong in every JSON report.
 //
 // Fragmentation measures and their one-line definitions (FRAGMENTATION_DEFINITIONS, printed
@@ -15,22 +17,19 @@ import {
   class_to_nobj,
   class_to_size,
   GCForce,
-  MSpanState,
   NumSizeClasses,
-  ObjFlag,
+  PageSize,
   runtimeStackName,
-  type Runtime,
+  TinySize,
   type GCRecord,
+  type HeapSnapshot,
   type MemStats,
 } from "../runtime/index.js";
-import { PEAK_NAMES, type Fidelity, type MemProfilePoint, type PeakName, type PeakPoint, type ReplayError, type ReplayOutcome, type TraceCounts } from "../replay/replay.js";
+import type { Fidelity, MemProfilePoint, PeakName, PeakPoint, ReplayError, ReplayOutcome, TraceCounts } from "../replay/replay.js";
 import { VERSION } from "../version.js";
-import { profileRecords, scaleHeapSample } from "./pprof.js";
+import { scaleHeapSample } from "./pprof.js";
 import { DEFAULT_SITE_DEPTH, siteFrameIndex, stackSiteKey } from "./sites.js";
-import type { Timeline } from "./timeline.js";
-
-const PageSize = 8192;
-const TinySize = 16;
+import type { Timeline } from "../replay/timeline.js";
 
 export interface ClassUsage {
   class: number;
@@ -330,56 +329,20 @@ function stackOf(o: ReplayOutcome, stack: number): { stack: string[]; locations:
   return { stack: names, locations: frames.map((f) => f.location), siteFrame: siteFrameIndex(names) };
 }
 
-/** In-use and free spans in address order (span ids). */
-function spansByAddress(rt: Runtime): number[] {
-  const heap = rt.mheap;
-  const sp = heap.spans;
-  const ids: number[] = [];
-  for (let i = 0; i < heap.nspan; i++) {
-    const s = heap.spanId(i);
-    if (sp.state[s] === MSpanState.InUse || sp.state[s] === MSpanState.Free) ids.push(s);
-  }
-  return ids.sort((a, b) => sp.start[a]! - sp.start[b]!);
-}
-
 /** internal: what the objects the trace still references asked for and occupy. */
 function internalFragmentation(o: ReplayOutcome): Fragmentation["internal"] {
-  const heap = o.runtime.mheap;
-  const sp = heap.spans;
-  let requested = 0;
-  let rounded = 0;
-  let classWaste = 0;
-  let pageWaste = 0;
-  let tinyRequested = 0;
-  const tinyBlocks = new Set<number>();
-  for (const obj of o.liveObjects) {
-    // Zero-size objects all sit at runtime.zerobase, outside the heap, and occupy nothing.
-    if (obj.size === 0) continue;
-    requested += obj.size;
-    if (obj.tiny) {
-      tinyRequested += obj.size;
-      tinyBlocks.add(obj.addr - (obj.addr % TinySize));
-      continue;
-    }
-    const s = heap.lookup(obj.addr);
-    if (sp.sizeclass[s] === 0) {
-      const bytes = sp.npages[s]! * PageSize;
-      rounded += bytes;
-      pageWaste += bytes - obj.size;
-    } else {
-      rounded += sp.elemsize[s]!;
-      classWaste += sp.elemsize[s]! - obj.size;
-    }
-  }
+  const f = o.liveFootprint;
   const known = o.requestedSizesKnown;
+  const classWaste = f.sizeClassWasteBytes;
+  const pageWaste = f.pageWasteBytes;
   return {
     requestedSizesKnown: known,
-    requestedBytes: known ? requested : null,
-    allocatedBytes: rounded + tinyBlocks.size * TinySize,
+    requestedBytes: known ? f.requestedBytes : null,
+    allocatedBytes: f.blockBytes + f.tinyBlocks * TinySize,
     wasteBytes: known ? classWaste + pageWaste : null,
     sizeClassWasteBytes: known ? classWaste : null,
     pageWasteBytes: known ? pageWaste : null,
-    tinySlackBytes: known ? tinyBlocks.size * TinySize - tinyRequested : 0,
+    tinySlackBytes: known ? f.tinyBlocks * TinySize - f.tinyRequestedBytes : 0,
   };
 }
 
@@ -416,59 +379,45 @@ export const ARENA_MAP_ENTRIES = 20000;
  * runs of neighbouring spans are merged into one entry each, which takes the state and class
  * of the member covering the most pages and the page-weighted utilisation of its members.
  */
-export function buildArenaMap(o: ReplayOutcome, maxEntries = ARENA_MAP_ENTRIES): ArenaMap {
-  const rt = o.runtime;
-  const sp = rt.mheap.spans;
-  const base = rt.arena.arena_start / PageSize;
-  const ids = spansByAddress(rt);
-  const group = Math.max(1, Math.ceil(ids.length / maxEntries));
+export function buildArenaMap(heap: HeapSnapshot, maxEntries = ARENA_MAP_ENTRIES): ArenaMap {
+  const spans = heap.spans;
+  const base = heap.arenaStart / PageSize;
+  const group = Math.max(1, Math.ceil(spans.length / maxEntries));
   const entries: ArenaMapEntry[] = [];
-  let end = (rt.arena.arena_used - rt.arena.arena_start) / PageSize;
-  for (let g = 0; g < ids.length; g += group) {
-    const members = ids.slice(g, g + group);
+  let end = (heap.arenaUsed - heap.arenaStart) / PageSize;
+  for (let g = 0; g < spans.length; g += group) {
+    const members = spans.slice(g, g + group);
     let best = members[0]!;
     let usedWeighted = 0;
     let smallPages = 0;
     for (const s of members) {
-      if (sp.npages[s]! > sp.npages[best]!) best = s;
-      if (sp.state[s] === MSpanState.InUse && sp.sizeclass[s] !== 0) {
-        usedWeighted += sp.npages[s]! * (spanObjects(rt, s) / class_to_nobj[sp.sizeclass[s]!]!);
-        smallPages += sp.npages[s]!;
+      if (s.npages > best.npages) best = s;
+      if (s.inUse && s.sizeclass !== 0) {
+        usedWeighted += s.npages * (s.allocCount / class_to_nobj[s.sizeclass]!);
+        smallPages += s.npages;
       }
     }
     const last = members[members.length - 1]!;
-    const page = sp.start[members[0]!]! - base;
-    const stop = sp.start[last]! + sp.npages[last]! - base;
+    const page = members[0]!.start - base;
+    const stop = last.start + last.npages - base;
     if (stop > end) end = stop;
-    const inUse = sp.state[best] === MSpanState.InUse;
-    const cl = inUse ? sp.sizeclass[best]! : 0;
+    const cl = best.inUse ? best.sizeclass : 0;
     entries.push({
       page,
       pages: stop - page,
-      state: inUse ? (cl === 0 ? "large" : "small") : sp.npreleased[best]! > 0 ? "released" : "idle",
+      state: best.inUse ? (cl === 0 ? "large" : "small") : best.npreleased > 0 ? "released" : "idle",
       class: cl,
       utilisation: smallPages === 0 ? 0 : usedWeighted / smallPages,
       spans: members.length,
     });
   }
-  return { arenaStart: hexAddr(rt.arena.arena_start), pages: end, spanCount: ids.length, entries };
+  return { arenaStart: hexAddr(heap.arenaStart), pages: end, spanCount: spans.length, entries };
 }
 
-/** Allocated objects (live or awaiting a sweep) of an in-use span. */
-function spanObjects(rt: Runtime, s: number): number {
-  const sp = rt.mheap.spans;
-  const flags = sp.objFlags[s]!;
-  let n = 0;
-  for (let k = 0; k < sp.nelems[s]!; k++) if ((flags[k]! & ObjFlag.Allocated) !== 0) n++;
-  return n;
-}
-
-/** Build the report. Reads MemStats the way runtime.ReadMemStats does (flushing caches). */
+/** Build the report from a replay's outcome and its snapshot of the runtime. */
 export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Report {
-  const rt = o.runtime;
-  const memstats = rt.readMemStats();
-  const heap = rt.mheap;
-  const sp = heap.spans;
+  const snap = o.snapshot;
+  const memstats = snap.memstats;
 
   // In-use spans per class and the objects allocated in them; free spans by length.
   const spans = new Float64Array(NumSizeClasses);
@@ -478,22 +427,22 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
   let largestFree = 0;
   let freePages = 0;
   let coveredPages = 0;
-  const arenaPages = (rt.arena.arena_used - rt.arena.arena_start) / PageSize;
-  const base = rt.arena.arena_start / PageSize;
-  for (const s of spansByAddress(rt)) {
-    const first = Math.max(sp.start[s]! - base, 0);
-    const last = Math.min(sp.start[s]! - base + sp.npages[s]!, arenaPages);
+  const arenaPages = (snap.heap.arenaUsed - snap.heap.arenaStart) / PageSize;
+  const base = snap.heap.arenaStart / PageSize;
+  for (const s of snap.heap.spans) {
+    const first = Math.max(s.start - base, 0);
+    const last = Math.min(s.start - base + s.npages, arenaPages);
     if (last > first) coveredPages += last - first;
-    if (sp.state[s] === MSpanState.Free) {
-      const n = sp.npages[s]!;
+    if (!s.inUse) {
+      const n = s.npages;
       freeByPages.set(n, (freeByPages.get(n) ?? 0) + 1);
       freePages += n;
       if (n > largestFree) largestFree = n;
       continue;
     }
-    const cl = sp.sizeclass[s]!;
+    const cl = s.sizeclass;
     spans[cl] = spans[cl]! + 1;
-    const n = spanObjects(rt, s);
+    const n = s.allocCount;
     objects[cl] = objects[cl]! + n;
     if (cl !== 0 && n > 0 && n < class_to_nobj[cl]!) partial[cl] = partial[cl]! + 1;
   }
@@ -503,7 +452,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
   let freeSlotBytes = 0;
   let tailWasteBytes = 0;
   for (let cl = 1; cl < NumSizeClasses; cl++) {
-    const mallocs = rt.mstats.by_size_nmalloc[cl]!;
+    const mallocs = snap.bySizeMallocs[cl]!;
     if (mallocs === 0 && spans[cl] === 0) continue;
     const size = class_to_size[cl]!;
     const capacity = spans[cl]! * class_to_nobj[cl]!;
@@ -519,7 +468,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
       utilisation,
       bytes: spans[cl]! * class_to_allocnpages[cl]! * PageSize,
       mallocs,
-      frees: rt.mstats.by_size_nfree[cl]!,
+      frees: snap.bySizeFrees[cl]!,
     });
     if (spans[cl]! > 0) {
       const free = (capacity - objects[cl]!) * size;
@@ -566,8 +515,8 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
     definitions: { ...FRAGMENTATION_DEFINITIONS },
   };
 
-  const rate = rt.prof.rate;
-  const sites: ProfileSite[] = profileRecords(o)
+  const rate = snap.profile.rate;
+  const sites: ProfileSite[] = snap.profile.records
     .map((r) => {
       const [eio, eib] = scaleHeapSample(r.allocObjects - r.freeObjects, r.allocBytes - r.freeBytes, rate);
       const [eao, eab] = scaleHeapSample(r.allocObjects, r.allocBytes, rate);
@@ -609,7 +558,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
     return id;
   };
   const peakLive = (name: PeakName): PeakLive => {
-    const snap = o.liveSites.snapshot(PEAK_NAMES.indexOf(name));
+    const snap = o.liveAtPeaks[name];
     const members = snap.sites.map((t) => siteOf(t.stack));
     // Sums per site in flat arrays; a site's stack (that of its first member) is built only
     // for the sites shown.
@@ -662,7 +611,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
       memprofilerate: opts.memprofilerate,
       efence: opts.efence,
       seed: opts.seed,
-      dataEnd: rt.arch.ptrSize === 4 ? hexAddr(o.startUp?.dataEnd ?? opts.dataEnd ?? rt.arch.defaultDataEnd) : null,
+      dataEnd: snap.arch.ptrSize === 4 ? hexAddr(o.startUp?.dataEnd ?? opts.dataEnd ?? snap.arch.defaultDataEnd) : null,
       gc: opts.gc,
       bgsweep: opts.bgsweep,
       format: opts.format,
@@ -685,19 +634,19 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
     },
     schedule: { collections: o.schedule.gc, why: o.schedule.why, archFromLog: o.schedule.archFromLog },
     arena: {
-      spansStart: hexAddr(rt.arena.spans),
-      bitmapStart: hexAddr(rt.arena.bitmap),
-      arenaStart: hexAddr(rt.arena.arena_start),
-      arenaUsed: hexAddr(rt.arena.arena_used),
-      arenaEnd: hexAddr(rt.arena.arena_end),
+      spansStart: hexAddr(snap.arena.spans),
+      bitmapStart: hexAddr(snap.arena.bitmap),
+      arenaStart: hexAddr(snap.arena.arenaStart),
+      arenaUsed: hexAddr(snap.arena.arenaUsed),
+      arenaEnd: hexAddr(snap.arena.arenaEnd),
     },
     memstats,
     peak: o.peaks,
     peakSites,
-    timeline: o.timeline.timeline(),
+    timeline: o.timeline,
     fragmentation,
     sizeClasses,
-    profile: { rate: rt.prof.rate, samples: rt.prof.samples, at: o.memprofileAt, sites },
+    profile: { rate: snap.profile.rate, samples: snap.profile.samples, at: o.memprofileAt, sites },
     fidelity:
       f === null
         ? null
@@ -710,7 +659,7 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
                 : { line: f.firstDivergence.line, expected: hexAddr(f.firstDivergence.expected), got: hexAddr(f.firstDivergence.got) },
             notComparable: o.schedule.notComparableWhy,
           },
-    gcs: rt.gc.records.map(collection),
+    gcs: snap.gcs.map(collection),
     startUp:
       o.startUp === null || o.startUp.kind === "none"
         ? null

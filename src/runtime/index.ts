@@ -13,11 +13,14 @@ export { checkInvariants, InvariantError } from "./invariants.js";
 export { GC_RECORDS_KEPT, GCForce, KeptEnds, parseGOGC, type GCListener, type GCRecord } from "./mgc.js";
 export { bgsweep, bgsweepTo } from "./mgcsweep.js";
 export { toMemStats, VisibleSizeClasses, type MemStats, type BySizeEntry } from "./mstats.js";
-export { InternalAlloc, RuntimeStack, runtimeStackName, SweepOrigin, type RuntimeObserver } from "./observer.js";
+export { InternalAlloc, RuntimeStack, runtimeStackName, type ObservedRuntime, type RuntimeObserver } from "./observer.js";
+export { FreeOrigin, type RuntimeFreeOrigin } from "../free-origin.js";
 export { MSpanState, ObjFlag } from "./mheap.js";
-export { MaxSmallSize, TinySize, sizeToClass } from "./msize.js";
+export { MaxSmallSize, PageSize, TinySize, sizeToClass } from "./msize.js";
 export { NumSizeClasses, class_to_size, class_to_allocnpages, class_to_nobj } from "./sizeclasses.js";
 export { initSizes, sizeClassRows, type SizeClassRow, type SizeTables } from "./msize.js";
+export { heapShape, objectFootprint, takeSnapshot } from "./snapshot.js";
+export type { HeapSnapshot, HeldObject, ObjectFootprint, RuntimeSnapshot, SpanSnapshot } from "./snapshot.js";
 export { DefaultMemProfileRate, FastrandSeedBase, fastrandStep, type MemProfileRecord, type ProfileListener } from "./mprof.js";
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {

@@ -41,9 +41,10 @@ import { ensureSwept } from "./mgcsweep.js";
 import { DefaultMemProfileRate, FastrandSeedBase, MProf } from "./mprof.js";
 import { MaxSmallSize, PageSize, TinySize, TinySizeClass, sizeToClass } from "./msize.js";
 import { MStats, toMemStats, updatememstats, type MemStats } from "./mstats.js";
-import { InternalAlloc, RuntimeStack, SweepOrigin, type RuntimeObserver } from "./observer.js";
+import { InternalAlloc, RuntimeStack, type RuntimeObserver } from "./observer.js";
 import { class_to_size } from "./sizeclasses.js";
 import { RuntimeThrow, hex } from "./throw.js";
+import { FreeOrigin } from "../free-origin.js";
 
 import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero } from "./malloc-flags.js";
 export { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero };
@@ -518,7 +519,7 @@ export class Runtime {
     const size = sp.elemsize[s]!;
     const cl = sp.sizeclass[s]!;
     if (size < TinySize) throw new RuntimeThrow("freeing too small block");
-    this.observer?.tracefree(v, size, SweepOrigin.Explicit);
+    this.observer?.tracefree(v, size, FreeOrigin.Explicit);
     ensureSwept(this, s);
     const i = this.objectIndex(s, v);
     if (this.prof.listener !== null && this.profileInuseAt(s, i)) this.profileInuseMoved(s, i, -1);

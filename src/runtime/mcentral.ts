@@ -15,7 +15,7 @@ import type { Runtime } from "./malloc.js";
 import { isGarbage, sweepSpan } from "./mgcsweep.js";
 import { class_to_allocnpages, class_to_nobj, class_to_size } from "./sizeclasses.js";
 import { RuntimeThrow } from "./throw.js";
-import { SweepOrigin } from "./observer.js";
+import { FreeOrigin } from "../free-origin.js";
 
 /** What a replayed log says the real empty-list walk did at an unswept span (MCentral.logWalk). */
 const enum LogWalk {
@@ -45,7 +45,7 @@ export class MCentral {
       for (let s = sp.next[this.nonempty]!; s !== this.nonempty; s = sp.next[s]!) {
         if (sp.sweepgen[s] === ((sg - 2) >>> 0)) {
           sp.sweepgen[s] = (sg - 1) >>> 0;
-          sweepSpan(this.rt, s, SweepOrigin.CacheSpan);
+          sweepSpan(this.rt, s, FreeOrigin.CacheSpan);
           swept = true;
           break;
         }
@@ -65,7 +65,7 @@ export class MCentral {
             sp.sweepgen[s] = (sg - 1) >>> 0;
             sp.remove(s);
             sp.insertBack(this.empty, s);
-            sweepSpan(this.rt, s, SweepOrigin.CacheSpan);
+            sweepSpan(this.rt, s, FreeOrigin.CacheSpan);
             swept = true;
             break;
           }

@@ -2,7 +2,7 @@
 //
 // See malloc.ts for the overview. The mark phase is not emulated: reachability comes from
 // the trace (an object is live until the trace says it died). What is emulated is
-// everything the allocator can observe of a collection, in the runtime's order (spec §11.3):
+// everything the allocator can observe of a collection, in the runtime's order (go1.3.3 mgc0.c gc):
 //   1. tracegc; the parallel-for descriptor on the first collection (a traced allocation);
 //   2. finish the previous cycle's sweep (sweepone until done);
 //   3. flush every mcache (ReleaseAll) and purge their statistics;
@@ -20,9 +20,9 @@
 
 import type { Runtime } from "./malloc.js";
 import { MSpanState } from "./mheap.js";
-import { SweepOrigin } from "./observer.js";
 import { PageSize } from "./msize.js";
 import { sweepone } from "./mgcsweep.js";
+import { FreeOrigin } from "../free-origin.js";
 
 const WorkbufChunk = 1 << 20;
 const FinBlockSize = 4096;
@@ -40,7 +40,7 @@ export const enum GCForce {
   Eager = 2,
 }
 
-/** What GODEBUG=gctrace=1 prints for one collection (spec §13.4). */
+/** What GODEBUG=gctrace=1 prints for one collection (mgc0.c gc, its gctrace printf). */
 export interface GCRecord {
   numgc: number;
   forced: GCForce;
@@ -206,7 +206,7 @@ export class GC {
       rt.allocParFor();
     }
     const prevNspan = heap.sweepNspan;
-    while (sweepone(rt, SweepOrigin.GC) !== -1) this.npausesweep++;
+    while (sweepone(rt, FreeOrigin.GCSweep) !== -1) this.npausesweep++;
 
     for (const c of rt.mcaches) c.releaseAll();
     if (!this.workbufAllocated) {
@@ -244,7 +244,7 @@ export class GC {
     this.nbgsweep = 0;
     this.npausesweep = 0;
 
-    // The snapshot array of the last cycle is freed once allspans has moved on (§3.6).
+    // The snapshot array of the last cycle is freed once allspans has moved on (mheap.c RecordSpan, mgc0.c gc).
     if (heap.sweepspansGeneration !== -1 && heap.sweepspansGeneration !== heap.allspansGeneration) {
       stats.other_sys -= heap.sweepNspan * rt.arch.ptrSize;
     }
@@ -256,7 +256,7 @@ export class GC {
     for (const p of this.finqObjects) rt.keepForFinalizer(p);
 
     if (force === GCForce.Eager) {
-      while (sweepone(rt, SweepOrigin.GCEager) !== -1) this.npausesweep++;
+      while (sweepone(rt, FreeOrigin.GCEager) !== -1) this.npausesweep++;
       rt.prof.gc();
     }
     rt.prof.gc();

@@ -15,7 +15,7 @@
 
 import type { Runtime } from "./malloc.js";
 import { MaxMHeapList, MSpanState, ObjFlag, freespecial } from "./mheap.js";
-import { SweepOrigin } from "./observer.js";
+import { FreeOrigin, type RuntimeFreeOrigin } from "../free-origin.js";
 
 /**
  * An object the pending sweep frees: allocated, not NoGC, not kept by the last mark (Keep),
@@ -26,7 +26,7 @@ export function isGarbage(flags: number, pins: number): boolean {
 }
 
 /** MSpan_Sweep: the caller has claimed s (sweepgen == h.sweepgen - 1). True if s went to the heap. */
-export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean {
+export function sweepSpan(rt: Runtime, s: number, origin: RuntimeFreeOrigin): boolean {
   const heap = rt.mheap;
   const sp = heap.spans;
   const cl = sp.sizeclass[s]!;
@@ -101,7 +101,7 @@ export function sweepSpan(rt: Runtime, s: number, origin: SweepOrigin): boolean 
 }
 
 /** sweepone: sweep the next unswept span of the snapshot; its pages if it went to the heap, 0, or -1 when done. */
-export function sweepone(rt: Runtime, origin: SweepOrigin): number {
+export function sweepone(rt: Runtime, origin: RuntimeFreeOrigin): number {
   const heap = rt.mheap;
   const sp = heap.spans;
   const sg = heap.sweepgen;
@@ -130,7 +130,7 @@ export function ensureSwept(rt: Runtime, s: number): void {
   if (sp.sweepgen[s] === heap.sweepgen) return;
   if (sp.sweepgen[s] === ((heap.sweepgen - 2) >>> 0)) {
     sp.sweepgen[s] = (heap.sweepgen - 1) >>> 0;
-    sweepSpan(rt, s, SweepOrigin.EnsureSwept);
+    sweepSpan(rt, s, FreeOrigin.EnsureSwept);
   }
 }
 
@@ -147,7 +147,7 @@ function reclaimList(rt: Runtime, list: number, want: number): number {
         // Swept spans go to the end of the list, so the unswept ones stay in front.
         sp.remove(s);
         sp.insertBack(list, s);
-        if (sweepSpan(rt, s, SweepOrigin.Reclaim)) got++;
+        if (sweepSpan(rt, s, FreeOrigin.Reclaim)) got++;
         if (got >= want) return got;
         // The sweep may have moved spans (one went to the heap): start over.
         continue retry;
@@ -174,7 +174,7 @@ export function reclaim(rt: Runtime, npage: number): void {
     if (reclaimed >= npage) return;
   }
   for (;;) {
-    const n = sweepone(rt, SweepOrigin.ReclaimSweepone);
+    const n = sweepone(rt, FreeOrigin.ReclaimSweepone);
     if (n === -1) break;
     reclaimed += n;
     if (reclaimed >= npage) break;
@@ -198,7 +198,7 @@ export function bgsweepTo(rt: Runtime, position: number): number {
 export function bgsweep(rt: Runtime, spans: number): number {
   let swept = 0;
   while (swept < spans && !rt.mheap.sweepdone) {
-    if (sweepone(rt, SweepOrigin.BgSweep) === -1) break;
+    if (sweepone(rt, FreeOrigin.BgSweep) === -1) break;
     swept++;
   }
   rt.gc.nbgsweep += swept;

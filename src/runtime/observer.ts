@@ -6,21 +6,7 @@
 // type-table allocations and the sweep frees. Reports and replays subscribe; the runtime
 // never formats text itself.
 
-/** Which code path printed a tracefree (read off its traceback in a log, see trace/golog.ts). */
-export const enum SweepOrigin {
-  /** `runtime.free` / `__go_free`. */
-  Explicit = 0,
-  CacheSpan = 1,
-  Reclaim = 2,
-  BgSweep = 3,
-  /** gc()'s first sweep, on g0: what the previous cycle left unswept. */
-  GC = 4,
-  EnsureSwept = 5,
-  /** gc()'s eager sweep of the new cycle (runtime.GC, FreeOSMemory), on g0. */
-  GCEager = 6,
-  /** MHeap_Reclaim's last resort: sweepone until enough pages came back (Reclaim: its busy-list walk). */
-  ReclaimSweepone = 7,
-}
+import type { RuntimeFreeOrigin } from "../free-origin.js";
 
 /** Why the runtime itself allocated (its own traced allocations). */
 export const enum InternalAlloc {
@@ -34,10 +20,17 @@ export const enum InternalAlloc {
   SelfTest = 3,
 }
 
+/** What an observer reads of the runtime whose hooks it receives (a Runtime is one). */
+export interface ObservedRuntime {
+  readonly gc: { readonly finalizersRun: number };
+  /** The type name of a type word (id << 2 | kind). */
+  typeName(typ: number): string;
+}
+
 export interface RuntimeObserver {
   /** typ = type word (id << 2 | kind) or 0; stack = the caller's stack id or -1. */
   tracealloc(addr: number, size: number, typ: number, stack: number, internal: InternalAlloc): void;
-  tracefree(addr: number, size: number, origin: SweepOrigin): void;
+  tracefree(addr: number, size: number, origin: RuntimeFreeOrigin): void;
   tracegc(forced: boolean): void;
 }
 

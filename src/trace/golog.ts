@@ -72,7 +72,7 @@ const CREATED_BY = Buffer.from("created by ");
 const END_TRACEGC = Buffer.from("end tracegc");
 const ELIDED = Buffer.from("...");
 
-/** Old-style kind words of `tracealloc(A, S, KIND[ of TYPE])` (§13.1). */
+/** Old-style kind words of `tracealloc(A, S, KIND[ of TYPE])` (go1.3.3 mprof.goc runtime·tracealloc: `typ & 3`). */
 const KIND_WORDS: ReadonlyArray<readonly [string, TypeKind]> = [
   ["single object", TypeKind.Single],
   ["array", TypeKind.Array],

@@ -4,6 +4,7 @@
 // record with a record object they reuse, so nothing is allocated per trace line on the hot
 // path. A sink copies whatever it keeps.
 
+import { FreeOrigin } from "../free-origin.js";
 import { grown } from "../typed-arrays.js";
 
 /** What a record asks the emulated runtime to do. */
@@ -35,30 +36,8 @@ export const enum TypeKind {
   Chan = 2,
 }
 
-/**
- * Where a golog `tracefree` came from, read off its traceback (golog.ts ORIGIN_BY_FRAME).
- * Native `d` records use Unknown.
- */
-export const enum FreeOrigin {
-  Unknown = 0,
-  /** `runtime.free` / `__go_free` / `runtime_free`: an explicit free, printed at once. */
-  Explicit = 1,
-  /** Sweep inside `MCentral_CacheSpan` (refill). */
-  CacheSpan = 2,
-  /** Sweep inside `MHeap_Reclaim` (before a page allocation). */
-  Reclaim = 3,
-  /** The background sweeper (`bgsweep` / `sweepone` outside a GC). */
-  BgSweep = 4,
-  /** A sweep inside `gc` (leftover sweep or eager sweep of runtime.GC), on g0. */
-  GCSweep = 5,
-  /** `MSpan_EnsureSwept` (explicit free, SetFinalizer, profiling). */
-  EnsureSwept = 6,
-  /**
-   * gc Go 1.3/1.4's `shrinkstack`: the stack's span was split in two in place
-   * (MHeap_SplitSpan) and its low half explicitly freed.
-   */
-  ShrinkStack = 7,
-}
+/** Where a golog `tracefree` came from, read off its traceback (golog.ts ORIGIN_BY_FRAME). */
+export { FreeOrigin };
 
 /** One parsed record. Fields that a kind does not use keep stale values: read only yours. */
 export interface TraceRecord {

@@ -1,7 +1,7 @@
 // End-to-end tests of the goalloc command line: the built bin is spawned on the shipped
 // traces and on the error fixtures in test/e2e/fixtures/, and its exit code, stdout and
 // stderr are checked. The MemStats figures asserted here were worked out by hand from the
-// allocator spec (each table row says how); the algorithms themselves are tested in
+// go1.3.3 runtime's sources (each table row says how); the algorithms themselves are tested in
 // test/unit.
 
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -50,7 +50,7 @@ describe("goalloc: help, version and usage errors", () => {
     expect(goalloc(["--version"])).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: "" });
   });
 
-  it("replay --help lists every option of cli.md, exit 0", () => {
+  it("replay --help lists every replay option, exit 0", () => {
     const run = goalloc(["replay", "--help"]);
     expect(run.status).toBe(0);
     expect(run.stderr).toBe("");
@@ -210,7 +210,7 @@ describe("goalloc replay of the shipped traces", () => {
     const file = `traces/${name}`;
 
     // One run gives both reports: the text on stdout, the JSON in the --json FILE.
-    it("exit 0, the text report on stdout, the JSON report (cli.md's schema) in --json FILE", () => {
+    it("exit 0, the text report on stdout, the JSON report (docs/report.schema.json) in --json FILE", () => {
       const out = path.join(scratch(), `${name}.json`);
       const run = goalloc(["replay", file, "--json", out]);
       expect(run.stderr).toBe("");
@@ -228,7 +228,7 @@ describe("goalloc replay of the shipped traces", () => {
       expect(report.trace.format).toBe("native");
       expect(report.fidelity).toBeNull();
       expect(report.options).toMatchObject({ arch: "amd64", gogc: 100, memprofilerate: 524288, efence: false });
-      // amd64's fixed reservation (spec §4.2): spans, bitmap, arena at 0xc208000000.
+      // amd64's fixed reservation (malloc.goc mallocinit): spans, bitmap, arena at 0xc208000000.
       expect(report.arena).toMatchObject({ spansStart: "0xc000000000", bitmapStart: "0xc008000000", arenaStart: "0xc208000000", arenaEnd: "0xe208002000" });
       const m = report.memstats;
       expect(Object.keys(m)).toEqual([...MEMSTATS_FIELDS]);
@@ -236,7 +236,7 @@ describe("goalloc replay of the shipped traces", () => {
       expect(m.HeapSys).toBe(m.HeapIdle + m.HeapInuse);
       expect(m.HeapObjects).toBe(m.Mallocs - m.Frees);
       expect(m.Alloc).toBe(m.HeapAlloc);
-      // Class 0 (large objects) and the first 60 classes of the spec's table.
+      // Class 0 (large objects) and the first 60 classes of msize.c's table.
       expect(m.BySize.map((entry) => entry.Size).slice(0, 9)).toEqual([0, 8, 16, 32, 48, 64, 80, 96, 112]);
       expect(m.BySize[60]?.Size).toBe(17664);
       expect(m.EnableGC).toBe(true);
@@ -417,7 +417,7 @@ describe("goalloc replay of the shipped traces", () => {
     expect(goalloc(["replay", "traces/profile.trace", "--depth", "0"]).status).toBe(2);
   });
 
-  it("lays the arena out per arch (spec §4.2) and reports 32-bit _end", () => {
+  it("lays the arena out per arch (malloc.goc mallocinit) and reports 32-bit _end", () => {
     const arena = (arch: string, ...extra: string[]): [Report["arena"], string | null] => {
       const report = checkedReport(replayJson(["traces/quickstart.trace", "--arch", arch, ...extra]).json);
       return [report.arena, report.options.dataEnd];

@@ -90,8 +90,8 @@ export async function runCase(c: FuzzCase, file: string): Promise<CaseResult> {
       const threaded = await replay(file, options, undefined, { readerThread: "worker" });
       if (JSON.stringify(threaded.report) !== json) return result("failure", "the report differs when a reader thread parses the trace");
     }
-    heapProfile(outcome, report.memstats, "proto");
-    heapProfile(outcome, report.memstats, "text");
+    heapProfile(outcome, "proto");
+    heapProfile(outcome, "text");
     const { lines, events } = report.trace;
     const judged = (verdict: Verdict, detail: string): CaseResult => result(verdict, detail, lines, events);
     // Every event comes from a record of at least one line.

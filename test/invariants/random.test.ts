@@ -78,7 +78,7 @@ function run(arch: ArchName, ops: Op[], gcpercent: number): void {
           const csize = classToSize[sizeToClass(o.size)]!;
           expect(rt.mheap.spans.elemsize[rt.mheap.lookup(v)]).toBe(csize);
           expect((v - rt.mheap.spans.base(rt.mheap.lookup(v))) % csize).toBe(0);
-          // Natural alignment of the class (spec §2.3).
+          // Natural alignment of the class (msize.c InitSizes).
           expect(v % Math.min(csize & -csize, 8192)).toBe(0);
         }
         if (!tiny) {

@@ -3,7 +3,7 @@ import { createRuntime, FlagNoScan, RuntimeThrow, checkInvariants } from "../../
 
 const hex = (n: number) => "0x" + n.toString(16);
 
-describe("mallocinit arena layouts (spec §4.2)", () => {
+describe("mallocinit arena layouts (malloc.goc mallocinit)", () => {
   it("amd64 reserves at 0xc000000000 and starts the arena at 0xc208000000", () => {
     const rt = createRuntime({ arch: "amd64" });
     expect(hex(rt.arena.spans)).toBe("0xc000000000");

@@ -13,7 +13,7 @@ import { diffReports } from "../../src/check/diff.js";
 import { FIELDS } from "../../src/check/fields.js";
 import { errorCell, formatValue, movement, renderComparison, renderDiff } from "../../src/check/render.js";
 import { compare, diff, replay } from "../../src/index.js";
-import { checkMarkdown } from "../../src/report/markdown.js";
+import { checkMarkdown } from "../../src/check/markdown.js";
 import { repoRoot } from "./trace-helpers.js";
 
 const MiB = 1 << 20;

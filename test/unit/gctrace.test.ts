@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { createRuntime, FlagNoScan, GCForce } from "../../src/runtime/index.js";
 import { GctraceWriter, gctraceLine, renderGctrace } from "../../src/report/gctrace.js";
 
-describe("gctrace lines (spec §13.4)", () => {
+describe("gctrace lines (go1.3.3 mgc0.c gc)", () => {
   it("prints heap0 -> heap1 MB, objects and sweeps of each collection", () => {
     const rt = createRuntime();
     rt.mallocgc(3 << 20, 0, FlagNoScan, -1); // GC 1 at the first eligible allocation

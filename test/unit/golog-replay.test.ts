@@ -64,7 +64,7 @@ async function replayLog(text: string, options: Partial<ReplayOptions> = {}) {
   return { report, outcome };
 }
 
-describe("golog sequencing (spec §15)", () => {
+describe("golog sequencing (docs/exact-replay.md)", () => {
   it("allocates a span type table inside the typed object's mallocgc, and prints it first", async () => {
     // Class 9 (128 B): the first typed object takes slot 0 and its table (64 + 64 B) slot 1.
     const file = join(dir, `log${n++}.txt`);
@@ -100,10 +100,10 @@ describe("golog sequencing (spec §15)", () => {
       gcSweepFree("0xc208010000", "0x30", 2390) +
       gcSweepFree("0xc208010030", "0x30", siteB) +
       alloc("0xc208010030", "0x30");
-    const eager = (await replayLog(log(2512))).outcome.runtime;
-    const leftover = (await replayLog(log(2390))).outcome.runtime;
-    expect(eager.gc.records[1]!.heapAlloc - leftover.gc.records[1]!.heapAlloc).toBe(0x30);
-    expect(eager.mstats.nfree).toBe(leftover.mstats.nfree);
+    const eager = (await replayLog(log(2512))).outcome.snapshot;
+    const leftover = (await replayLog(log(2390))).outcome.snapshot;
+    expect(eager.gcs[1]!.heapAlloc - leftover.gcs[1]!.heapAlloc).toBe(0x30);
+    expect(eager.memstats.Frees).toBe(leftover.memstats.Frees);
   });
 
   it("releases every free span after FreeOSMemory's collection (scvg-1)", async () => {
@@ -113,7 +113,7 @@ describe("golog sequencing (spec §15)", () => {
     expect(released.report.fidelity).toEqual({ allocs: 2, addressMatches: 2, firstDivergence: null, notComparable: null });
     expect(released.report.memstats.HeapIdle).toBeGreaterThan(0x8000);
     expect(released.report.memstats.HeapReleased).toBe(released.report.memstats.HeapIdle);
-    expect(released.outcome.runtime.gc.scavengerLog.map((l) => l.text.split(":")[0])).toEqual(["scvg-1", "scvg-1"]);
+    expect(released.outcome.snapshot.scavengerLog.map((l) => l.text.split(":")[0])).toEqual(["scvg-1", "scvg-1"]);
     expect(forced.report.memstats.HeapReleased).toBe(0);
   });
 
@@ -128,7 +128,7 @@ describe("golog sequencing (spec §15)", () => {
     const { report, outcome } = await replayLog(log);
     expect(report.fidelity).toEqual({ allocs: 4, addressMatches: 4, firstDivergence: null, notComparable: null });
     expect(report.trace).toMatchObject({ allocs: 4, deaths: 1, gcRecords: 1 });
-    expect(outcome.runtime.mstats.numgc).toBe(1);
+    expect(outcome.snapshot.memstats.NumGC).toBe(1);
     // The eager sweep freed the object before the next allocation reused it.
     expect(report.memstats.Frees).toBe(1 + 1);
   });
@@ -191,8 +191,8 @@ describe("golog sequencing (spec §15)", () => {
     const { report, outcome } = await replayLog(log);
     expect(report.fidelity).toEqual({ allocs: 3, addressMatches: 3, firstDivergence: null, notComparable: null });
     expect(report.trace).toMatchObject({ frees: 2, unknownFrees: 0 });
-    const h = outcome.runtime.mheap;
-    expect(h.spans.npages[h.lookup(0xc208010000)]).toBe(1);
+    const span = outcome.snapshot.heap.spans.find((s) => s.start * 8192 === 0xc208010000);
+    expect(span).toMatchObject({ inUse: true, npages: 1 });
   });
 });
 
@@ -234,7 +234,7 @@ describe("native background mode (--bgsweep)", () => {
     for (const [bgsweep, swept] of [["clock", 2], ["off", 0]] as const) {
       const { outcome, report } = await replay(file, { bgsweep });
       expect(report.error).toBeNull();
-      expect(outcome.runtime.gc.records.at(-1)!.nbgsweep).toBe(swept);
+      expect(outcome.snapshot.gcs.at(-1)!.nbgsweep).toBe(swept);
     }
     writeFileSync(file, "goalloc-trace 1\ny\n");
     expect((await replay(file, {})).report.error).toMatchObject({ line: 2, message: `${file}:2: y: missing N` });

@@ -13,7 +13,7 @@ import {
   type GCRecord,
 } from "../../src/runtime/index.js";
 
-describe("GOGC parsing (spec §11.1)", () => {
+describe("GOGC parsing (mgc0.c readgogc)", () => {
   it("follows the runtime's digits-only atoi", () => {
     expect(parseGOGC(undefined)).toBe(100);
     expect(parseGOGC("")).toBe(100);
@@ -32,7 +32,7 @@ describe("GOGC parsing (spec §11.1)", () => {
   });
 });
 
-describe("pacing (spec §11.3, I12, I15)", () => {
+describe("pacing (malloc.goc mallocgc, mgc0.c gc and MSpan_Sweep)", () => {
   for (const gogc of [100, 50, 0, 300]) {
     it(`sets NextGC = H + floor(H·${gogc}/100) at the end of mark`, () => {
       const rt = createRuntime({ gcpercent: gogc });
@@ -68,7 +68,7 @@ describe("pacing (spec §11.3, I12, I15)", () => {
     expect(rt.mcaches[0]!.local_cachealloc).toBeGreaterThan(0);
   });
 
-  it("decrements NextGC per swept span by nfree·size·(GOGC+100)/100 (I15)", () => {
+  it("decrements NextGC per swept span by nfree·size·(GOGC+100)/100 (mgc0.c MSpan_Sweep)", () => {
     const rt = createRuntime();
     rt.gc.collect(GCForce.Eager);
     const objs = Array.from({ length: 40 }, () => rt.mallocgc(96, 0, FlagNoScan, -1));
@@ -83,7 +83,7 @@ describe("pacing (spec §11.3, I12, I15)", () => {
   });
 });
 
-describe("finalizers (spec §10.4, §11.8)", () => {
+describe("finalizers (malloc.goc SetFinalizer, mheap.c addfinalizer, mgc0.c queuefinalizer)", () => {
   it("rejects a pointer that is not the start of a block, and a second finalizer", () => {
     const rt = createRuntime({ gcpercent: -1 });
     const v = rt.mallocgc(64, rt.typeWord("main.T", 0), 0, -1);
@@ -126,7 +126,7 @@ describe("finalizers (spec §10.4, §11.8)", () => {
   });
 });
 
-describe("scavenger (spec §5.9)", () => {
+describe("scavenger (mheap.c MHeap_Scavenger, scavenge)", () => {
   it("forces a GC after 2 minutes without one and releases spans idle for 5 minutes", () => {
     const rt = createRuntime();
     const big = rt.mallocgc(4 << 20, 0, FlagNoScan, -1);

@@ -1,4 +1,4 @@
-// The page heap's placement rules (spec §5), checked on exact addresses.
+// The page heap's placement rules (go1.3.3 mheap.c), checked on exact addresses.
 import { describe, expect, it } from "vitest";
 import { checkInvariants, createRuntime, FlagNoScan, GCForce, type Runtime } from "../../src/runtime/index.js";
 
@@ -9,7 +9,7 @@ const free = (rt: Runtime, v: number) => {
   checkInvariants(rt);
 };
 
-describe("MHeap (spec §5)", () => {
+describe("MHeap (mheap.c)", () => {
   it("takes the low end of a span and puts the remainder back", () => {
     const rt = createRuntime({ gcpercent: -1 });
     const a = large(rt, 5);

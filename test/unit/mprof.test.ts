@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createRuntime, FastrandSeedBase, fastrandStep, FlagNoProfiling, FlagNoScan, GCForce, type MemProfileRecord, type Runtime } from "../../src/runtime/index.js";
-import { ProfileAtPeak } from "../../src/report/live-sites.js";
+import { ProfileAtPeak } from "../../src/replay/live-sites.js";
 
-describe("fastrand1 (spec §10.2)", () => {
+describe("fastrand1 (libgo/runtime/runtime.c runtime_fastrand1)", () => {
   it("doubles and xors 0x88888eef: the sequence from the default seed", () => {
     const got: number[] = [];
     let x = FastrandSeedBase;
@@ -14,7 +14,7 @@ describe("fastrand1 (spec §10.2)", () => {
   });
 });
 
-describe("MemProfileRate sampling (spec §10.2, §10.3)", () => {
+describe("MemProfileRate sampling (malloc.goc mallocgc, profilealloc; mprof.goc MProf_Malloc)", () => {
   it("samples the self-test and the first allocation, then counts down by rounded sizes", () => {
     const rt = createRuntime({ gcpercent: -1 });
     // The bootstrap mcache had next_sample 0: the self-test was sampled, and left it at 0.

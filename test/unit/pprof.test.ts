@@ -30,14 +30,14 @@ async function replayText(text: string, options: Partial<ReplayOptions>): Promis
 /** Write the profile of a replay in `format`; returns the file. */
 function writeProfile(result: ReplayResult, format: HeapProfileFormat): string {
   const file = join(scratch, `heap${files++}.${format === "proto" ? "pb.gz" : "txt"}`);
-  writeFileSync(file, heapProfile(result.outcome, result.report.memstats, format));
+  writeFileSync(file, heapProfile(result.outcome, format));
   return file;
 }
 
 describe("legacy text heap profile", () => {
   it("has runtime/pprof's header, records by in-use bytes and aligned frames (--memprofilerate 1)", async () => {
     const result = await replayText(scenario, { memprofilerate: 1 });
-    const text = heapProfile(result.outcome, result.report.memstats, "text").toString("utf8");
+    const text = heapProfile(result.outcome, "text").toString("utf8");
     const [profile, memstats] = text.split("\n\n# runtime.MemStats\n");
     // Nothing was published yet, so MemProfile ran MProf_GC twice: every sample shows. The
     // mallocinit self-test (16 bytes, freed) has no trace stack; its runtime frame is shown
@@ -103,7 +103,7 @@ a a3 112 flags=noscan,noinvokegc stack=1
 `;
 
 describe("--memprofile-at: the point the profile shows", () => {
-  const header = (result: ReplayResult): string => heapProfile(result.outcome, result.report.memstats, "text").toString("utf8").split("\n")[0]!;
+  const header = (result: ReplayResult): string => heapProfile(result.outcome, "text").toString("utf8").split("\n")[0]!;
   const inuse = (result: ReplayResult): number[] => {
     const sites = result.report.profile.sites;
     return [sites.reduce((n, s) => n + s.inuseObjects, 0), sites.reduce((n, s) => n + s.inuseBytes, 0)];

@@ -35,7 +35,7 @@ async function outputs(
     allocFreeTrace((text) => (trace += text)),
     { readerThread: thread },
   );
-  const profile = heapProfile(outcome, report.memstats, "text").toString("utf8");
+  const profile = heapProfile(outcome, "text").toString("utf8");
   return { report: JSON.stringify(report), trace, profile, interrupted: outcome.interrupted };
 }
 

@@ -6,14 +6,14 @@ import { describe, expect, it } from "vitest";
 import { replay } from "../../src/index.js";
 import { axis, gcColumns, htmlReport, labelCentre, renderHtml } from "../../src/report/html.js";
 import { peakGroups } from "../../src/report/table.js";
-import type { TimelinePoint } from "../../src/report/timeline.js";
+import type { TimelinePoint } from "../../src/replay/timeline.js";
 import { buildArenaMap } from "../../src/report/report.js";
 import { replayLines } from "./report-helpers.js";
 
 describe("the HTML report", () => {
   it("is one self-contained page: inline SVG charts, no scripts, no external references", async () => {
     const { report, outcome } = await replay("traces/profile.trace");
-    const html = htmlReport(report, outcome);
+    const html = htmlReport(report, outcome.snapshot);
     expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
     for (const id of ["heap-chart", "objects-chart", "class-chart", "arena-map"]) expect(html).toContain(`<svg id="${id}"`);
     expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|\ssrc=|\shref=/i);
@@ -22,25 +22,25 @@ describe("the HTML report", () => {
     for (const key of Object.keys(report.fragmentation.definitions)) expect(html).toContain(`<td>${key}</td>`);
     // Ratio fields as ratios, as the text report and check print them (docs/reports.md).
     const large = await replay("traces/large.trace");
-    expect(htmlReport(large.report, large.outcome)).toContain("<tr><td>johnstoneWilson.jw1</td><td>0.02598</td>");
+    expect(htmlReport(large.report, large.outcome.snapshot)).toContain("<tr><td>johnstoneWilson.jw1</td><td>0.02598</td>");
   });
 
   it("is the same bytes for the same replay", async () => {
     const a = await replay("traces/gc.trace");
     const b = await replay("traces/gc.trace");
-    expect(htmlReport(a.report, a.outcome)).toBe(htmlReport(b.report, b.outcome));
+    expect(htmlReport(a.report, a.outcome.snapshot)).toBe(htmlReport(b.report, b.outcome.snapshot));
   });
 
   it("escapes what the trace names", async () => {
     const { report, outcome } = await replayLines(["goalloc-trace 1", `s 1 main.<script>alert("x")</script>;main.main`, "a 1 64 stack=1"]);
-    const html = renderHtml(report, buildArenaMap(outcome));
+    const html = renderHtml(report, buildArenaMap(outcome.snapshot.heap));
     expect(html).not.toContain("<script>");
     expect(html).toContain("main.&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;");
   });
 
   it("ticks the collections in a strip above the plot, every collection counted once, the lines drawn apart", async () => {
     const { report, outcome } = await replay("traces/gc.trace");
-    const html = htmlReport(report, outcome);
+    const html = htmlReport(report, outcome.snapshot);
     const heap = html.slice(html.indexOf('<svg id="heap-chart"'), html.indexOf("</svg>", html.indexOf('<svg id="heap-chart"')));
     const strip = heap.slice(heap.indexOf('<g class="gc-strip">'), heap.indexOf("</g>", heap.indexOf('<g class="gc-strip">')));
     // Every mark is in the strip, none among the lines.
@@ -57,7 +57,7 @@ describe("the HTML report", () => {
     // The same points spread over ten million events: the last label is "10,000,000".
     const last = report.timeline.points[report.timeline.points.length - 1]!.event;
     const points = report.timeline.points.map((p) => ({ ...p, event: Math.round((p.event / last) * 10_000_000) }));
-    const html = renderHtml({ ...report, timeline: { ...report.timeline, points } }, buildArenaMap(outcome));
+    const html = renderHtml({ ...report, timeline: { ...report.timeline, points } }, buildArenaMap(outcome.snapshot.heap));
     const heap = html.slice(html.indexOf('<svg id="heap-chart"'), html.indexOf("</svg>", html.indexOf('<svg id="heap-chart"')));
     const labels = Array.from(heap.matchAll(/<text class="tick" x="([\d.]+)" y="334" text-anchor="middle">([^<]+)<\/text>/g), (m) => ({ x: Number(m[1]), text: m[2]! }));
     expect(labels.map((l) => l.text)).toEqual(["0", "2,000,000", "4,000,000", "6,000,000", "8,000,000", "10,000,000"]);
@@ -71,7 +71,7 @@ describe("the HTML report", () => {
 
   it("lists the live sites once per distinct peak event, peaks at one event sharing a table", async () => {
     const { report, outcome } = await replay("traces/profile.trace");
-    const html = htmlReport(report, outcome);
+    const html = htmlReport(report, outcome.snapshot);
     const groups = peakGroups(report);
     expect(groups.flat().sort()).toEqual(["HeapAlloc", "HeapInuse", "HeapObjects", "HeapSys", "Sys"]);
     expect(new Set(groups.map((g) => report.peak[g[0]!].event)).size).toBe(groups.length);
@@ -107,7 +107,7 @@ describe("the arena map", () => {
 
   it("lists every span in address order, covering the arena without overlaps", async () => {
     const { outcome } = await replayLines(LINES);
-    const map = buildArenaMap(outcome);
+    const map = buildArenaMap(outcome.snapshot.heap);
     expect(map.entries).toHaveLength(map.spanCount);
     let next = 0;
     for (const e of map.entries) {
@@ -120,8 +120,8 @@ describe("the arena map", () => {
 
   it("merges neighbours beyond the bound, keeping the page coverage", async () => {
     const { outcome } = await replayLines(LINES);
-    const full = buildArenaMap(outcome);
-    const merged = buildArenaMap(outcome, 10);
+    const full = buildArenaMap(outcome.snapshot.heap);
+    const merged = buildArenaMap(outcome.snapshot.heap, 10);
     expect(merged.entries.length).toBeLessThanOrEqual(10);
     expect(merged.spanCount).toBe(full.spanCount);
     expect(merged.entries.reduce((n, e) => n + e.spans, 0)).toBe(full.spanCount);

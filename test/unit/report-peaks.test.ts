@@ -4,7 +4,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LiveSites } from "../../src/report/live-sites.js";
+import { LiveSites } from "../../src/replay/live-sites.js";
 import { replayLines } from "./report-helpers.js";
 
 // Large objects (40000 B = 5 pages, 30000 B = 4 pages) so that HeapAlloc moves page by page.

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { columnMaxima, timelineChart, type ChartRow } from "../../src/report/chart.js";
-import { TIMELINE_POINTS, TimelineRecorder, type TimelinePoint } from "../../src/report/timeline.js";
+import { TIMELINE_POINTS, TimelineRecorder, type TimelinePoint } from "../../src/replay/timeline.js";
 import { replayLines } from "./report-helpers.js";
 
 /** Feed events 1…n: HeapAlloc = value(e), HeapObjects = e, NumGC = gcs(e); line = e + 1. */

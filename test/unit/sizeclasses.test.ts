@@ -4,7 +4,8 @@ import { renderSizeClasses } from "../../scripts/mksizeclasses.js";
 import { initSizes, sizeClassRows, sizeToClass } from "../../src/runtime/index.js";
 import { sizeclasses } from "../../src/runtime/testing.js";
 
-// Spec §2.4, as printed by the independent size-class script.
+// msize.c InitSizes' tables (class_to_size, class_to_allocnpages, size_to_class8), as printed
+// by an independent size-class script.
 const classToSize = [
   0, 8, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416,
   448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1664, 2048, 2304, 2560, 2816, 3072,
@@ -23,7 +24,7 @@ const sizeToClass8 = (
 )
   .split(" ")
   .map(Number);
-// Tail waste column of §2.3, classes 1..66.
+// Tail waste of each class's span (pages·8192 mod size), classes 1..66.
 const tailWaste = [
   0, 0, 0, 32, 0, 32, 32, 16, 0, 128, 32, 96, 128, 80, 128, 32, 0, 128, 192, 96, 128, 288, 128, 32, 0, 128,
   512, 448, 512, 128, 0, 128, 512, 896, 512, 1408, 0, 256, 512, 2048, 1024, 1280, 0, 1536, 256, 0, 768, 1024,
@@ -33,7 +34,7 @@ const tailWaste = [
 describe("InitSizes", () => {
   const t = initSizes();
 
-  it("computes the 67-class table of spec §2.4", () => {
+  it("computes msize.c's 67-class table", () => {
     expect(t.classToSize).toEqual(classToSize);
     expect(t.classToAllocNPages).toEqual(classToAllocNPages);
     expect(t.sizeToClass8).toEqual(sizeToClass8);

@@ -40,7 +40,7 @@ f 3
 `;
 
 describe("NativeParser records", () => {
-  it("reads the example of trace-format.md", () => {
+  it("reads the example of docs/trace-format.md", () => {
     const { records: rs, parser } = parse(specExample);
     expect(parser.format).toBe("native");
     expect(parser.lines).toBe(11);

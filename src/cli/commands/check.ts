@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 import { BaselineError, check, formatBaseline, parseBaseline, parseTolerance, ToleranceError, type Baseline, type CheckRun, type Report, type Tolerance } from "../../index.js";
 import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
 import { renderCheckFailures } from "../../check/render.js";
-import { baselineUpdatedMarkdown, checkMarkdown, type CheckSummaryContext } from "../../report/markdown.js";
+import { baselineUpdatedMarkdown, checkMarkdown, type CheckSummaryContext } from "../../check/markdown.js";
 import { ExitCode, ExitStatus, ReplayFailed, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { refuseSharedFiles, writeOutput } from "../output.js";

@@ -17,7 +17,7 @@ import { jsonChunks } from "../../report/json-stream.js";
 import { FRAGMENTATION_DEFINITIONS } from "../../report/report.js";
 import { ProgressBar } from "../../report/progress.js";
 import { renderDefinitions, renderReport } from "../../report/table.js";
-import { DEFAULT_TIMELINE_INTERVAL } from "../../report/timeline.js";
+import { DEFAULT_TIMELINE_INTERVAL } from "../../replay/timeline.js";
 import { ReplayFailed, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { OutputSet, refuseSharedFiles, stdoutColor, writeChunks } from "../output.js";
@@ -155,11 +155,11 @@ export function replayCommand(): Command {
         // The HTML writer is loaded only when asked for.
         const { htmlReport } = await import("../../report/html.js");
         if (await interrupt.checkpoint()) stop();
-        htmlOut.write(htmlReport(report, outcome));
+        htmlOut.write(htmlReport(report, outcome.snapshot));
       }
       if (profileOut !== null) {
         if (await interrupt.checkpoint()) stop();
-        profileOut.write(heapProfile(outcome, report.memstats, flags.memprofileFormat));
+        profileOut.write(heapProfile(outcome, flags.memprofileFormat));
       }
       // The last look: nothing yields from here on, so every output is committed or none is.
       if (await interrupt.checkpoint()) stop();

@@ -5,11 +5,11 @@
 // failed field says which way it moved (a regression, improved, or changed where neither way
 // is better); a failed check ends with the command that accepts the change.
 
-import type { Baseline, CheckVerdict, FieldResult } from "../check/baseline.js";
-import { fieldDef } from "../check/fields.js";
-import { formatDelta, formatPercent, formatValue, movement } from "../check/render.js";
-import { relativeChange } from "../check/compare.js";
-import { formatLimit } from "../check/tolerance.js";
+import type { Baseline, CheckVerdict, FieldResult } from "./baseline.js";
+import { fieldDef } from "./fields.js";
+import { formatDelta, formatPercent, formatValue, movement } from "./render.js";
+import { relativeChange } from "./compare.js";
+import { formatLimit } from "./tolerance.js";
 
 export interface CheckSummaryContext {
   trace: string;
