@@ -20,30 +20,44 @@ export const ExitCode = {
   Internal: 70,
 } as const;
 
+/** One replay that stopped early; `label` names it when a command ran several (diff's A and B). */
+export interface Failure {
+  error: ReplayError;
+  file: string;
+  label?: string;
+}
+
 /**
- * A replay stopped early: its trace is malformed (exit 2) or the emulated runtime threw
- * (exit 3). The command has printed what it had; main.ts prints why and maps the exit code.
+ * Replays stopped early: a trace is malformed (exit 2) or the emulated runtime threw (exit
+ * 3). The command has printed what it had; main.ts prints why and maps the exit code.
  * `consequence` says what the command did not do because of it ("no trace written").
  */
 export class ReplayFailed extends Error {
+  readonly failures: readonly Failure[];
+
   constructor(
-    readonly error: ReplayError,
-    readonly file: string,
+    failures: Failure | readonly Failure[],
     readonly consequence: { malformed?: string; thrown?: string } = {},
   ) {
-    super(error.message);
+    const list = Array.isArray(failures) ? (failures as readonly Failure[]) : [failures as Failure];
+    super(list.map((f) => f.error.message).join("\n"));
     this.name = "ReplayFailed";
+    this.failures = list;
   }
 
-  /** What stderr gets, and the exit code. */
+  /** What stderr gets, and the exit code: a malformed trace is the input's fault (2) before any throw (3). */
   explain(): { text: string; code: number } {
-    const e = this.error;
-    if (e.kind === "trace") {
+    const malformed = this.failures.filter((f) => f.error.kind === "trace");
+    if (malformed.length > 0) {
       const then = this.consequence.malformed;
-      return { text: `goalloc: ${e.message}\n` + (then !== undefined ? `goalloc: ${then}\n` : ""), code: ExitCode.Usage };
+      const text = malformed.map((f) => `goalloc: ${f.error.message}\n`).join("") + (then !== undefined ? `goalloc: ${then}\n` : "");
+      return { text, code: ExitCode.Usage };
     }
     const then = this.consequence.thrown;
-    return { text: `${e.message}\ngoalloc: the emulated runtime threw at ${this.file}:${e.line}${then !== undefined ? `; ${then}` : ""}\n`, code: ExitCode.RuntimeThrow };
+    const text = this.failures
+      .map((f) => `${f.error.message}\ngoalloc: ${f.label !== undefined ? `${f.label}: ` : ""}the emulated runtime threw at ${f.file}:${f.error.line}${then !== undefined ? `; ${then}` : ""}\n`)
+      .join("");
+    return { text, code: ExitCode.RuntimeThrow };
   }
 }
 
@@ -55,10 +69,13 @@ export class UsageError extends Error {
   }
 }
 
-/** A command finished and wants this exit code (its output is already written). */
+/** A command finished and wants this exit code (its output is already written); main.ts prints `why`, if given. */
 export class ExitStatus extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
+  constructor(
+    readonly code: number,
+    readonly why?: string,
+  ) {
+    super(why ?? `exit ${code}`);
     this.name = "ExitStatus";
   }
 }

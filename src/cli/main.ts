@@ -48,7 +48,10 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return ExitCode.Ok;
   } catch (e) {
-    if (e instanceof ExitStatus) return e.code;
+    if (e instanceof ExitStatus) {
+      if (e.why !== undefined) process.stderr.write(`goalloc: ${e.why}\n`);
+      return e.code;
+    }
     if (e instanceof ReplayFailed) {
       const { text, code } = e.explain();
       process.stderr.write(text);

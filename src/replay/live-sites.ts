@@ -15,11 +15,11 @@
 // generation, bumped by every mark, says so), else one per peak; a new peak costs two
 // increments; memory grows with the number of distinct stacks, never with events or objects.
 
-import type { ProfileListener, Runtime } from "../runtime/index.js";
+import { RuntimeStack, type ProfileListener, type Runtime } from "../runtime/index.js";
 import { grown } from "../typed-arrays.js";
 
-/** Stack ids below 0 name the runtime's own callers (RuntimeStack, down to -4) or "no stack" (-1). */
-const StackOffset = 4;
+/** Stack ids below 0 name the runtime's own callers (RuntimeStack) or "no stack" (-1): indices start at the lowest. */
+const StackOffset = -Math.min(-1, ...Object.values(RuntimeStack));
 
 /** One site at a peak (JSON `peakSites.NAME.sites[i]`, with its stack's frames). */
 export interface LiveSite {

@@ -1,4 +1,5 @@
-// Garbage collection: pacing (GOGC), one collection, finalizers and the scavenger.
+// Garbage collection: pacing (GOGC), one collection, finalizers and the scavenger's clock
+// (its release of idle spans is mheap.ts scavenge, where mheap.c keeps it).
 //
 // See malloc.ts for the overview. The mark phase is not emulated: reachability comes from
 // the trace (an object is live until the trace says it died). What is emulated is
@@ -19,8 +20,7 @@
 // records); a listener (GCListener) sees every one as it happens.
 
 import type { Runtime } from "./malloc.js";
-import { MSpanState } from "./mheap.js";
-import { PageSize } from "./msize.js";
+import { MSpanState, scavenge } from "./mheap.js";
 import { sweepone } from "./mgcsweep.js";
 import { FreeOrigin } from "../free-origin.js";
 
@@ -268,7 +268,7 @@ export class GC {
    */
   freeOSMemory(): void {
     this.collect(GCForce.Eager);
-    this.scavenge(-1, Number.MAX_SAFE_INTEGER, 0);
+    scavenge(this.rt, -1, Number.MAX_SAFE_INTEGER, 0);
   }
 
   /** queuefinalizer: one more entry in the finalizer queue (4 KiB blocks from gc_sys), for the object at p. */
@@ -324,7 +324,7 @@ export class GC {
           previous = now;
         }
       }
-      if (this.scavenge(k, tick, ScavengeLimitNs) > 0) {
+      if (scavenge(this.rt, k, tick, ScavengeLimitNs) > 0) {
         steady = null;
         previous = "";
       }
@@ -367,37 +367,9 @@ export class GC {
     heap.sweepdone = false;
   }
 
-  private scvg(text: string): void {
+  /** A line the scavenger prints with gctrace (mheap.c scavenge), kept and told to the listener. */
+  scvg(text: string): void {
     this.scavengerLines.push({ afterGC: this.rt.mstats.numgc, text });
     this.listener?.scavenged(text);
-  }
-
-  /** Release free spans idle for longer than limit (madvise), counting HeapReleased. */
-  scavenge(k: number, now: number, limit: number): number {
-    const heap = this.rt.mheap;
-    const sp = heap.spans;
-    const stats = this.rt.mstats;
-    let sumreleased = 0;
-    const visit = (head: number): void => {
-      for (let s = sp.next[head]!; s !== head; s = sp.next[s]!) {
-        if (sp.state[s] !== MSpanState.Free) continue;
-        if (now - sp.unusedsince[s]! > limit && sp.npreleased[s] !== sp.npages[s]) {
-          const released = (sp.npages[s]! - sp.npreleased[s]!) * PageSize;
-          stats.heap_released += released;
-          sumreleased += released;
-          sp.npreleased[s] = sp.npages[s]!;
-        }
-      }
-    };
-    for (let i = 0; i < heap.freeLists.length; i++) visit(heap.freeLists[i]!);
-    visit(heap.freelarge);
-    const MB = 2 ** 20;
-    if (sumreleased > 0) this.scvg(`scvg${k}: ${Math.floor(sumreleased / MB)} MB released`);
-    this.scvg(
-      `scvg${k}: inuse: ${Math.floor(stats.heap_inuse / MB)}, idle: ${Math.floor(stats.heap_idle / MB)}, ` +
-        `sys: ${Math.floor(stats.heap_sys / MB)}, released: ${Math.floor(stats.heap_released / MB)}, ` +
-        `consumed: ${Math.floor((stats.heap_sys - stats.heap_released) / MB)} (MB)`,
-    );
-    return sumreleased;
   }
 }

@@ -728,3 +728,35 @@ export function freeallspecials(rt: Runtime, s: number, off: number, size: numbe
   }
   if (list.length === 0) sp.specials[s] = null;
 }
+
+/**
+ * mheap.c scavenge: release (SysUnused) the free spans idle for longer than `limit` ns at
+ * `now`, counting HeapReleased, and print the scvgK lines gctrace shows. The bytes released.
+ */
+export function scavenge(rt: Runtime, k: number, now: number, limit: number): number {
+  const heap = rt.mheap;
+  const sp = heap.spans;
+  const stats = rt.mstats;
+  let sumreleased = 0;
+  const visit = (head: number): void => {
+    for (let s = sp.next[head]!; s !== head; s = sp.next[s]!) {
+      if (sp.state[s] !== MSpanState.Free) continue;
+      if (now - sp.unusedsince[s]! > limit && sp.npreleased[s] !== sp.npages[s]) {
+        const released = (sp.npages[s]! - sp.npreleased[s]!) * PageSize;
+        stats.heap_released += released;
+        sumreleased += released;
+        sp.npreleased[s] = sp.npages[s]!;
+      }
+    }
+  };
+  for (let i = 0; i < heap.freeLists.length; i++) visit(heap.freeLists[i]!);
+  visit(heap.freelarge);
+  const MB = 2 ** 20;
+  if (sumreleased > 0) rt.gc.scvg(`scvg${k}: ${Math.floor(sumreleased / MB)} MB released`);
+  rt.gc.scvg(
+    `scvg${k}: inuse: ${Math.floor(stats.heap_inuse / MB)}, idle: ${Math.floor(stats.heap_idle / MB)}, ` +
+      `sys: ${Math.floor(stats.heap_sys / MB)}, released: ${Math.floor(stats.heap_released / MB)}, ` +
+      `consumed: ${Math.floor((stats.heap_sys - stats.heap_released) / MB)} (MB)`,
+  );
+  return sumreleased;
+}

@@ -71,7 +71,7 @@ function appendMarkdown(file: string, text: string): void {
 
 /** A replay that stopped early ends the check as it ends `replay`: exit 2 for the trace, 3 for a throw. */
 function failReplay(report: Report): never {
-  throw new ReplayFailed(report.error!, report.trace.file, { thrown: "nothing was compared" });
+  throw new ReplayFailed({ error: report.error!, file: report.trace.file }, { thrown: "nothing was compared" });
 }
 
 export function checkCommand(): Command {

@@ -5,7 +5,7 @@ import { ARCH_NAMES, type ArchName } from "../../runtime/index.js";
 import { compare, VERSION, type Comparison } from "../../index.js";
 import { benchLine, benchmarkName, benchUnitLines } from "../../check/bench.js";
 import { errorCell, renderComparison } from "../../check/render.js";
-import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { ExitCode, ExitStatus, ReplayFailed, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { refuseSharedFiles, stdoutColor, writeOutput } from "../output.js";
 import { addReplayOptions, toReplayOptions, type ReplayFlags } from "../replay-options.js";
@@ -76,14 +76,10 @@ export function compareCommand(): Command {
     } else if (flags.json !== true) process.stdout.write(renderComparison(comparison, stdoutColor()));
     // A layout that throws is a result shown in its column; a malformed trace is the input's fault.
     const traceError = comparison.columns.find((c) => c.error?.kind === "trace")?.error;
-    if (traceError) {
-      process.stderr.write(`goalloc: ${traceError.message}\n`);
-      throw new ExitStatus(ExitCode.Usage);
-    }
+    if (traceError) throw new ReplayFailed({ error: traceError, file: trace });
     const threw = comparison.columns.filter((c) => c.error?.kind === "runtime").map((c) => c.arch);
     if (flags.failOnThrow && threw.length > 0) {
-      process.stderr.write(`goalloc: the emulated runtime threw on ${threw.join(", ")} (--fail-on-throw)\n`);
-      throw new ExitStatus(ExitCode.Regression);
+      throw new ExitStatus(ExitCode.Regression, `the emulated runtime threw on ${threw.join(", ")} (--fail-on-throw)`);
     }
   });
 }

@@ -59,7 +59,7 @@ export function convertCommand(): Command {
         if (e !== null) {
           // A trace that stops short of the log would be a different program: nothing is written.
           outputs.abortAll();
-          throw new ReplayFailed(e, outcome.file, { malformed: "no trace written", thrown: "no trace written" });
+          throw new ReplayFailed({ error: e, file: outcome.file }, { malformed: "no trace written", thrown: "no trace written" });
         }
         out.commit();
         const n = (x: number): string => x.toLocaleString("en-US");

@@ -2,9 +2,9 @@
 // field by field and allocation site by allocation site.
 
 import { Command, Option } from "commander";
-import { diff, VERSION, type Report } from "../../index.js";
+import { diff, VERSION } from "../../index.js";
 import { renderDiff } from "../../check/render.js";
-import { ExitCode, ExitStatus, UsageError } from "../errors.js";
+import { ExitCode, ExitStatus, ReplayFailed, UsageError } from "../errors.js";
 import { Interrupt } from "../interrupt.js";
 import { refuseSharedFiles, stdoutColor, writeOutput } from "../output.js";
 import { addReplayOptions, parseInteger, siteDepthOption, toReplayOptions, type ReplayFlags } from "../replay-options.js";
@@ -56,11 +56,6 @@ function sideFlags(flags: DiffFlags, side: "a" | "b", sides: readonly SideFlag[]
   return out as unknown as ReplayFlags;
 }
 
-function failedSide(label: string, report: Report): string {
-  const e = report.error!;
-  return e.kind === "trace" ? `goalloc: ${e.message}\n` : `${e.message}\ngoalloc: ${label}: the emulated runtime threw at ${report.trace.file}:${e.line}\n`;
-}
-
 export function diffCommand(): Command {
   const cmd = new Command("diff")
     .description("diff two replays: two traces, or one trace under two option sets (--a-gogc 100 --b-gogc 200)")
@@ -105,10 +100,7 @@ export function diffCommand(): Command {
     }
     const { diff: d, reports } = run;
     const traceFailure = reports.find((r) => r.error?.kind === "trace");
-    if (traceFailure) {
-      process.stderr.write(failedSide("", traceFailure));
-      throw new ExitStatus(ExitCode.Usage);
-    }
+    if (traceFailure) throw new ReplayFailed({ error: traceFailure.error!, file: traceFailure.trace.file });
     const json = JSON.stringify({ goalloc: VERSION, ...d }, null, 2) + "\n";
     if (flags.json === true) process.stdout.write(json);
     else {
@@ -116,9 +108,8 @@ export function diffCommand(): Command {
       if (typeof flags.json === "string") writeOutput(flags.json, json);
     }
     // As `replay` does: the partial figures are printed, then the throw decides the exit code.
-    const thrown = reports.map((r, i) => [i === 0 ? "A" : "B", r] as const).filter(([, r]) => r.error !== null);
-    for (const [label, r] of thrown) process.stderr.write(failedSide(label, r));
-    if (thrown.length > 0) throw new ExitStatus(ExitCode.RuntimeThrow);
+    const thrown = reports.flatMap((r, i) => (r.error === null ? [] : [{ error: r.error, file: r.trace.file, label: i === 0 ? "A" : "B" }]));
+    if (thrown.length > 0) throw new ReplayFailed(thrown);
     if (flags.failOnDiff && d.changed > 0) throw new ExitStatus(ExitCode.Regression);
   });
 }

@@ -164,7 +164,7 @@ export function replayCommand(): Command {
       // The last look: nothing yields from here on, so every output is committed or none is.
       if (await interrupt.checkpoint()) stop();
       for (const output of [traceOut, gctraceOut, jsonOut, htmlOut, profileOut]) output?.commit();
-      if (report.error) throw new ReplayFailed(report.error, report.trace.file);
+      if (report.error) throw new ReplayFailed({ error: report.error, file: report.trace.file });
     } catch (e) {
       outputs.abortAll();
       throw e;
