@@ -8,7 +8,8 @@
 // unswept spans it meets, in list order, before it takes one.
 //
 // Invariant owned here (invariants.ts checks it): for every in-use small span,
-// ref + len(freelist) + len(freebuf) == objects per span.
+// ref + len(freelist) == objects per span (objects in the freebuf of a cached span still
+// count in ref: MCentral_UncacheSpan moves them to the freelist and decrements ref).
 
 import { ObjFlag, type MHeap } from "./mheap.js";
 import type { Runtime } from "./malloc.js";

@@ -36,7 +36,8 @@ export class PersistentAlloc {
 
   alloc(size: number, align: number, stat: SysStat): number {
     if (align === 0) align = 8;
-    if ((align & (align - 1)) !== 0 || align > 8192) throw new Error("persistentalloc: align is too large");
+    if ((align & (align - 1)) !== 0) throw new RuntimeThrow("persistentalloc: align is not a power of 2");
+    if (align > 8192) throw new RuntimeThrow("persistentalloc: align is too large");
     if (size >= PersistentAllocMaxBlock) return this.sysAlloc(size, stat);
     this.pos = roundUp(this.pos, align);
     if (this.pos + size > this.end) {

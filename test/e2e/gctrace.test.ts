@@ -1,10 +1,11 @@
 // `replay --gctrace`: what GODEBUG=gctrace=1 would print, against a real go1.3.3 run.
 import { beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { ensureBuilt, goalloc, repoRoot } from "./goalloc.js";
+import { readFileSync } from "node:fs";
+import { ensureBuilt, goalloc } from "./goalloc.js";
+import { needsOracle, oraclePath } from "../oracle.js";
 
-beforeAll(() => ensureBuilt());
+// The build may take a while on a busy machine: past the default 10 s hook timeout, every test here would be skipped.
+beforeAll(() => ensureBuilt(), 120_000);
 
 describe("replay --gctrace", () => {
   it("prints one Go 1.3 gctrace line per collection of the shipped go1.3.3 log", () => {
@@ -18,8 +19,8 @@ describe("replay --gctrace", () => {
 
   // The oracle's gctrace run of the same program (another process, same allocator): its first
   // collection happens at the same point, so all but the wall-clock times agree.
-  const real = path.resolve(repoRoot, "../shared/oracle/go1.3.3-amd64/p0_baseline.gctrace.txt");
-  it.skipIf(!existsSync(real))("matches the real runtime's first line but for its times", () => {
+  const real = oraclePath("go1.3.3-amd64", "p0_baseline.gctrace.txt");
+  it("matches the real runtime's first line but for its times", needsOracle(real), () => {
     const run = goalloc(["replay", "traces/go1.3.3-p0.log", "--gc", "log", "--until", "MEMSTATS_SNAPSHOT", "--gctrace", "-"]);
     const first = readFileSync(real, "utf8").split("\n")[0]!;
     const untimed = (line: string) => line.replace(/^(gc\d+\(\d+\)): \d+\+\d+\+\d+\+\d+ us/, "$1: T us");

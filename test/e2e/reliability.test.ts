@@ -12,6 +12,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/report/report.js";
 import { cleanEnv, goalloc, repoRoot, scratchDir, type Run } from "./goalloc.js";
+import { needsOracle, oracleDir } from "../oracle.js";
 
 const BIN = path.join(repoRoot, "bin/goalloc.js");
 const MiB = 1024 * 1024;
@@ -750,7 +751,6 @@ describe("check, compare and diff stop on Ctrl-C, SIGTERM and SIGHUP: one line, 
 });
 
 describe("--check-invariants: the heap invariants hold after every event", () => {
-  const oracleDir = path.resolve(repoRoot, "../shared/oracle");
   /** gc Go 1.3.3's logs: the runtime goalloc emulates, one directory per arch. */
   const ORACLE_ARCHES = [
     ["go1.3.3-amd64", "amd64"],
@@ -781,7 +781,7 @@ describe("--check-invariants: the heap invariants hold after every event", () =>
     for (const result of await runAll(argLists)) expect(result, result.args.join(" ")).toMatchObject({ status: 0, stderr: "" });
   });
 
-  it.skipIf(!existsSync(oracleDir))("every go1.3.3 oracle log, whole, with --gc log", async () => {
+  it("every go1.3.3 oracle log, whole, with --gc log", needsOracle(), async () => {
     const argLists: string[][] = [];
     for (const [dir, arch] of ORACLE_ARCHES) {
       for (const name of readdirSync(path.join(oracleDir, dir)).filter((n) => n.endsWith(".allocfreetrace.txt.xz"))) {

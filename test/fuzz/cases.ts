@@ -13,11 +13,10 @@ import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import type { ArchName } from "../../src/runtime/index.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../../src/trace/lines.js";
+// The shared oracle logs: absent on machines without them, then only the shipped traces.
+import { oracleDir } from "../oracle.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-/** The shared oracle logs (absent on machines without /work/shared: then only shipped traces). */
-const oracleDir = path.resolve(repoRoot, "../shared/oracle");
 
 /** How much of each oracle log is kept as a seed; cases take shorter prefixes of it. */
 const ORACLE_PREFIX_BYTES = 256 * 1024;

@@ -2,14 +2,15 @@
 // origins goalloc's own golog reader reads back from it, streaming, and a replay round trip.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allocFreeTrace, replay, type ReplayOptions, type ReplayResult } from "../../src/index.js";
 import { GologParser } from "../../src/trace/golog.js";
 import { FreeOrigin, RecordKind } from "../../src/trace/record.js";
 import { collect } from "./trace-helpers.js";
+import { needsOracle, oraclePath } from "../oracle.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "goalloc-allocfreetrace-"));
 let traces = 0;
@@ -203,12 +204,12 @@ a n5 48 stack=1 kind=single type=main.T
   });
 });
 
-const oracle = resolve(import.meta.dirname, "../../../shared/oracle");
+const P2_LARGE = oraclePath("go1.3.3-amd64", "p2_large.allocfreetrace.txt.xz");
 
-describe.skipIf(!existsSync(oracle))("allocfreetrace of a replayed go1.3.3 log", () => {
+describe("allocfreetrace of a replayed go1.3.3 log", needsOracle(P2_LARGE), () => {
   it("p2_large: replaying the output gives the same addresses and MemStats", async () => {
     const original = join(scratch, "p2_large.log");
-    writeFileSync(original, execFileSync("xz", ["-dc", join(oracle, "go1.3.3-amd64", "p2_large.allocfreetrace.txt.xz")], { maxBuffer: 1 << 26 }));
+    writeFileSync(original, execFileSync("xz", ["-dc", P2_LARGE], { maxBuffer: 1 << 26 }));
     const pieces: string[] = [];
     const first = await replay(original, { gc: "log" }, allocFreeTrace((piece) => pieces.push(piece)));
     const emulated = join(scratch, "p2_large.emulated.log");

@@ -1,13 +1,14 @@
 // goalloc convert: a Go log as a native trace whose replay is the log's pacer replay.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { convertLog, replay, type MemStats } from "../../src/index.js";
+import { needsOracle, oracleDir } from "../oracle.js";
 
 const repo = resolve(import.meta.dirname, "../..");
-const oracle = resolve(repo, "../shared/oracle");
+const oracle = oracleDir;
 const dir = mkdtempSync(join(tmpdir(), "goalloc-convert-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -63,7 +64,7 @@ describe("convertLog", () => {
     expect(SAME(native.memstats)).toStrictEqual(SAME(paced.memstats));
   });
 
-  it.skipIf(!existsSync(oracle))("replays natively to the pacer replay of the log: p1_small and p2_large, amd64 and 386", async () => {
+  it("replays natively to the pacer replay of the log: p1_small and p2_large, amd64 and 386", needsOracle(), async () => {
     for (const arch of ["amd64", "386"] as const) {
       for (const prog of ["p1_small", "p2_large"]) {
         const log = join(oracle, `go1.3.3-${arch}`, `${prog}.allocfreetrace.txt.xz`);
@@ -76,7 +77,7 @@ describe("convertLog", () => {
     }
   });
 
-  it.skipIf(!existsSync(join(oracle, "corpus")))("keeps where the log shows the background sweeper as y records: std_image_png", async () => {
+  it("keeps where the log shows the background sweeper as y records: std_image_png", needsOracle(join(oracle, "corpus")), async () => {
     // 28 collections, 41 places where the log's bgsweep frees advanced the sweeper.
     const log = join(oracle, "corpus/go1.3.3-amd64/std_image_png.allocfreetrace.txt.xz");
     const { file, text } = await convert(log, "png.trace");

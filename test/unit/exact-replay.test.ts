@@ -4,11 +4,12 @@ import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { allocFreeTrace, replay } from "../../src/index.js";
+import { hasOracle, needsOracle, oracleDir } from "../oracle.js";
 
-const oracle = resolve(import.meta.dirname, "../../../shared/oracle");
-const scratch = existsSync(oracle) ? mkdtempSync(join(tmpdir(), "goalloc-oracle-")) : "";
+const oracle = oracleDir;
+const scratch = hasOracle ? mkdtempSync(join(tmpdir(), "goalloc-oracle-")) : "";
 
 /** Decompressed copy of an oracle log (xz). */
 function log(dir: string, name: string): string {
@@ -27,7 +28,7 @@ function log(dir: string, name: string): string {
 // The MemStats fields a log determines; the others depend on what a log cannot show.
 const EXACT = ["HeapSys", "HeapAlloc", "HeapInuse", "HeapIdle", "HeapObjects", "Mallocs", "Frees", "NumGC", "NextGC", "Alloc", "TotalAlloc", "MSpanInuse", "MSpanSys", "MCacheInuse", "MCacheSys", "GCSys", "HeapReleased"] as const;
 
-describe.skipIf(!existsSync(oracle))("exact replay of real go1.3.3 logs", () => {
+describe("exact replay of real go1.3.3 logs", needsOracle(), () => {
   for (const arch of ["amd64", "386"] as const) {
     for (const prog of ["p0_baseline", "p1_small", "p2_large"]) {
       it(`${arch} ${prog}: 100% addresses and MemStats at MEMSTATS_SNAPSHOT`, async () => {
@@ -91,7 +92,7 @@ function traceallocs(text: string): string[] {
 // Real programs of the corpus, replayed with the same rules: every allocation at its logged
 // address, and the emulated allocfreetrace prints the log's tracealloc records in its order.
 // (The larger corpus logs are measured by `npm run fidelity`.)
-describe.skipIf(!existsSync(join(oracle, "corpus")))("exact replay of the go1.3.3 corpus", () => {
+describe("exact replay of the go1.3.3 corpus", needsOracle(join(oracle, "corpus")), () => {
   const runs: [string, "amd64" | "386", string, boolean][] = [
     ["corpus/go1.3.3-amd64", "amd64", "p5_queue", true],
     ["corpus/go1.3.3-386", "386", "p5_queue", true],

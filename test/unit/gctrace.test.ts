@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { needsOracle, oraclePath } from "../oracle.js";
 import { createRuntime, FlagNoScan, GCForce } from "../../src/runtime/index.js";
 import { GctraceWriter, gctraceLine, renderGctrace } from "../../src/report/gctrace.js";
 
@@ -45,8 +45,8 @@ describe("gctrace lines (go1.3.3 mgc0.c gc)", () => {
     expect(pieces.join("")).toBe(renderGctrace(rt.gc.records, rt.gc.scavengerLog));
   });
 
-  const oracle = resolve(import.meta.dirname, "../../../shared/oracle/go1.3.3-amd64/p2_large.gctrace.txt");
-  it.skipIf(!existsSync(oracle))("has the shape of a real go1.3.3 gctrace line", () => {
+  const oracle = oraclePath("go1.3.3-amd64", "p2_large.gctrace.txt");
+  it("has the shape of a real go1.3.3 gctrace line", needsOracle(oracle), () => {
     const shape = (l: string) => l.replace(/\d+/g, "N");
     const real = readFileSync(oracle, "utf8").split("\n").filter((l) => l.startsWith("gc"));
     const rt = createRuntime();

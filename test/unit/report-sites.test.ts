@@ -2,15 +2,13 @@
 // allocator, with file:line; the report's peak sites and the text tables built on them, for a
 // Go log written inline (gc Go 1.3's frames) and, when the oracle is here, a real go1.3.3 log.
 
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { replay } from "../../src/index.js";
 import { isAllocatorFrame, siteFrameIndex, siteFrames, siteLabel, type SiteStack } from "../../src/report/sites.js";
 import { peaksSection, profileSection } from "../../src/report/table.js";
 import { replayLines } from "./report-helpers.js";
-import { repoRoot } from "./trace-helpers.js";
+import { needsOracle, oraclePath } from "../oracle.js";
 
 const plain = new Chalk({ level: 0 });
 
@@ -122,13 +120,12 @@ describe("the sites of a Go log", () => {
   });
 });
 
-const oracle = path.resolve(repoRoot, "../shared/oracle");
-const P1_SMALL = path.join(oracle, "go1.3.3-amd64/p1_small.allocfreetrace.txt.xz");
+const P1_SMALL = oraclePath("go1.3.3-amd64", "p1_small.allocfreetrace.txt.xz");
 
 // p1_small.go's main.main: make at lines 46-50 (the keep slices), 56 (tiny), 70 (small
 // noscan), 75 (small scan), 85 (medium); new at 58, 62 and 76. Every one of its stacks used
 // to read `runtime.mallocgc < cnew < runtime.cnewarray`, a row per size bucket.
-describe.skipIf(!existsSync(P1_SMALL))("go1.3.3 p1_small (oracle)", () => {
+describe("go1.3.3 p1_small (oracle)", needsOracle(P1_SMALL), () => {
   it("names each make of main.main by its line, and merges a stack's size buckets", async () => {
     const { report } = await replay(P1_SMALL);
     // Line 70's four size buckets (8 samples) are one row.

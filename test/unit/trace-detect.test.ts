@@ -2,7 +2,7 @@
 // explicit formats, until, and read errors.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -18,7 +18,8 @@ import {
   type OpenTraceOptions,
 } from "../../src/trace/detect.js";
 import { RecordKind, TraceError, type TraceParser, type TraceRecord } from "../../src/trace/record.js";
-import { oracleDir, repoRoot } from "./trace-helpers.js";
+import { repoRoot } from "./trace-helpers.js";
+import { needsOracle, oraclePath } from "../oracle.js";
 
 function hasTool(name: string): boolean {
   return spawnSync(name, ["--version"]).status === 0;
@@ -265,8 +266,8 @@ describe("openTrace and readTrace", () => {
     });
   });
 
-  const oracleLog = path.join(oracleDir, "go1.3.3-amd64", "p0_baseline.allocfreetrace.txt.xz");
-  it.skipIf(!existsSync(oracleLog))("reads a gzipped oracle log like the original", async () => {
+  const oracleLog = oraclePath("go1.3.3-amd64", "p0_baseline.allocfreetrace.txt.xz");
+  it("reads a gzipped oracle log like the original", needsOracle(oracleLog), async () => {
     const file = write("p0.log.gz", gzipSync(execFileSync("xz", ["-dc", oracleLog], { maxBuffer: 1 << 30 })));
     const { parser, records } = await read(file);
     const count = (kind: RecordKind): number => records.filter((r) => r.kind === kind).length;

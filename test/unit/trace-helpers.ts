@@ -6,9 +6,6 @@ import type { TraceParser, TraceRecord } from "../../src/trace/record.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The shared oracle logs (absent on machines without /work/shared: those tests skip). */
-export const oracleDir = path.resolve(repoRoot, "../shared/oracle");
-
 /**
  * Feed `input` to `parser` in chunks of `chunkSize` bytes (the whole input at once when
  * omitted), end it, and return copies of the records it emitted.

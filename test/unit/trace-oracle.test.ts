@@ -2,14 +2,14 @@
 // addresses must equal each run's P.summary.json. Skips when ../shared is not there.
 
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { once } from "node:events";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { detectFormat } from "../../src/trace/detect.js";
 import { GologParser } from "../../src/trace/golog.js";
 import { RecordKind, type TraceRecord } from "../../src/trace/record.js";
-import { oracleDir } from "./trace-helpers.js";
+import { hasOracle, needsOracle, oracleDir, oraclePath } from "../oracle.js";
 
 interface Counts {
   tracealloc: number;
@@ -96,7 +96,7 @@ function hex(value: number): string {
   return "0x" + value.toString(16);
 }
 
-const runs = existsSync(oracleDir)
+const runs = hasOracle
   ? readdirSync(oracleDir, { withFileTypes: true })
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name)
@@ -114,7 +114,7 @@ const runs = existsSync(oracleDir)
       )
   : [];
 
-describe.skipIf(!existsSync(oracleDir))("GologParser on the oracle logs", () => {
+describe("GologParser on the oracle logs", needsOracle(), () => {
   it("finds the eight small runs", () => {
     expect(runs.map((run) => run.name).sort()).toEqual([
       "gccgo12-amd64/p1_small",
@@ -171,8 +171,9 @@ describe.skipIf(!existsSync(oracleDir))("GologParser on the oracle logs", () => 
 });
 
 // The 7.95 GB gofmt log takes about a minute: run it with GOALLOC_LARGE_ORACLE=1.
-const large = path.join(oracleDir, "large", "gofmt-go1.3.3-amd64.allocfreetrace.txt.zst");
-describe.skipIf(!process.env.GOALLOC_LARGE_ORACLE || !existsSync(large))("GologParser on the gofmt log", () => {
+const large = oraclePath("large", "gofmt-go1.3.3-amd64.allocfreetrace.txt.zst");
+const gofmt = needsOracle(large);
+describe("GologParser on the gofmt log", { ...gofmt, skip: gofmt.skip || !process.env.GOALLOC_LARGE_ORACLE }, () => {
   it("matches its summary", { timeout: 600_000 }, async () => {
     const summary = JSON.parse(readFileSync(large.replace(".allocfreetrace.txt.zst", ".summary.json"), "utf8")) as Summary;
     const { parser, tally } = await replay("zstd", ["-dc", "--long=27"], large);

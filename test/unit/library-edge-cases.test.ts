@@ -1,7 +1,7 @@
-// Reliability at the library level: stopping a replay with an AbortSignal, what the emulated
-// runtime does with frees it does not check (interior pointers, tiny sub-objects, a large
-// block freed twice), the MaxMem boundary on 32-bit, and the crashes the fuzzer found
-// (test/fuzz), each kept as a regression test.
+// Edge cases at the library level (the bin's are in test/e2e/reliability.test.ts): stopping a
+// replay with an AbortSignal, what the emulated runtime does with frees it does not check
+// (interior pointers, tiny sub-objects, a large block freed twice), the MaxMem boundary on
+// 32-bit, and the crashes the fuzzer found (test/fuzz), each kept as a regression test.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +13,7 @@ import { createRuntime, FlagNoScan, RuntimeThrow, type Runtime } from "../../src
 let tmp = "";
 
 beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), "goalloc-reliability-unit-"));
+  tmp = mkdtempSync(path.join(tmpdir(), "goalloc-edge-cases-"));
 });
 
 afterAll(() => {
