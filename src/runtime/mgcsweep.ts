@@ -16,6 +16,7 @@
 import type { Runtime } from "./malloc.js";
 import { MaxMHeapList, MSpanState, ObjFlag, freespecial } from "./mheap.js";
 import { FreeOrigin, type RuntimeFreeOrigin } from "../free-origin.js";
+import { RuntimeThrow } from "./throw.js";
 
 /**
  * An object the pending sweep frees: allocated, not NoGC, not kept by the last mark (Keep),
@@ -118,6 +119,8 @@ export function sweepone(rt: Runtime, origin: RuntimeFreeOrigin): number {
     }
     if (sp.sweepgen[s] !== ((sg - 2) >>> 0)) continue;
     sp.sweepgen[s] = (sg - 1) >>> 0;
+    // Every collection uncaches all spans first (mcache.c MCache_ReleaseAll).
+    if (sp.incache[s]) throw new RuntimeThrow("sweep of incache span");
     const npages = sp.npages[s]!;
     return sweepSpan(rt, s, origin) ? npages : 0;
   }
