@@ -3,20 +3,22 @@
 // not copied. BatchWriter is the reader's sink; BatchReader feeds the records back, in order,
 // to the replay's sink, as the reader would have on the same thread.
 //
-// A batch also carries what the other thread needs to read the records: each stack the trace
-// defines (the reader's StackTable, rebuilt in the same order, gives the same ids) and each type
-// name, once, before the first record that uses it. Strings travel in the message beside the
-// arrays: type names, stack frames, `until` text, and the rare IDs that are not numbers.
+// A batch also carries what the other thread needs to read the records: what the reader's
+// StackTable added (each new frame name once, each new stack as its frame ids: the replay's
+// table copies them in order, so the ids are the same and nothing is interned twice), applied
+// before the first record that uses them, and each type name, once, before the first record
+// that uses it. Strings travel in the message beside the arrays: type names, frame names,
+// `until` text, and the rare IDs that are not numbers.
 
 import { numericIdText } from "./ids.js";
 import type { NativeParser } from "./native.js";
-import { HandleRecord, RecordKind, StackTable, type RecordSink, type TraceRecord } from "./record.js";
+import { HandleRecord, RecordKind, StackTable, type RecordSink, type StackDelta, type TraceRecord } from "./record.js";
 import { grown } from "../typed-arrays.js";
 
 /** Batch entries that are not records (RecordKind values stay below these). */
 const enum Entry {
-  /** A stack the trace defines next: string = its frames, `;`-joined; stack = its id. */
-  Stack = 100,
+  /** Stacks the trace defined: stack = how many there are now (the batch's `stacks` has the new ones). */
+  Stacks = 100,
   /** A type name the records use from now on: string = the name; its index is the next one. */
   TypeName = 101,
 }
@@ -41,6 +43,21 @@ export interface Batch {
   f64: Float64Array<ArrayBuffer>;
   i32: Int32Array<ArrayBuffer>;
   strings: string[];
+  /** What the reader's stack table added in this batch (its stacks are applied at Stacks entries). */
+  stacks: StackDelta;
+}
+
+/** A batch of no entries (a reader that failed before it had a parser). */
+export function emptyBatch(): Batch {
+  const none = (): Int32Array<ArrayBuffer> => new Int32Array(0);
+  const stacks: StackDelta = { firstFrame: 0, frameBytes: new Uint8Array(0), keyLengths: none(), funcLengths: none(), firstStack: 0, lengths: none(), frameIds: none() };
+  return { count: 0, f64: new Float64Array(0), i32: new Int32Array(0), strings: [], stacks };
+}
+
+/** The buffers a batch's message transfers. */
+export function batchTransfers(batch: Batch): ArrayBuffer[] {
+  const s = batch.stacks;
+  return [batch.f64.buffer, batch.i32.buffer, s.frameBytes.buffer, s.keyLengths.buffer, s.funcLengths.buffer, s.lengths.buffer, s.frameIds.buffer];
 }
 
 /** Spare arrays a consumer has handed back, for the next batch. */
@@ -56,7 +73,11 @@ export class BatchWriter implements RecordSink {
   private i32: Int32Array<ArrayBuffer>;
   private strings: string[] = [];
   private readonly typeIndex = new Map<string, number>();
+  /** Stacks announced by a Stacks entry. */
   private stacksSent = 0;
+  /** The first frame and stack of the batch being written. */
+  private batchFrame = 0;
+  private batchStack = 0;
 
   constructor(
     private readonly parser: NativeParser,
@@ -94,24 +115,21 @@ export class BatchWriter implements RecordSink {
 
   /** Stacks the parser defined since the last record (also called before a batch is taken). */
   sendNewStacks(): void {
-    const stacks = this.parser.stacks;
-    while (this.stacksSent < stacks.size) {
-      const id = this.stacksSent++;
-      const at = this.entry(Entry.Stack, 0);
-      this.i32[at * I32_FIELDS + I32_STACK] = id;
-      this.i32[at * I32_FIELDS + I32_STRING] = this.string(
-        stacks
-          .frames(id)
-          .map((f) => f.func)
-          .join(";"),
-      );
-    }
+    const size = this.parser.stacks.size;
+    if (this.stacksSent === size) return;
+    this.stacksSent = size;
+    const at = this.entry(Entry.Stacks, 0);
+    this.i32[at * I32_FIELDS + I32_STACK] = size;
   }
 
   /** The entries so far as a batch; the next ones go to `spare` arrays (or new ones). */
   take(spare: BatchArrays | undefined): Batch {
     this.sendNewStacks();
-    const batch: Batch = { count: this.count, f64: this.f64, i32: this.i32, strings: this.strings };
+    const stacks = this.parser.stacks;
+    const delta = stacks.delta(this.batchFrame, this.batchStack);
+    this.batchFrame = stacks.frameCount;
+    this.batchStack = stacks.size;
+    const batch: Batch = { count: this.count, f64: this.f64, i32: this.i32, strings: this.strings, stacks: delta };
     const fits = spare !== undefined && spare.i32.length >= this.capacity * I32_FIELDS;
     this.f64 = fits ? spare.f64 : new Float64Array(this.capacity * F64_FIELDS);
     this.i32 = fits ? spare.i32 : new Int32Array(this.capacity * I32_FIELDS);
@@ -179,14 +197,23 @@ export class BatchReader {
 
   read(batch: Batch, sink: RecordSink): void {
     const { f64, i32, strings } = batch;
+    const delta = batch.stacks;
+    this.stacks.appendFrames(delta);
+    if (delta.firstStack !== this.stacks.size) throw new Error(`stack ${delta.firstStack} of the reader thread copied as ${this.stacks.size}`);
+    let deltaAt = 0;
     const r = this.record;
     for (let at = 0; at < batch.count; at++) {
       const i = at * I32_FIELDS;
       const f = at * F64_FIELDS;
       const kind = i32[i + I32_KIND]!;
       const string = i32[i + I32_STRING]!;
-      if (kind === Entry.Stack) {
-        this.defineStack(strings[string]!, i32[i + I32_STACK]!);
+      if (kind === Entry.Stacks) {
+        const size = i32[i + I32_STACK]!;
+        for (let id = this.stacks.size; id < size; id++) {
+          const length = delta.lengths[id - delta.firstStack]!;
+          this.stacks.appendStack(delta.frameIds, deltaAt, deltaAt + length);
+          deltaAt += length;
+        }
         continue;
       }
       if (kind === Entry.TypeName) {
@@ -225,11 +252,5 @@ export class BatchReader {
       }
       sink.record(r);
     }
-  }
-
-  private defineStack(frames: string, id: number): void {
-    const got = this.stacks.intern(frames.split(";").map((func) => ({ func, location: "" })));
-    // Both threads intern the same frame lists in the same order.
-    if (got !== id) throw new Error(`stack ${id} of the reader thread was rebuilt as ${got}`);
   }
 }

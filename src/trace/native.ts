@@ -23,7 +23,6 @@ import {
   StackTable,
   TraceError,
   TypeKind,
-  type Frame,
   type RecordSink,
   type TraceParser,
   type TraceRecord,
@@ -81,8 +80,13 @@ const FLAG_VALUES: readonly number[] = [
 const KIND_NAMES: readonly Buffer[] = ["single", "array", "chan"].map((name) => Buffer.from(name));
 const KIND_VALUES: readonly TypeKind[] = [TypeKind.Single, TypeKind.Array, TypeKind.Chan];
 
-/** STACK tokens below this number are kept in a table indexed by it (NativeParser.stackByNumber). */
-const NumberedStacks = 1 << 16;
+/**
+ * STACK tokens that are decimal numbers (no leading zero) below MaxNumberedStack are keyed by
+ * their value, with no string (NativeParser.stackByNumber); those below DenseNumberedStacks,
+ * or below a few times the stacks defined so far, index an array, the others a Map.
+ */
+const MaxNumberedStack = 2 ** 31;
+const DenseNumberedStacks = 1 << 16;
 
 /** Cache sizes: stack names are short; type names longer. */
 const TOKEN_CACHE_SLOTS = 1 << 12;
@@ -174,14 +178,11 @@ export class NativeParser implements TraceParser {
   /** The live IDs and their handles: this reader checks that each record names its objects right. */
   private readonly ids = new LiveIds();
   private readonly record: TraceRecord = new NativeRecord(this.ids);
-  /** STACK token of `s` records → id in `stacks`. */
+  /** STACK token of `s` records → id in `stacks`, for tokens that are not numbered (see MaxNumberedStack). */
   private readonly stackIds = new Map<string, number>();
-  /**
-   * The same for STACK tokens that are plain decimal numbers (no leading zero) below
-   * NumberedStacks, indexed by that number (-1 = undefined): the fast path reads such a
-   * `stack=` value as a number and needs no string for it.
-   */
+  /** Numbered STACK tokens → id in `stacks`: by index (-1 = undefined), and beyond it by value. */
   private stackByNumber = new Int32Array(0);
+  private readonly sparseStackByNumber = new Map<number, number>();
   /** Decoded STACK tokens (the same bytes are the same string). */
   private readonly tokens = new StringCache(TOKEN_CACHE_SLOTS, TOKEN_CACHE_BYTES, "utf8");
   private readonly typeNames = new StringCache(TYPE_CACHE_SLOTS, TYPE_CACHE_BYTES, "utf8");
@@ -351,15 +352,9 @@ export class NativeParser implements TraceParser {
       if ((seen & bit) !== 0) return -1;
       seen |= bit;
       const valueStart = i;
-      let valueHash = HashSeed;
-      // The value as a number while it is all digits (see stackByNumber), else -1.
-      let valueNumber = 0;
       for (; i < limit; i++) {
         const byte = bytes[i];
         if (isBlank(byte) || byte === LF || byte === CR) break;
-        valueHash = hashByte(valueHash, byte);
-        const digit = byte - DIGIT_0;
-        valueNumber = digit >= 0 && digit <= 9 && valueNumber >= 0 && valueNumber < NumberedStacks ? valueNumber * 10 + digit : -1;
       }
       if (i === valueStart) return -1;
       if (bit === AllocKey.Flags) {
@@ -372,9 +367,8 @@ export class NativeParser implements TraceParser {
           from = to + 1;
         }
       } else if (bit === AllocKey.Stack) {
-        const numbered = valueNumber >= 0 && valueNumber < NumberedStacks && (bytes[valueStart] !== DIGIT_0 || i - valueStart === 1);
-        const id = numbered ? this.numberedStack(valueNumber) : this.stackIds.get(this.tokens.getHashed(bytes, valueStart, i, valueHash));
-        if (id === undefined || id < 0) return -1;
+        const id = this.stackOf(bytes, valueStart, i);
+        if (id < 0) return -1;
         stack = id;
       } else {
         const kind = kindAt(bytes, valueStart, i);
@@ -494,9 +488,8 @@ export class NativeParser implements TraceParser {
       if (bit === AllocKey.Flags) {
         r.flags = this.parseFlags(valueStart);
       } else if (bit === AllocKey.Stack) {
-        const value = this.tokens.get(bytes, valueStart, end);
-        const id = this.stackIds.get(value);
-        if (id === undefined) this.fail(`a: stack=${value} is not defined by an earlier "s" record`);
+        const id = this.stackOf(bytes, valueStart, end);
+        if (id < 0) this.fail(`a: stack=${this.text(valueStart, end)} is not defined by an earlier "s" record`);
         r.stack = id;
       } else {
         const kind = indexOfWord(bytes, valueStart, end, KIND_NAMES);
@@ -524,33 +517,44 @@ export class NativeParser implements TraceParser {
 
   /** `s STACK FRAME;FRAME;...`: frames innermost first, function names only. */
   private parseStack(): void {
-    const token = this.expectToken("s", "STACK");
-    if (this.stackIds.has(token)) this.fail(`s: stack ${token} is already defined`);
-    this.expectToken("s", "FRAME;FRAME;...");
-    const frames: Frame[] = [];
+    if (!this.nextToken()) this.fail("s: missing STACK");
+    const tokenStart = this.tokenStart;
+    const tokenEnd = this.tokenEnd;
+    if (this.stackOf(this.bytes, tokenStart, tokenEnd) >= 0) this.fail(`s: stack ${this.text(tokenStart, tokenEnd)} is already defined`);
+    if (!this.nextToken()) this.fail("s: missing FRAME;FRAME;...");
+    const bytes = this.bytes;
+    const stacks = this.stacks;
+    stacks.beginStack();
     let from = this.tokenStart;
     while (from <= this.tokenEnd) {
-      let to = this.bytes.indexOf(SEMICOLON, from);
-      if (to < 0 || to > this.tokenEnd) to = this.tokenEnd;
-      if (to === from) this.fail(`s: empty frame in stack ${token}`);
-      frames.push({ func: this.bytes.toString("utf8", from, to), location: "" });
+      let to = from;
+      while (to < this.tokenEnd && bytes[to] !== SEMICOLON) to++;
+      if (to === from) this.fail(`s: empty frame in stack ${this.text(tokenStart, tokenEnd)}`);
+      stacks.addFrameId(stacks.frameFromBytes(bytes, from, to));
       from = to + 1;
     }
     this.expectLineEnd("s");
-    const id = this.stacks.intern(frames);
-    this.stackIds.set(token, id);
-    const number = Number(token);
-    if (Number.isInteger(number) && number < NumberedStacks && String(number) === token) {
-      if (number >= this.stackByNumber.length) {
-        this.stackByNumber = grown(this.stackByNumber, Math.max(number + 1, this.stackByNumber.length * 2), -1);
-      }
+    const id = stacks.endStack();
+    const number = numberedToken(bytes, tokenStart, tokenEnd);
+    if (number < 0) {
+      this.stackIds.set(this.tokens.get(bytes, tokenStart, tokenEnd), id);
+    } else if (number < this.stackByNumber.length) {
       this.stackByNumber[number] = id;
+    } else if (number < Math.max(DenseNumberedStacks, 4 * (stacks.size + 1))) {
+      this.stackByNumber = grown(this.stackByNumber, Math.max(number + 1, this.stackByNumber.length * 2), -1);
+      this.stackByNumber[number] = id;
+    } else {
+      this.sparseStackByNumber.set(number, id);
     }
   }
 
-  /** Stack id of a numbered STACK token (see stackByNumber), -1 if undefined. */
-  private numberedStack(number: number): number {
-    return number < this.stackByNumber.length ? this.stackByNumber[number]! : -1;
+  /** The stack id a STACK token names, or -1 if no `s` record defined it. */
+  private stackOf(bytes: Buffer, start: number, end: number): number {
+    const number = numberedToken(bytes, start, end);
+    if (number < 0) return this.stackIds.get(this.tokens.get(bytes, start, end)) ?? -1;
+    const id = number < this.stackByNumber.length ? this.stackByNumber[number]! : -1;
+    if (id >= 0 || this.sparseStackByNumber.size === 0) return id;
+    return this.sparseStackByNumber.get(number) ?? -1;
   }
 
   /** Advance to the next blank-separated token of the line; false at the end of the line. */
@@ -582,12 +586,6 @@ export class NativeParser implements TraceParser {
     const handle = this.ids.find(this.bytes, this.idStart, this.idEnd);
     if (handle < 0) this.fail(`unknown object ${this.text(this.idStart, this.idEnd)} (never allocated, or already freed or dead)`);
     return handle;
-  }
-
-  /** The next token, decoded through the token cache (STACK names). */
-  private expectToken(record: string, field: string): string {
-    if (!this.nextToken()) this.fail(`${record}: missing ${field}`);
-    return this.tokens.get(this.bytes, this.tokenStart, this.tokenEnd);
   }
 
   private expectLineEnd(record: string): void {
@@ -650,6 +648,19 @@ export class NativeParser implements TraceParser {
   private fail(message: string): never {
     throw new TraceError(this.file, this.splitter.lineNumber, message);
   }
+}
+
+/** The value of a STACK token that is numbered (see MaxNumberedStack), else -1. */
+function numberedToken(bytes: Buffer, start: number, end: number): number {
+  const length = end - start;
+  if (length === 0 || length > 10 || (length > 1 && bytes[start] === DIGIT_0)) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = bytes[i]! - DIGIT_0;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value < MaxNumberedStack ? value : -1;
 }
 
 /** Value of one digit byte in base 10 or 16, or -1. */

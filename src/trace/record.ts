@@ -4,7 +4,6 @@
 // record with a record object they reuse, so nothing is allocated per trace line on the hot
 // path. A sink copies whatever it keeps.
 
-import { grown } from "../typed-arrays.js";
 
 /** What a record asks the emulated runtime to do. */
 export const enum RecordKind {
@@ -180,67 +179,8 @@ export interface Frame {
   location: string;
 }
 
-/**
- * Interned call stacks: the same frame list always gets the same id (ids start at 0).
- * Frames are interned too (one Frame object per distinct function and location) and a stack
- * is a run of frame ids in one flat array, so memory grows with distinct frames and stacks,
- * not with their text (deep Go tracebacks repeat the same frames) nor with one object per
- * frame of every stack.
- */
-export class StackTable {
-  private readonly frameIds = new Map<string, number>();
-  private readonly frameList: Frame[] = [];
-  /** A stack's key: its frame ids, comma-joined. */
-  private readonly byKey = new Map<string, number>();
-  /** Stack i's frame ids are flat[start[i] .. start[i + 1]). */
-  private start = new Int32Array(1024);
-  private flat = new Int32Array(4096);
-  private count = 0;
-
-  intern(frames: readonly Frame[]): number {
-    const n = frames.length;
-    const at = this.start[this.count]!;
-    if (at + n > this.flat.length) this.flat = grown(this.flat, Math.max(2 * this.flat.length, at + n));
-    const flat = this.flat;
-    for (let i = 0; i < n; i++) {
-      const frame = frames[i]!;
-      const text = frame.func + "\u0000" + frame.location;
-      let id = this.frameIds.get(text);
-      if (id === undefined) {
-        id = this.frameList.length;
-        this.frameIds.set(text, id);
-        this.frameList.push({ func: frame.func, location: frame.location });
-      }
-      flat[at + i] = id;
-    }
-    // join makes one flat string; `key += ...` per frame would keep a rope node per frame.
-    const key = flat.subarray(at, at + n).join(",");
-    const known = this.byKey.get(key);
-    if (known !== undefined) return known;
-    const id = this.count++;
-    if (this.count + 1 > this.start.length) this.start = grown(this.start, 2 * this.start.length);
-    this.start[this.count] = at + n;
-    this.byKey.set(key, id);
-    return id;
-  }
-
-  /** The frames of a stack, innermost first (a new array; the Frame objects are shared). */
-  frames(id: number): readonly Frame[] {
-    if (id < 0 || id >= this.count) return [];
-    const out: Frame[] = [];
-    for (let i = this.start[id]!; i < this.start[id + 1]!; i++) out.push(this.frameList[this.flat[i]!]!);
-    return out;
-  }
-
-  /** How many frames a stack has (0 for an unknown id). */
-  depth(id: number): number {
-    return id < 0 || id >= this.count ? 0 : this.start[id + 1]! - this.start[id]!;
-  }
-
-  get size(): number {
-    return this.count;
-  }
-}
+export { StackTable, type StackDelta } from "./stacks.js";
+import type { StackTable } from "./stacks.js";
 
 export interface RecordSink {
   record(r: TraceRecord): void;

@@ -1,0 +1,118 @@
+// Interned stacks (trace/stacks.ts) and runs (int-runs.ts): ids, frames read back, and a
+// table copied from another's growth, as the reader thread hands its stacks to the replay.
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { IntRuns } from "../../src/int-runs.js";
+import { StackTable } from "../../src/trace/stacks.js";
+import type { Frame } from "../../src/trace/record.js";
+
+describe("IntRuns", () => {
+  it("gives equal runs one id and distinct runs distinct ids, in order of first sight", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({ min: -3, max: 5 }), { maxLength: 4 }), { maxLength: 400 }), (runs) => {
+        const table = new IntRuns();
+        const ids = new Map<string, number>();
+        for (const run of runs) {
+          const key = run.join(",");
+          const want = ids.get(key) ?? ids.size;
+          ids.set(key, want);
+          expect(table.lookup(run, 0, run.length)).toBe(want < table.size ? want : -1);
+          expect(table.intern([9, ...run, 9], 1, run.length + 1)).toBe(want);
+          expect([...Array(table.length(want)).keys()].map((i) => table.at(want, i))).toEqual(run);
+        }
+        expect(table.size).toBe(ids.size);
+      }),
+    );
+  });
+
+  it("indexes appended runs when it next interns", () => {
+    const table = new IntRuns();
+    expect(table.append([1, 2], 0, 2)).toBe(0);
+    expect(table.append([3], 0, 1)).toBe(1);
+    expect(table.intern([3], 0, 1)).toBe(1);
+    expect(table.intern([1, 2], 0, 2)).toBe(0);
+    expect(table.intern([], 0, 0)).toBe(2);
+    expect(table.valuesOf(0, 3)).toEqual(new Int32Array([1, 2, 3]));
+  });
+});
+
+const frame = fc.record({
+  func: fc.oneof(fc.constantFrom("main.main", "main.f", "runtime.mallocgc", "é.ü", "a\u0000b", ""), fc.string({ maxLength: 6 })),
+  location: fc.oneof(fc.constant(""), fc.constantFrom("x.go:1", "\u0000", "b"), fc.string({ maxLength: 4 })),
+});
+
+describe("StackTable", () => {
+  it("interns stacks by their frames (name and location) and reads them back", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(frame, { maxLength: 4 }), { maxLength: 200 }), (stacks: Frame[][]) => {
+        const table = new StackTable();
+        const ids = new Map<string, number>();
+        for (const frames of stacks) {
+          const key = JSON.stringify(frames.map((f) => [f.func, f.location]));
+          const want = ids.get(key) ?? ids.size;
+          ids.set(key, want);
+          const id = table.intern(frames);
+          expect(id).toBe(want);
+          expect(table.frames(id)).toEqual(frames.map((f) => ({ func: f.func, location: f.location })));
+          expect(table.depth(id)).toBe(frames.length);
+        }
+        expect(table.size).toBe(ids.size);
+      }),
+    );
+  });
+
+  it("keeps a name and a location apart: a\\0 + b is not a + \\0b", () => {
+    const table = new StackTable();
+    const one = table.frame("a\u0000", "b");
+    const two = table.frame("a", "\u0000b");
+    const three = table.frame("a\u0000\u0000b");
+    expect(new Set([one, two, three]).size).toBe(3);
+    expect([table.func(one), table.location(one)]).toEqual(["a\u0000", "b"]);
+    expect([table.func(two), table.location(two)]).toEqual(["a", "\u0000b"]);
+    expect([table.func(three), table.location(three)]).toEqual(["a\u0000\u0000b", ""]);
+  });
+
+  it("names a frame read from bytes as their UTF-8 text does (invalid bytes are U+FFFD)", () => {
+    const table = new StackTable();
+    const bytes = Buffer.from([0x6d, 0xff, 0x2e, 0xc3, 0xa9, 0x20, 0x6d, 0xfe, 0x2e, 0xc3, 0xa9]);
+    const a = table.frameFromBytes(bytes, 0, 5);
+    const b = table.frameFromBytes(bytes, 6, 11);
+    expect(table.func(a)).toBe("m\ufffd.é");
+    expect(b).toBe(a);
+    expect(table.frame("m\ufffd.é")).toBe(a);
+    expect(table.frameFromBytes(Buffer.from("main.f"), 0, 6)).toBe(table.frame("main.f"));
+  });
+
+  it("copies another table's growth batch by batch: same ids, frames and depths, and it still interns", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(frame, { maxLength: 3 }), { maxLength: 120 }), fc.array(fc.nat({ max: 30 }), { maxLength: 8 }), (stacks: Frame[][], cuts) => {
+        const source = new StackTable();
+        const copy = new StackTable();
+        let frames = 0;
+        let sent = 0;
+        const send = (): void => {
+          const delta = source.delta(frames, sent);
+          copy.appendFrames(delta);
+          for (let i = 0, at = 0; i < delta.lengths.length; at += delta.lengths[i++]!) copy.appendStack(delta.frameIds, at, at + delta.lengths[i]!);
+          frames = source.frameCount;
+          sent = source.size;
+        };
+        let next = 0;
+        stacks.forEach((s, i) => {
+          source.intern(s);
+          if (cuts.length > next && i % (cuts[next]! + 1) === 0) {
+            send();
+            next++;
+          }
+        });
+        send();
+        expect(copy.size).toBe(source.size);
+        expect(copy.frameCount).toBe(source.frameCount);
+        for (let id = 0; id < source.size; id++) expect(copy.frames(id)).toEqual(source.frames(id));
+        for (const s of stacks) expect(copy.intern(s)).toBe(source.intern(s));
+        expect(copy.size).toBe(source.size);
+      }),
+    );
+  });
+});
