@@ -35,6 +35,7 @@ import {
 import { LiveSites } from "../report/live-sites.js";
 import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder } from "../report/timeline.js";
 import { openRecordSource, type ReaderThread } from "../trace/source.js";
+import type { NameTable } from "../trace/names.js";
 import {
   FreeOrigin,
   RecordKind,
@@ -255,6 +256,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     readonly options: ResolvedReplayOptions,
     private readonly schedule: Schedule,
     private readonly stacks: StackTable,
+    private readonly types: NameTable | null,
     timelineInterval = DEFAULT_TIMELINE_INTERVAL,
   ) {
     this.timeline = new TimelineRecorder(timelineInterval);
@@ -273,6 +275,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         // Pacer replays follow the log's evidence while their collections are the log's.
         logGuidedSweep: this.golog,
         stackDepth: (stack) => (stack < 0 ? 1 : Math.max(1, stacks.depth(stack))),
+        ...(types !== null ? { traceTypes: types } : {}),
       });
     this.runtime = this.makeRuntime(options.dataEnd);
     const zero = (): PeakPoint => ({ value: 0, event: 0, line: 0 });
@@ -331,7 +334,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         const probe = this.makeRuntime(concreteEnd);
         runPrologue(probe, "go1.3", c.argc, c.envc);
         if (probe.mallocgc(first.size, 0, this.loggedFlags(first.size), -1) !== first.address) continue;
-        const trial = new ReplayEngine(this.file, "golog", { ...opts, dataEnd: concreteEnd, argc: c.argc, envc: c.envc, until: null }, this.schedule, this.stacks);
+        const trial = new ReplayEngine(this.file, "golog", { ...opts, dataEnd: concreteEnd, argc: c.argc, envc: c.envc, until: null }, this.schedule, this.stacks, this.types);
         try {
           for (const r of records) if (r.kind !== RecordKind.Until) trial.record(r);
           trial.finish();
@@ -762,7 +765,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** A native allocation: its reader has checked that its ID was not live. */
   private alloc(r: TraceRecord): void {
     const rt = this.rt;
-    const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
+    const typ = r.typeId >= 0 ? rt.traceTypeWord(r.typeId, r.typeKind) : r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
     this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
     const flags = r.flags;
     const tiny = !this.options.efence && (flags & (FlagNoScan | FlagNoGC)) === FlagNoScan && r.size > 0 && r.size < 16;
@@ -853,7 +856,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     await source.close();
     throw e;
   }
-  const engine = new ReplayEngine(file, source.format, resolved.options, resolved.schedule, source.stacks, monitor.timelineInterval);
+  const engine = new ReplayEngine(file, source.format, resolved.options, resolved.schedule, source.stacks, source.types, monitor.timelineInterval);
   if (monitor.nativeSink !== undefined) engine.emitNative(monitor.nativeSink(resolved.options, source.stacks));
   const progress = monitor.progress;
   const input = progress === undefined || source.compressed || path === "-" ? null : await stat(path);

@@ -3,15 +3,23 @@
 // not copied. BatchWriter is the reader's sink; BatchReader feeds the records back, in order,
 // to the replay's sink, as the reader would have on the same thread.
 //
-// A batch also carries what the other thread needs to read the records: what the reader's
-// StackTable added (each new frame name once, each new stack as its frame ids: the replay's
-// table copies them in order, so the ids are the same and nothing is interned twice), applied
-// before the first record that uses them, and each type name, once, before the first record
-// that uses it. Strings travel in the message beside the arrays: type names, frame names,
-// `until` text, and the rare IDs that are not numbers.
+// A batch also carries what the other thread needs to read the records:
+//
+// - what the reader's stack table added, as bytes and ids (each new frame name once, each new
+//   stack as its frame ids). The replay's table copies them in order, so the ids are the same
+//   and nothing is interned twice; stacks are added where the reader defined them, before
+//   the first record that uses them.
+// - the type names its records use, as bytes: the reader's type table holds one batch's
+//   names (BatchWriter clears it with each batch, so that the reader thread does not keep
+//   every name of the trace as the replay's table does) and the replay interns them, in
+//   order of first use, as one thread would have.
+//
+// Strings travel in the message beside the arrays: `until` text and the rare IDs that are
+// not numbers.
 
 import { numericIdText } from "./ids.js";
 import type { NativeParser } from "./native.js";
+import type { NameDelta, NameTable } from "./names.js";
 import { HandleRecord, RecordKind, StackTable, type RecordSink, type StackDelta, type TraceRecord } from "./record.js";
 import { grown } from "../typed-arrays.js";
 
@@ -19,8 +27,6 @@ import { grown } from "../typed-arrays.js";
 const enum Entry {
   /** Stacks the trace defined: stack = how many there are now (the batch's `stacks` has the new ones). */
   Stacks = 100,
-  /** A type name the records use from now on: string = the name; its index is the next one. */
-  TypeName = 101,
 }
 
 // Per entry: F64 numbers (sizes, times, keys, lines stay exact doubles), I32 small integers.
@@ -33,7 +39,7 @@ const I32_KIND = 0;
 const I32_HANDLE = 1;
 const I32_FLAGS = 2;
 const I32_STACK = 3;
-const I32_TYPE = 4; // type name index, -1 for none
+const I32_TYPE = 4; // type name id, -1 for none
 const I32_TYPE_KIND_ORIGIN = 5; // Alloc: TypeKind; Dead/Free: FreeOrigin
 const I32_STRING = 6; // index in strings, or -1
 
@@ -45,19 +51,23 @@ export interface Batch {
   strings: string[];
   /** What the reader's stack table added in this batch (its stacks are applied at Stacks entries). */
   stacks: StackDelta;
+  /** The type names this batch's records use: their typeId indexes these. */
+  types: NameDelta;
 }
 
 /** A batch of no entries (a reader that failed before it had a parser). */
 export function emptyBatch(): Batch {
   const none = (): Int32Array<ArrayBuffer> => new Int32Array(0);
-  const stacks: StackDelta = { firstFrame: 0, frameBytes: new Uint8Array(0), keyLengths: none(), funcLengths: none(), firstStack: 0, lengths: none(), frameIds: none() };
-  return { count: 0, f64: new Float64Array(0), i32: new Int32Array(0), strings: [], stacks };
+  const names = (): NameDelta => ({ first: 0, bytes: new Uint8Array(0), lengths: none(), tags: none() });
+  const stacks: StackDelta = { frames: names(), firstStack: 0, lengths: none(), frameIds: none() };
+  return { count: 0, f64: new Float64Array(0), i32: new Int32Array(0), strings: [], stacks, types: names() };
 }
 
 /** The buffers a batch's message transfers. */
 export function batchTransfers(batch: Batch): ArrayBuffer[] {
+  const names = (d: NameDelta): ArrayBuffer[] => [d.bytes.buffer, d.lengths.buffer, d.tags.buffer];
   const s = batch.stacks;
-  return [batch.f64.buffer, batch.i32.buffer, s.frameBytes.buffer, s.keyLengths.buffer, s.funcLengths.buffer, s.lengths.buffer, s.frameIds.buffer];
+  return [batch.f64.buffer, batch.i32.buffer, ...names(s.frames), s.lengths.buffer, s.frameIds.buffer, ...names(batch.types)];
 }
 
 /** Spare arrays a consumer has handed back, for the next batch. */
@@ -72,7 +82,6 @@ export class BatchWriter implements RecordSink {
   private f64: Float64Array<ArrayBuffer>;
   private i32: Int32Array<ArrayBuffer>;
   private strings: string[] = [];
-  private readonly typeIndex = new Map<string, number>();
   /** Stacks announced by a Stacks entry. */
   private stacksSent = 0;
   /** The first frame and stack of the batch being written. */
@@ -90,7 +99,6 @@ export class BatchWriter implements RecordSink {
   record(r: TraceRecord): void {
     if (this.stacksSent !== this.parser.stacks.size) this.sendNewStacks();
     const kind = r.kind;
-    const type = kind === RecordKind.Alloc && r.typeName !== null ? this.typeNameIndex(r.typeName) : -1;
     const handle = r.handle;
     const key = handle >= 0 ? this.parser.idKey(handle) : Number.NaN;
     // Text IDs and `until` text travel as strings; fields a kind does not use are left as they are.
@@ -103,7 +111,7 @@ export class BatchWriter implements RecordSink {
     i32[i + I32_HANDLE] = handle;
     i32[i + I32_FLAGS] = r.flags;
     i32[i + I32_STACK] = r.stack;
-    i32[i + I32_TYPE] = type;
+    i32[i + I32_TYPE] = kind === RecordKind.Alloc ? r.typeId : -1;
     i32[i + I32_TYPE_KIND_ORIGIN] = kind === RecordKind.Alloc ? r.typeKind : r.origin;
     i32[i + I32_STRING] = string;
     const f = at * F64_FIELDS;
@@ -129,24 +137,15 @@ export class BatchWriter implements RecordSink {
     const delta = stacks.delta(this.batchFrame, this.batchStack);
     this.batchFrame = stacks.frameCount;
     this.batchStack = stacks.size;
-    const batch: Batch = { count: this.count, f64: this.f64, i32: this.i32, strings: this.strings, stacks: delta };
+    const types = this.parser.types.delta(0);
+    this.parser.types.clear();
+    const batch: Batch = { count: this.count, f64: this.f64, i32: this.i32, strings: this.strings, stacks: delta, types };
     const fits = spare !== undefined && spare.i32.length >= this.capacity * I32_FIELDS;
     this.f64 = fits ? spare.f64 : new Float64Array(this.capacity * F64_FIELDS);
     this.i32 = fits ? spare.i32 : new Int32Array(this.capacity * I32_FIELDS);
     this.strings = [];
     this.count = 0;
     return batch;
-  }
-
-  private typeNameIndex(name: string): number {
-    let index = this.typeIndex.get(name);
-    if (index === undefined) {
-      index = this.typeIndex.size;
-      this.typeIndex.set(name, index);
-      const at = this.entry(Entry.TypeName, 0);
-      this.i32[at * I32_FIELDS + I32_STRING] = this.string(name);
-    }
-    return index;
   }
 
   /** A new entry of `kind` that is not a record (fields not set by the caller are -1 or NaN); returns its index. */
@@ -178,6 +177,17 @@ class BatchRecord extends HandleRecord {
   idKey = Number.NaN;
   idText = "";
 
+  readonly #types: NameTable;
+
+  constructor(types: NameTable) {
+    super();
+    this.#types = types;
+  }
+
+  protected typeText(id: number): string {
+    return this.#types.text(id);
+  }
+
   get id(): string {
     if (this.handle < 0) return "";
     return this.idKey === this.idKey ? numericIdText(this.idKey) : this.idText;
@@ -186,19 +196,24 @@ class BatchRecord extends HandleRecord {
 
 /** Feeds the records of successive batches to a sink, rebuilding stacks and type names. */
 export class BatchReader {
-  private readonly record = new BatchRecord();
-  private readonly typeNames: string[] = [];
+  private readonly record: BatchRecord;
   /** An Until record was read: the reader stopped there. */
   sawUntil = false;
   /** Line of the last record fed to the sink. */
   line = 0;
 
-  constructor(readonly stacks: StackTable) {}
+  constructor(
+    readonly stacks: StackTable,
+    readonly types: NameTable,
+  ) {
+    this.record = new BatchRecord(types);
+  }
 
   read(batch: Batch, sink: RecordSink): void {
     const { f64, i32, strings } = batch;
     const delta = batch.stacks;
     this.stacks.appendFrames(delta);
+    const typeIds = this.types.internAll(batch.types);
     if (delta.firstStack !== this.stacks.size) throw new Error(`stack ${delta.firstStack} of the reader thread copied as ${this.stacks.size}`);
     let deltaAt = 0;
     const r = this.record;
@@ -216,10 +231,6 @@ export class BatchReader {
         }
         continue;
       }
-      if (kind === Entry.TypeName) {
-        this.typeNames.push(strings[string]!);
-        continue;
-      }
       r.kind = kind;
       r.line = this.line = f64[f + F64_LINE]!;
       r.handle = i32[i + I32_HANDLE]!;
@@ -231,7 +242,7 @@ export class BatchReader {
           r.flags = i32[i + I32_FLAGS]!;
           r.stack = i32[i + I32_STACK]!;
           const type = i32[i + I32_TYPE]!;
-          r.typeName = type < 0 ? null : this.typeNames[type]!;
+          r.typeId = type < 0 ? -1 : typeIds[type]!;
           r.typeKind = i32[i + I32_TYPE_KIND_ORIGIN]!;
           break;
         }

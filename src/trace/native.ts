@@ -2,8 +2,9 @@
 //
 // Lines are read on their bytes: no regexes, no String.split, no Buffer.indexOf per field.
 // Keys, flags and kinds are matched on their bytes. IDs become handles in the reader's table
-// of live IDs (trace/ids.ts), with no string; strings are only made for the stack names and
-// type names a record keeps, through StringCaches, so a name seen before costs no new string.
+// of live IDs (trace/ids.ts), with no string; frame names and type names are interned from
+// their bytes (trace/names.ts), with no string either, and STACK names that are numbers are
+// keyed by value. Strings are made for other STACK names, through a StringCache.
 // Decoding text for messages is left to the error paths.
 //
 // Two paths read a line. fastLine takes the well-formed `a`, `d` and `f` lines that make up
@@ -14,7 +15,8 @@
 
 import { LiveIds } from "./ids.js";
 import { grown } from "../typed-arrays.js";
-import { HashSeed, LineSplitter, StringCache, hashByte } from "./lines.js";
+import { LineSplitter, StringCache } from "./lines.js";
+import { NameTable } from "./names.js";
 import {
   FreeOrigin,
   HandleRecord,
@@ -88,11 +90,9 @@ const KIND_VALUES: readonly TypeKind[] = [TypeKind.Single, TypeKind.Array, TypeK
 const MaxNumberedStack = 2 ** 31;
 const DenseNumberedStacks = 1 << 16;
 
-/** Cache sizes: stack names are short; type names longer. */
+/** Cache size: stack names are short. */
 const TOKEN_CACHE_SLOTS = 1 << 12;
 const TOKEN_CACHE_BYTES = 24;
-const TYPE_CACHE_SLOTS = 1 << 10;
-const TYPE_CACHE_BYTES = 128;
 
 /** True if `bytes[start, end)` is exactly `word`. */
 function bytesAre(bytes: Buffer, start: number, end: number, word: Buffer): boolean {
@@ -156,20 +156,28 @@ function isBlank(byte: number): boolean {
 /** A record of this reader: its ID text is made from its handle only when read (messages). */
 class NativeRecord extends HandleRecord {
   readonly #ids: LiveIds;
+  readonly #types: NameTable;
 
-  constructor(ids: LiveIds) {
+  constructor(ids: LiveIds, types: NameTable) {
     super();
     this.#ids = ids;
+    this.#types = types;
   }
 
   get id(): string {
     return this.handle < 0 ? "" : this.#ids.name(this.handle);
+  }
+
+  protected typeText(id: number): string {
+    return this.#types.text(id);
   }
 }
 
 export class NativeParser implements TraceParser {
   readonly format = "native" as const;
   readonly stacks = new StackTable();
+  /** The type names of `a` records (TraceRecord.typeId). */
+  readonly types = new NameTable();
   readonly skippedLines = 0;
   stopped = false;
 
@@ -177,7 +185,7 @@ export class NativeParser implements TraceParser {
   private readonly until: Buffer | null;
   /** The live IDs and their handles: this reader checks that each record names its objects right. */
   private readonly ids = new LiveIds();
-  private readonly record: TraceRecord = new NativeRecord(this.ids);
+  private readonly record: TraceRecord = new NativeRecord(this.ids, this.types);
   /** STACK token of `s` records → id in `stacks`, for tokens that are not numbered (see MaxNumberedStack). */
   private readonly stackIds = new Map<string, number>();
   /** Numbered STACK tokens → id in `stacks`: by index (-1 = undefined), and beyond it by value. */
@@ -185,7 +193,6 @@ export class NativeParser implements TraceParser {
   private readonly sparseStackByNumber = new Map<number, number>();
   /** Decoded STACK tokens (the same bytes are the same string). */
   private readonly tokens = new StringCache(TOKEN_CACHE_SLOTS, TOKEN_CACHE_BYTES, "utf8");
-  private readonly typeNames = new StringCache(TYPE_CACHE_SLOTS, TYPE_CACHE_BYTES, "utf8");
   private sawRecordLine = false;
   private clock = 0;
 
@@ -321,7 +328,9 @@ export class NativeParser implements TraceParser {
     let flags = 0;
     let stack = -1;
     let typeKind = TypeKind.Single;
-    let typeName: string | null = null;
+    // The type name's bytes, interned once the line is known good.
+    let typeFrom = -1;
+    let typeTo = -1;
     let seen = 0;
     for (;;) {
       while (i < limit && isBlank(bytes[i])) i++;
@@ -330,22 +339,17 @@ export class NativeParser implements TraceParser {
       const bit = allocKeyAt(bytes, i, limit);
       if (bit === 0) return -1;
       if (bit === AllocKey.Type) {
-        // The rest of the line, trailing blanks dropped: hashed up to its last non-blank byte.
+        // The rest of the line, trailing blanks dropped.
         const from = i + 5;
-        let typeHash = HashSeed;
-        let trimmedHash = HashSeed;
         let to = from;
         for (i = from; i < limit; i++) {
           const byte = bytes[i];
           if (byte === LF || byte === CR) break;
-          typeHash = hashByte(typeHash, byte);
-          if (!isBlank(byte)) {
-            trimmedHash = typeHash;
-            to = i + 1;
-          }
+          if (!isBlank(byte)) to = i + 1;
         }
         if (i >= limit || bytes[i] !== LF || to === from) return -1;
-        typeName = this.typeNames.getHashed(bytes, from, to, trimmedHash);
+        typeFrom = from;
+        typeTo = to;
         break;
       }
       i += bit === AllocKey.Kind ? 5 : 6;
@@ -384,7 +388,7 @@ export class NativeParser implements TraceParser {
     r.address = -1;
     r.flags = flags;
     r.stack = stack;
-    r.typeName = typeName;
+    r.typeId = typeFrom < 0 ? -1 : this.types.internBytes(bytes, typeFrom, typeTo);
     r.typeKind = typeKind;
     return i + 1;
   }
@@ -458,7 +462,7 @@ export class NativeParser implements TraceParser {
     r.address = -1;
     r.flags = 0;
     r.stack = -1;
-    r.typeName = null;
+    r.typeId = -1;
     r.typeKind = TypeKind.Single;
     let seen = 0;
     const bytes = this.bytes;
@@ -470,8 +474,7 @@ export class NativeParser implements TraceParser {
       if (equals === end) this.fail(`a: unexpected field "${this.tokenText()}" (expected key=value)`);
       const valueStart = equals + 1;
       if (bytesAre(bytes, start, equals, KEY_TYPE)) {
-        r.typeName = this.restOfLine(valueStart);
-        if (r.typeName === "") this.fail("a: empty type=");
+        r.typeId = this.restOfLineType(valueStart);
         return;
       }
       const bit = bytesAre(bytes, start, equals, KEY_FLAGS)
@@ -616,12 +619,13 @@ export class NativeParser implements TraceParser {
     return true;
   }
 
-  /** From `from` to the end of the line, trailing blanks dropped; consumes the line. */
-  private restOfLine(from: number): string {
+  /** The type name from `from` to the end of the line, trailing blanks dropped, interned; consumes the line. */
+  private restOfLineType(from: number): number {
     let to = this.lineEnd;
     while (to > from && isBlank(this.bytes[to - 1])) to--;
+    if (to === from) this.fail("a: empty type=");
     this.cursor = this.lineEnd;
-    return this.typeNames.get(this.bytes, from, to);
+    return this.types.internBytes(this.bytes, from, to);
   }
 
   /** The current token as a decimal or 0x-hex safe integer ≥ 0. */

@@ -90,8 +90,13 @@ export interface TraceRecord {
   flags: number;
   /** Alloc: stack id from `stacks` of the reader, or -1. */
   stack: number;
-  /** Alloc: Go type name, or null when untyped. */
+  /** Alloc: Go type name, or null when untyped. A native record's is its typeId's text, made when read. */
   typeName: string | null;
+  /**
+   * Alloc (native readers): the type name's id in the reader's `types` table, or -1 when
+   * untyped; the replay keys types by it. -1 in golog records, which give typeName.
+   */
+  typeId: number;
   /** Alloc: TypeKind (meaningful when typeName is not null, or when `kind=` was given). */
   typeKind: TypeKind;
   /** Finalizer: byte offset into the object. */
@@ -125,6 +130,7 @@ export interface TraceRecord {
 /**
  * A record whose `id` text a subclass makes only when it is read (messages): the native
  * readers name objects by handle, and a string per record would cost more than the rest.
+ * Its type name is likewise read from its `types` table only when asked for.
  */
 export abstract class HandleRecord implements TraceRecord {
   kind = RecordKind.Alloc;
@@ -134,7 +140,7 @@ export abstract class HandleRecord implements TraceRecord {
   size = 0;
   flags = 0;
   stack = -1;
-  typeName: string | null = null;
+  typeId = -1;
   typeKind = TypeKind.Single;
   offset = 0;
   time = 0;
@@ -147,6 +153,12 @@ export abstract class HandleRecord implements TraceRecord {
   text = "";
 
   abstract get id(): string;
+  /** The text of type name `id` (typeId). */
+  protected abstract typeText(id: number): string;
+
+  get typeName(): string | null {
+    return this.typeId < 0 ? null : this.typeText(this.typeId);
+  }
 }
 
 export function newRecord(): TraceRecord {
@@ -160,6 +172,7 @@ export function newRecord(): TraceRecord {
     flags: 0,
     stack: -1,
     typeName: null,
+    typeId: -1,
     typeKind: TypeKind.Single,
     offset: 0,
     time: 0,
@@ -180,6 +193,7 @@ export interface Frame {
 }
 
 export { StackTable, type StackDelta } from "./stacks.js";
+import type { NameTable } from "./names.js";
 import type { StackTable } from "./stacks.js";
 
 export interface RecordSink {
@@ -192,6 +206,8 @@ export type TraceFormat = "native" | "golog";
 export interface TraceParser {
   readonly format: TraceFormat;
   readonly stacks: StackTable;
+  /** The type names records name by typeId (a Go log's records give typeName: its table stays empty). */
+  readonly types: NameTable;
   /** Lines consumed so far. */
   readonly lines: number;
   /** Lines that were not part of any record (golog: program output, gctrace lines...). */

@@ -12,6 +12,7 @@ import path from "node:path";
 import { BatchReader, type Batch, type BatchArrays } from "./batch.js";
 import { openTrace, type FormatOption } from "./detect.js";
 import type { LogProfile } from "./golog-profile.js";
+import { NameTable } from "./names.js";
 import { StackTable, TraceError, readErrorAt, type RecordSink, type TraceFormat } from "./record.js";
 
 /** Which thread parses: "auto" uses a reader thread for native trace files of READER_THREAD_BYTES or more. */
@@ -23,6 +24,8 @@ export const READER_THREAD_BYTES = 4 * 1024 * 1024;
 export interface RecordSource {
   readonly format: TraceFormat;
   readonly stacks: StackTable;
+  /** The type names of native records (TraceRecord.typeId). */
+  readonly types: NameTable;
   /** The input is compressed (its size says nothing of its length). */
   readonly compressed: boolean;
   /** A Go log: what its first records say of the run (null for a native trace). */
@@ -90,6 +93,7 @@ export async function openRecordSource(path: string, options: OpenSourceOptions)
   return {
     format: parser.format,
     stacks: parser.stacks,
+    types: parser.types,
     compressed: opened.compression !== null,
     profile: opened.profile,
     get lines() {
@@ -142,12 +146,13 @@ class ThreadSource implements RecordSource {
   readonly format = "native";
   readonly profile = null;
   readonly stacks = new StackTable();
+  readonly types = new NameTable();
   readonly skippedLines = 0;
   lines = 0;
   stopped = false;
   interrupted = false;
   private readonly worker: Worker;
-  private readonly reader = new BatchReader(this.stacks);
+  private readonly reader = new BatchReader(this.stacks, this.types);
   private readonly queue: ReaderMessage[] = [];
   private failure: Error | null = null;
   private wake: (() => void) | null = null;

@@ -1,0 +1,231 @@
+// Interned names held as UTF-8 bytes: the same name always gets the same id (ids start at 0).
+//
+// The names sit end to end in one buffer and the index is open addressing over typed arrays,
+// so a name costs its bytes and a few slots, never a string, an object or a Map entry (a trace
+// may hold millions of distinct type names or frames), and a reader interns a name straight
+// from its input bytes. Each name has a tag, an integer that is part of its identity (the
+// stack table tags a frame's key with the length of its function name). Names become strings
+// only when asked for (text).
+//
+// A table can copy another's growth in order (delta, then append), or intern another's names
+// (internAll): names cross from the reader thread to the replay's table this way, as bytes.
+
+import { grown } from "../typed-arrays.js";
+
+/** What a NameTable added since some point, as one table hands it to another (see delta). */
+export interface NameDelta {
+  first: number;
+  /** The new names end to end, and per name its length and tag. */
+  bytes: Uint8Array<ArrayBuffer>;
+  lengths: Int32Array<ArrayBuffer>;
+  tags: Int32Array<ArrayBuffer>;
+}
+
+export class NameTable {
+  /** Name i is bytes[start[i], start[i + 1]), canonical UTF-8 (what encoding its text gives back). */
+  private bytes = Buffer.alloc(4096);
+  private start = new Int32Array(1024);
+  private tags = new Int32Array(1024);
+  private count = 0;
+  /** Open addressing, at most half full: per slot a name id (-1 = empty) and its hash. */
+  private slotName = new Int32Array(1024).fill(-1);
+  private slotHash = new Int32Array(1024);
+  private mask = 1023;
+  /** Names 0 … indexed−1 are in the slots (appended ones are indexed when a name is next interned). */
+  private indexed = 0;
+  /** Where intern(text) encodes. */
+  private scratch = Buffer.alloc(256);
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The id of the UTF-8 name `bytes[start, end)` with `tag`, added if new. Invalid UTF-8 is read as U+FFFD, as text decoding does. */
+  internBytes(bytes: Uint8Array, start: number, end: number, tag = 0): number {
+    let ascii = 0;
+    for (let i = start; i < end; i++) ascii |= bytes[i]!;
+    if (ascii < 0x80) return this.internCanonical(bytes, start, end, tag);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8", start, end);
+    return this.intern(text, tag);
+  }
+
+  /** The id of a name given as text, added if new. */
+  intern(text: string, tag = 0): number {
+    const length = this.encode(text, 0);
+    return this.internCanonical(this.scratch, 0, length, tag);
+  }
+
+  /**
+   * Encode `text` as UTF-8 into the scratch buffer at `at` (kept from `0` to `at`); returns the
+   * end. With internEncoded, a name made of parts (the stack table's frame keys) is built there.
+   */
+  encode(text: string, at: number): number {
+    const most = at + 3 * text.length + 1;
+    if (most > this.scratch.length) {
+      const bigger = Buffer.alloc(Math.max(most, 2 * this.scratch.length));
+      this.scratch.copy(bigger, 0, 0, at);
+      this.scratch = bigger;
+    }
+    return at + this.scratch.write(text, at, "utf8");
+  }
+
+  /** Write one byte into the scratch buffer at `at` (see encode); returns the end. */
+  encodeByte(byte: number, at: number): number {
+    if (at >= this.scratch.length) this.encode("", at);
+    this.scratch[at] = byte;
+    return at + 1;
+  }
+
+  /** The id of the name encoded into the scratch buffer from 0 to `end`, with `tag`. */
+  internEncoded(end: number, tag = 0): number {
+    return this.internCanonical(this.scratch, 0, end, tag);
+  }
+
+  /** Name id's text. */
+  text(id: number): string {
+    return this.bytes.toString("utf8", this.start[id]!, this.start[id + 1]!);
+  }
+
+  /** Bytes `from` to `to` of name id (a part of it), as text. */
+  textPart(id: number, from: number, to: number): string {
+    const start = this.start[id]!;
+    return this.bytes.toString("utf8", start + from, start + to);
+  }
+
+  /** Name id's length in bytes. */
+  length(id: number): number {
+    return this.start[id + 1]! - this.start[id]!;
+  }
+
+  tag(id: number): number {
+    return this.tags[id]!;
+  }
+
+  /** The names from `first` on, for another table to copy (append). */
+  delta(first: number): NameDelta {
+    const n = Math.max(0, this.count - first);
+    if (n === 0) return { first, bytes: new Uint8Array(0), lengths: new Int32Array(0), tags: new Int32Array(0) };
+    const lengths = new Int32Array(n);
+    for (let i = 0; i < n; i++) lengths[i] = this.start[first + i + 1]! - this.start[first + i]!;
+    const bytes = new Uint8Array(this.bytes.subarray(this.start[first]!, this.start[this.count]!));
+    return { first, bytes, lengths, tags: this.tags.slice(first, this.count) };
+  }
+
+  /** Intern each of the delta's names (from any table); returns their ids here, in the delta's order. */
+  internAll(delta: NameDelta): Int32Array {
+    const ids = new Int32Array(delta.lengths.length);
+    for (let i = 0, at = 0; i < ids.length; at += delta.lengths[i++]!) ids[i] = this.internCanonical(delta.bytes, at, at + delta.lengths[i]!, delta.tags[i]!);
+    return ids;
+  }
+
+  /** Forget every name (ids start at 0 again); the memory is kept for the next ones. */
+  clear(): void {
+    this.count = 0;
+    this.indexed = 0;
+    this.slotName.fill(-1);
+  }
+
+  /** Copy the delta's names, which must be this table's next ones. */
+  append(delta: NameDelta): void {
+    if (delta.first !== this.count) throw new Error(`name ${delta.first} of another table copied as ${this.count}`);
+    for (let i = 0, at = 0; i < delta.lengths.length; at += delta.lengths[i++]!) this.add(delta.bytes, at, at + delta.lengths[i]!, delta.tags[i]!);
+  }
+
+  private internCanonical(bytes: Uint8Array, start: number, end: number, tag: number): number {
+    if (this.indexed < this.count) this.indexAll();
+    const hash = nameHash(bytes, start, end, tag);
+    const slot = this.find(bytes, start, end, tag, hash);
+    const known = this.slotName[slot]!;
+    if (known >= 0) return known;
+    const id = this.add(bytes, start, end, tag);
+    this.slotName[slot] = id;
+    this.slotHash[slot] = hash;
+    this.indexed = this.count;
+    if (2 * this.count > this.mask + 1) this.resize(2 * (this.mask + 1));
+    return id;
+  }
+
+  /** Store a name as the next id, without indexing it; returns its id. */
+  private add(bytes: Uint8Array, start: number, end: number, tag: number): number {
+    const id = this.count++;
+    if (this.count + 1 > this.start.length) {
+      this.start = grown(this.start, 2 * this.start.length);
+      this.tags = grown(this.tags, 2 * this.tags.length);
+    }
+    const at = this.start[id]!;
+    const n = end - start;
+    if (at + n > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, at + n));
+      this.bytes.copy(bigger, 0, 0, at);
+      this.bytes = bigger;
+    }
+    const to = this.bytes;
+    for (let i = 0; i < n; i++) to[at + i] = bytes[start + i]!;
+    this.start[id + 1] = at + n;
+    this.tags[id] = tag;
+    return id;
+  }
+
+  /** The slot holding the name, or the empty slot where it would go. */
+  private find(bytes: Uint8Array, start: number, end: number, tag: number, hash: number): number {
+    const mask = this.mask;
+    const n = end - start;
+    const names = this.bytes;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const id = this.slotName[slot]!;
+      if (id < 0) return slot;
+      if (this.slotHash[slot] !== hash || this.tags[id] !== tag) continue;
+      const at = this.start[id]!;
+      if (this.start[id + 1]! - at !== n) continue;
+      let i = 0;
+      while (i < n && names[at + i] === bytes[start + i]) i++;
+      if (i === n) return slot;
+    }
+  }
+
+  private resize(capacity: number): void {
+    const names = this.slotName;
+    const hashes = this.slotHash;
+    this.mask = capacity - 1;
+    this.slotName = new Int32Array(capacity).fill(-1);
+    this.slotHash = new Int32Array(capacity);
+    for (let i = 0; i < names.length; i++) {
+      const id = names[i]!;
+      if (id < 0) continue;
+      let slot = hashes[i]! & this.mask;
+      while (this.slotName[slot]! >= 0) slot = (slot + 1) & this.mask;
+      this.slotName[slot] = id;
+      this.slotHash[slot] = hashes[i]!;
+    }
+  }
+
+  /** Index the appended names. */
+  private indexAll(): void {
+    let capacity = this.mask + 1;
+    while (2 * this.count > capacity) capacity *= 2;
+    if (capacity !== this.mask + 1) this.resize(capacity);
+    const names = this.bytes;
+    for (let id = this.indexed; id < this.count; id++) {
+      const start = this.start[id]!;
+      const end = this.start[id + 1]!;
+      const hash = nameHash(names, start, end, this.tags[id]!);
+      const slot = this.find(names, start, end, this.tags[id]!, hash);
+      // A name appended twice keeps its first id.
+      if (this.slotName[slot]! >= 0) continue;
+      this.slotName[slot] = id;
+      this.slotHash[slot] = hash;
+    }
+    this.indexed = this.count;
+  }
+}
+
+/** FNV-1a over the bytes, the tag mixed in, then murmur3's fmix32. */
+function nameHash(bytes: Uint8Array, start: number, end: number, tag: number): number {
+  let h = 0x811c9dc5 ^ tag;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
