@@ -77,11 +77,6 @@ export class IntRuns {
     return this.flat[this.start[id]! + i]!;
   }
 
-  /** The values of runs first … end−1, end to end (a copy). */
-  valuesOf(first: number, end: number): Int32Array<ArrayBuffer> {
-    return this.flat.slice(this.start[first]!, this.start[end]!);
-  }
-
   /** The slot holding the run, or the empty slot where it would go. */
   private find(values: ArrayLike<number>, from: number, to: number, hash: number): number {
     const mask = this.mask;

@@ -7,15 +7,14 @@
 // stack table tags a frame's key with the length of its function name). Names become strings
 // only when asked for (text).
 //
-// A table can copy another's growth in order (delta, then append), or intern another's names
-// (internAll): names cross from the reader thread to the replay's table this way, as bytes.
+// A table's names can be interned into another's (delta, then internAll): names cross from the
+// reader thread to the replay's tables this way, as bytes.
 
 import { grown } from "../typed-arrays.js";
 
-/** What a NameTable added since some point, as one table hands it to another (see delta). */
+/** A table's names as one table hands them to another (see delta). */
 export interface NameDelta {
-  first: number;
-  /** The new names end to end, and per name its length and tag. */
+  /** The names end to end, and per name its length and tag. */
   bytes: Uint8Array<ArrayBuffer>;
   lengths: Int32Array<ArrayBuffer>;
   tags: Int32Array<ArrayBuffer>;
@@ -31,8 +30,6 @@ export class NameTable {
   private slotName = new Int32Array(1024).fill(-1);
   private slotHash = new Int32Array(1024);
   private mask = 1023;
-  /** Names 0 … indexed−1 are in the slots (appended ones are indexed when a name is next interned). */
-  private indexed = 0;
   /** Where intern(text) encodes. */
   private scratch = Buffer.alloc(256);
 
@@ -101,14 +98,13 @@ export class NameTable {
     return this.tags[id]!;
   }
 
-  /** The names from `first` on, for another table to copy (append). */
-  delta(first: number): NameDelta {
-    const n = Math.max(0, this.count - first);
-    if (n === 0) return { first, bytes: new Uint8Array(0), lengths: new Int32Array(0), tags: new Int32Array(0) };
+  /** The names, for another table to intern (internAll). */
+  delta(): NameDelta {
+    const n = this.count;
     const lengths = new Int32Array(n);
-    for (let i = 0; i < n; i++) lengths[i] = this.start[first + i + 1]! - this.start[first + i]!;
-    const bytes = new Uint8Array(this.bytes.subarray(this.start[first]!, this.start[this.count]!));
-    return { first, bytes, lengths, tags: this.tags.slice(first, this.count) };
+    for (let i = 0; i < n; i++) lengths[i] = this.start[i + 1]! - this.start[i]!;
+    const bytes = new Uint8Array(this.bytes.subarray(0, this.start[n]!));
+    return { bytes, lengths, tags: this.tags.slice(0, n) };
   }
 
   /** Intern each of the delta's names (from any table); returns their ids here, in the delta's order. */
@@ -121,18 +117,10 @@ export class NameTable {
   /** Forget every name (ids start at 0 again); the memory is kept for the next ones. */
   clear(): void {
     this.count = 0;
-    this.indexed = 0;
     this.slotName.fill(-1);
   }
 
-  /** Copy the delta's names, which must be this table's next ones. */
-  append(delta: NameDelta): void {
-    if (delta.first !== this.count) throw new Error(`name ${delta.first} of another table copied as ${this.count}`);
-    for (let i = 0, at = 0; i < delta.lengths.length; at += delta.lengths[i++]!) this.add(delta.bytes, at, at + delta.lengths[i]!, delta.tags[i]!);
-  }
-
   private internCanonical(bytes: Uint8Array, start: number, end: number, tag: number): number {
-    if (this.indexed < this.count) this.indexAll();
     const hash = nameHash(bytes, start, end, tag);
     const slot = this.find(bytes, start, end, tag, hash);
     const known = this.slotName[slot]!;
@@ -140,12 +128,11 @@ export class NameTable {
     const id = this.add(bytes, start, end, tag);
     this.slotName[slot] = id;
     this.slotHash[slot] = hash;
-    this.indexed = this.count;
     if (2 * this.count > this.mask + 1) this.resize(2 * (this.mask + 1));
     return id;
   }
 
-  /** Store a name as the next id, without indexing it; returns its id. */
+  /** Store a name as the next id (the caller indexes it); returns its id. */
   private add(bytes: Uint8Array, start: number, end: number, tag: number): number {
     const id = this.count++;
     if (this.count + 1 > this.start.length) {
@@ -197,25 +184,6 @@ export class NameTable {
       this.slotName[slot] = id;
       this.slotHash[slot] = hashes[i]!;
     }
-  }
-
-  /** Index the appended names. */
-  private indexAll(): void {
-    let capacity = this.mask + 1;
-    while (2 * this.count > capacity) capacity *= 2;
-    if (capacity !== this.mask + 1) this.resize(capacity);
-    const names = this.bytes;
-    for (let id = this.indexed; id < this.count; id++) {
-      const start = this.start[id]!;
-      const end = this.start[id + 1]!;
-      const hash = nameHash(names, start, end, this.tags[id]!);
-      const slot = this.find(names, start, end, this.tags[id]!, hash);
-      // A name appended twice keeps its first id.
-      if (this.slotName[slot]! >= 0) continue;
-      this.slotName[slot] = id;
-      this.slotHash[slot] = hash;
-    }
-    this.indexed = this.count;
   }
 }
 

@@ -24,6 +24,7 @@ import {
   RecordKind,
   StackTable,
   TraceError,
+  type StackBuilder,
   TypeKind,
   type RecordSink,
   type TraceParser,
@@ -33,6 +34,11 @@ import {
 export interface NativeParserOptions {
   /** Stop at the first line containing this text (emitting an Until record). */
   until?: string;
+  /**
+   * What `s` records define their stacks with, and whose ids records carry (the reader
+   * thread's StackDefinitions); by default `stacks`.
+   */
+  stackBuilder?: StackBuilder;
 }
 
 const SPACE = 0x20;
@@ -182,6 +188,9 @@ export class NativeParser implements TraceParser {
   stopped = false;
 
   private readonly splitter: LineSplitter;
+  private readonly builder: StackBuilder;
+  /** `s` records read so far. */
+  private stacksDefined = 0;
   private readonly until: Buffer | null;
   /** The live IDs and their handles: this reader checks that each record names its objects right. */
   private readonly ids = new LiveIds();
@@ -210,6 +219,7 @@ export class NativeParser implements TraceParser {
     options: NativeParserOptions = {},
   ) {
     this.splitter = new LineSplitter(file);
+    this.builder = options.stackBuilder ?? this.stacks;
     this.until = options.until ? Buffer.from(options.until, "utf8") : null;
   }
 
@@ -526,7 +536,7 @@ export class NativeParser implements TraceParser {
     if (this.stackOf(this.bytes, tokenStart, tokenEnd) >= 0) this.fail(`s: stack ${this.text(tokenStart, tokenEnd)} is already defined`);
     if (!this.nextToken()) this.fail("s: missing FRAME;FRAME;...");
     const bytes = this.bytes;
-    const stacks = this.stacks;
+    const stacks = this.builder;
     stacks.beginStack();
     let from = this.tokenStart;
     while (from <= this.tokenEnd) {
@@ -538,12 +548,13 @@ export class NativeParser implements TraceParser {
     }
     this.expectLineEnd("s");
     const id = stacks.endStack();
+    this.stacksDefined++;
     const number = numberedToken(bytes, tokenStart, tokenEnd);
     if (number < 0) {
       this.stackIds.set(this.tokens.get(bytes, tokenStart, tokenEnd), id);
     } else if (number < this.stackByNumber.length) {
       this.stackByNumber[number] = id;
-    } else if (number < Math.max(DenseNumberedStacks, 4 * (stacks.size + 1))) {
+    } else if (number < Math.max(DenseNumberedStacks, 4 * this.stacksDefined)) {
       this.stackByNumber = grown(this.stackByNumber, Math.max(number + 1, this.stackByNumber.length * 2), -1);
       this.stackByNumber[number] = id;
     } else {

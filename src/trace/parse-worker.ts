@@ -4,7 +4,7 @@
 // so memory stays bounded however fast it reads.
 
 import { parentPort, workerData } from "node:worker_threads";
-import { BatchWriter, batchTransfers, emptyBatch, type BatchArrays } from "./batch.js";
+import { BatchWriter, StackDefinitions, batchTransfers, emptyBatch, type BatchArrays } from "./batch.js";
 import { openTrace } from "./detect.js";
 import type { NativeParser } from "./native.js";
 import { TraceError, readErrorAt } from "./record.js";
@@ -43,9 +43,10 @@ async function read(): Promise<void> {
     port.postMessage(full, batchTransfers(batch));
   };
   try {
-    const opened = await openTrace(start.path, { format: "native", ...(start.until !== null ? { until: start.until } : {}) });
+    const stacks = new StackDefinitions();
+    const opened = await openTrace(start.path, { format: "native", stackBuilder: stacks, ...(start.until !== null ? { until: start.until } : {}) });
     parser = opened.parser as NativeParser;
-    writer = new BatchWriter(parser, BATCH_RECORDS);
+    writer = new BatchWriter(parser, stacks, BATCH_RECORDS);
     for await (const chunk of opened.stream) {
       parser.push(chunk, writer);
       bytesRead += chunk.length;

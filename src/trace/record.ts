@@ -192,7 +192,7 @@ export interface Frame {
   location: string;
 }
 
-export { StackTable, type StackDelta } from "./stacks.js";
+export { StackTable, type StackBuilder } from "./stacks.js";
 import type { NameTable } from "./names.js";
 import type { StackTable } from "./stacks.js";
 

@@ -8,27 +8,29 @@
 // reader interns a frame straight from its input bytes. Names become strings only when asked
 // for (func, location, frames): the report's shown sites, the profiles.
 //
-// A table can copy another's growth in order (delta, then appendFrames and appendStack): the
-// reader thread's table crosses to the replay's this way, as bytes and frame ids, with nothing
-// looked up or hashed again on arrival.
+// A reader defines stacks through a StackBuilder: a StackTable, or on the reader thread
+// StackDefinitions (trace/batch.ts), which holds only the definitions of one batch for the
+// replay's table to intern (internFrames, internStack).
 
 import { IntRuns } from "../int-runs.js";
 import { grown } from "../typed-arrays.js";
 import { NameTable, type NameDelta } from "./names.js";
 import type { Frame } from "./record.js";
 
-/** What a StackTable added since some point, as one table hands it to another (see delta). */
-export interface StackDelta {
-  frames: NameDelta;
-  firstStack: number;
-  /** Per new stack, its number of frames; their frame ids end to end in frameIds. */
-  lengths: Int32Array<ArrayBuffer>;
-  frameIds: Int32Array<ArrayBuffer>;
+/** What a reader defines stacks with. */
+export interface StackBuilder {
+  /** The id of the frame named by the UTF-8 `bytes[start, end)` with no location. */
+  frameFromBytes(bytes: Uint8Array, start: number, end: number): number;
+  /** Start a stack: add its frames, innermost first, then endStack. */
+  beginStack(): void;
+  addFrameId(frame: number): void;
+  /** The id of the stack of the frames added since beginStack. */
+  endStack(): number;
 }
 
 const ZERO = 0x00;
 
-export class StackTable {
+export class StackTable implements StackBuilder {
   /**
    * Frame keys: a function name's bytes, then, when the frame has a location, a 0 byte and
    * the location's; the tag is what follows the name (0, or the location's length plus one).
@@ -120,22 +122,18 @@ export class StackTable {
     return this.keys.size;
   }
 
-  /** The frames from `firstFrame` and the stacks from `firstStack` on, for another table to copy. */
-  delta(firstFrame: number, firstStack: number): StackDelta {
-    const stacks = Math.max(0, this.runs.size - firstStack);
-    const lengths = new Int32Array(stacks);
-    for (let i = 0; i < stacks; i++) lengths[i] = this.runs.length(firstStack + i);
-    const frameIds = stacks === 0 ? new Int32Array(0) : this.runs.valuesOf(firstStack, this.runs.size);
-    return { frames: this.keys.delta(firstFrame), firstStack, lengths, frameIds };
+  /** Intern another table's frames (names without locations, as frameFromBytes has them); returns their ids here. */
+  internFrames(frames: NameDelta): Int32Array {
+    return this.keys.internAll(frames);
   }
 
-  /** Copy the delta's frames, which must be this table's next ones. Its stacks follow through appendStack. */
-  appendFrames(delta: StackDelta): void {
-    this.keys.append(delta.frames);
+  /** The id of the stack whose frame ids are `frameIds[from, to)`, or -1 if there is none. */
+  lookupStack(frameIds: Int32Array, from: number, to: number): number {
+    return this.runs.lookup(frameIds, from, to);
   }
 
-  /** Copy the stack whose frame ids are `frameIds[from, to)`, as the next id; returns it. */
-  appendStack(frameIds: Int32Array, from: number, to: number): number {
-    return this.runs.append(frameIds, from, to);
+  /** The id of the stack whose frame ids are `frameIds[from, to)`, added if new. */
+  internStack(frameIds: Int32Array, from: number, to: number): number {
+    return this.runs.intern(frameIds, from, to);
   }
 }

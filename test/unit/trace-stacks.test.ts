@@ -1,9 +1,11 @@
-// Interned stacks (trace/stacks.ts) and runs (int-runs.ts): ids, frames read back, and a
-// table copied from another's growth, as the reader thread hands its stacks to the replay.
+// Interned stacks (trace/stacks.ts), names (trace/names.ts) and runs (int-runs.ts): ids,
+// frames read back, and the stacks the reader thread defines (StackDefinitions), interned by
+// the replay's table with the ids one table gives.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { IntRuns } from "../../src/int-runs.js";
+import { StackDefinitions } from "../../src/trace/batch.js";
 import { StackTable } from "../../src/trace/stacks.js";
 import type { Frame } from "../../src/trace/record.js";
 
@@ -33,7 +35,7 @@ describe("IntRuns", () => {
     expect(table.intern([3], 0, 1)).toBe(1);
     expect(table.intern([1, 2], 0, 2)).toBe(0);
     expect(table.intern([], 0, 0)).toBe(2);
-    expect(table.valuesOf(0, 3)).toEqual(new Int32Array([1, 2, 3]));
+    expect([table.at(0, 0), table.at(0, 1), table.at(1, 0), table.length(2)]).toEqual([1, 2, 3, 0]);
   });
 });
 
@@ -84,34 +86,41 @@ describe("StackTable", () => {
     expect(table.frameFromBytes(Buffer.from("main.f"), 0, 6)).toBe(table.frame("main.f"));
   });
 
-  it("copies another table's growth batch by batch: same ids, frames and depths, and it still interns", () => {
+  it("interns a reader thread's definitions, batch by batch, as one table interns the stacks", () => {
+    const native = fc.oneof(fc.constantFrom("main.main", "main.f", "é.ü", "m\ufffd"), fc.string({ minLength: 1, maxLength: 4 }));
     fc.assert(
-      fc.property(fc.array(fc.array(frame, { maxLength: 3 }), { maxLength: 120 }), fc.array(fc.nat({ max: 30 }), { maxLength: 8 }), (stacks: Frame[][], cuts) => {
-        const source = new StackTable();
-        const copy = new StackTable();
-        let frames = 0;
-        let sent = 0;
+      fc.property(fc.array(fc.array(native, { minLength: 1, maxLength: 3 }), { maxLength: 120 }), fc.array(fc.nat({ max: 30 }), { maxLength: 8 }), (stacks: string[][], cuts) => {
+        const one = new StackTable();
+        const definitions = new StackDefinitions();
+        const replay = new StackTable();
+        const ids: number[] = [];
         const send = (): void => {
-          const delta = source.delta(frames, sent);
-          copy.appendFrames(delta);
-          for (let i = 0, at = 0; i < delta.lengths.length; at += delta.lengths[i++]!) copy.appendStack(delta.frameIds, at, at + delta.lengths[i]!);
-          frames = source.frameCount;
-          sent = source.size;
+          const batch = definitions.take();
+          const frames = replay.internFrames(batch.frames);
+          for (let i = 0, at = 0; i < batch.lengths.length; at += batch.lengths[i++]!) {
+            const run = Int32Array.from(batch.frameIds.subarray(at, at + batch.lengths[i]!), (f) => frames[f]!);
+            expect(ids.length).toBe(batch.first + i);
+            ids.push(replay.internStack(run, 0, run.length));
+          }
         };
         let next = 0;
-        stacks.forEach((s, i) => {
-          source.intern(s);
+        stacks.forEach((frames, i) => {
+          const want = one.intern(frames.map((func) => ({ func, location: "" })));
+          definitions.beginStack();
+          for (const func of frames) {
+            const bytes = Buffer.from(func);
+            definitions.addFrameId(definitions.frameFromBytes(bytes, 0, bytes.length));
+          }
+          expect(definitions.endStack()).toBe(i);
           if (cuts.length > next && i % (cuts[next]! + 1) === 0) {
             send();
+            expect(ids[i]).toBe(want);
             next++;
           }
         });
         send();
-        expect(copy.size).toBe(source.size);
-        expect(copy.frameCount).toBe(source.frameCount);
-        for (let id = 0; id < source.size; id++) expect(copy.frames(id)).toEqual(source.frames(id));
-        for (const s of stacks) expect(copy.intern(s)).toBe(source.intern(s));
-        expect(copy.size).toBe(source.size);
+        expect(ids.map((id) => replay.frames(id))).toEqual(ids.map((_, i) => one.frames(one.intern(stacks[i]!.map((func) => ({ func, location: "" }))))));
+        expect(replay.size).toBe(one.size);
       }),
     );
   });
