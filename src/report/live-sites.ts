@@ -108,7 +108,8 @@ export class LiveSites {
   }
 
   private grow(i: number): void {
-    const cap = Math.max(64, this.capacity * 2, i + 1);
+    // By half: a trace of a million stacks met in order would get twice what it needs.
+    const cap = Math.max(64, Math.ceil(this.capacity * 1.5), i + 1);
     this.bytes = grown(this.bytes, cap);
     this.objects = grown(this.objects, cap);
     this.savedAt = grown(this.savedAt, cap);

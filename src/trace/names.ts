@@ -4,7 +4,7 @@
 // so a name costs its bytes and a few slots, never a string, an object or a Map entry (a trace
 // may hold millions of distinct type names or frames), and a reader interns a name straight
 // from its input bytes. Each name has a tag, an integer that is part of its identity (the
-// stack table tags a frame's key with the length of its function name). Names become strings
+// stack table tags a frame's key with the length of the location that follows its function name). Names become strings
 // only when asked for (text).
 //
 // A table's names can be interned into another's (delta, then internAll): names cross from the
@@ -24,7 +24,8 @@ export class NameTable {
   /** Name i is bytes[start[i], start[i + 1]), canonical UTF-8 (what encoding its text gives back). */
   private bytes = Buffer.alloc(4096);
   private start = new Int32Array(1024);
-  private tags = new Int32Array(1024);
+  /** Per name its tag; null while every tag is 0. */
+  private tags: Int32Array<ArrayBuffer> | null = null;
   private count = 0;
   /** Open addressing, at most half full: per slot a name id (-1 = empty) and its hash. */
   private slotName = new Int32Array(1024).fill(-1);
@@ -39,9 +40,15 @@ export class NameTable {
 
   /** The id of the UTF-8 name `bytes[start, end)` with `tag`, added if new. Invalid UTF-8 is read as U+FFFD, as text decoding does. */
   internBytes(bytes: Uint8Array, start: number, end: number, tag = 0): number {
+    // Hashed and checked for ASCII in one pass.
+    let h = 0x811c9dc5 ^ tag;
     let ascii = 0;
-    for (let i = start; i < end; i++) ascii |= bytes[i]!;
-    if (ascii < 0x80) return this.internCanonical(bytes, start, end, tag);
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i]!;
+      ascii |= byte;
+      h = Math.imul(h ^ byte, 0x01000193);
+    }
+    if (ascii < 0x80) return this.internHashed(bytes, start, end, tag, mix(h));
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8", start, end);
     return this.intern(text, tag);
   }
@@ -95,7 +102,7 @@ export class NameTable {
   }
 
   tag(id: number): number {
-    return this.tags[id]!;
+    return this.tags === null ? 0 : this.tags[id]!;
   }
 
   /** The names, for another table to intern (internAll). */
@@ -104,7 +111,7 @@ export class NameTable {
     const lengths = new Int32Array(n);
     for (let i = 0; i < n; i++) lengths[i] = this.start[i + 1]! - this.start[i]!;
     const bytes = new Uint8Array(this.bytes.subarray(0, this.start[n]!));
-    return { bytes, lengths, tags: this.tags.slice(0, n) };
+    return { bytes, lengths, tags: this.tags === null ? new Int32Array(n) : this.tags.slice(0, n) };
   }
 
   /** Intern each of the delta's names (from any table); returns their ids here, in the delta's order. */
@@ -121,7 +128,10 @@ export class NameTable {
   }
 
   private internCanonical(bytes: Uint8Array, start: number, end: number, tag: number): number {
-    const hash = nameHash(bytes, start, end, tag);
+    return this.internHashed(bytes, start, end, tag, nameHash(bytes, start, end, tag));
+  }
+
+  private internHashed(bytes: Uint8Array, start: number, end: number, tag: number, hash: number): number {
     const slot = this.find(bytes, start, end, tag, hash);
     const known = this.slotName[slot]!;
     if (known >= 0) return known;
@@ -137,7 +147,7 @@ export class NameTable {
     const id = this.count++;
     if (this.count + 1 > this.start.length) {
       this.start = grown(this.start, 2 * this.start.length);
-      this.tags = grown(this.tags, 2 * this.tags.length);
+      if (this.tags !== null) this.tags = grown(this.tags, 2 * this.tags.length);
     }
     const at = this.start[id]!;
     const n = end - start;
@@ -149,7 +159,8 @@ export class NameTable {
     const to = this.bytes;
     for (let i = 0; i < n; i++) to[at + i] = bytes[start + i]!;
     this.start[id + 1] = at + n;
-    this.tags[id] = tag;
+    if (tag !== 0 && this.tags === null) this.tags = new Int32Array(this.start.length);
+    if (this.tags !== null) this.tags[id] = tag;
     return id;
   }
 
@@ -158,10 +169,11 @@ export class NameTable {
     const mask = this.mask;
     const n = end - start;
     const names = this.bytes;
+    const tags = this.tags;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const id = this.slotName[slot]!;
       if (id < 0) return slot;
-      if (this.slotHash[slot] !== hash || this.tags[id] !== tag) continue;
+      if (this.slotHash[slot] !== hash || (tags === null ? 0 : tags[id]!) !== tag) continue;
       const at = this.start[id]!;
       if (this.start[id + 1]! - at !== n) continue;
       let i = 0;
@@ -191,6 +203,10 @@ export class NameTable {
 function nameHash(bytes: Uint8Array, start: number, end: number, tag: number): number {
   let h = 0x811c9dc5 ^ tag;
   for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return mix(h);
+}
+
+function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -4,6 +4,7 @@
 // the choice changes speed, never output.
 
 import { stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -15,7 +16,11 @@ import type { LogProfile } from "./golog-profile.js";
 import { NameTable } from "./names.js";
 import { StackTable, TraceError, readErrorAt, type RecordSink, type TraceFormat } from "./record.js";
 
-/** Which thread parses: "auto" uses a reader thread for native trace files of READER_THREAD_BYTES or more. */
+/**
+ * Which thread parses: "auto" uses a reader thread for native trace files of
+ * READER_THREAD_BYTES or more, when the process may run on more than one CPU (on one, two
+ * threads only add the cost of handing records over).
+ */
 export type ReaderThread = "auto" | "main" | "worker";
 
 /** Below this size a reader thread costs more to start than it saves. */
@@ -82,7 +87,8 @@ export async function openRecordSource(path: string, options: OpenSourceOptions)
   const threaded = async (): Promise<boolean> => {
     if (parser.format !== "native" || path === "-" || thread === "main") return false;
     const input = await stat(path);
-    return input.isFile() && (thread === "worker" || input.size >= READER_THREAD_BYTES);
+    if (!input.isFile()) return false;
+    return thread === "worker" || (input.size >= READER_THREAD_BYTES && availableParallelism() > 1);
   };
   if (await threaded()) {
     opened.close();
