@@ -26,8 +26,6 @@ export class IntRuns {
   private slotRun = new Int32Array(256).fill(-1);
   private slotHash = new Int32Array(256);
   private mask = 255;
-  /** Runs 0 … indexed−1 are in the slots; append leaves the rest to the next intern. */
-  private indexed = 0;
 
   get size(): number {
     return this.count;
@@ -35,28 +33,22 @@ export class IntRuns {
 
   /** The id of the run `values[from, to)`, added if new. */
   intern(values: ArrayLike<number>, from: number, to: number): number {
-    if (this.indexed < this.count) this.indexAll();
     const hash = runHash(values, from, to);
     const slot = this.find(values, from, to, hash);
     const known = this.slotRun[slot]!;
     if (known >= 0) return known;
     const id = this.append(values, from, to);
     this.place(slot, id, hash);
-    this.indexed = this.count;
     return id;
   }
 
   /** The id of the run `values[from, to)` if interned, else -1. */
   lookup(values: ArrayLike<number>, from: number, to: number): number {
-    if (this.indexed < this.count) this.indexAll();
     return this.slotRun[this.find(values, from, to, runHash(values, from, to))]!;
   }
 
-  /**
-   * Add a run as the next id without looking it up: for a table that copies another's runs
-   * in order (they are distinct already). It is indexed when intern or lookup next runs.
-   */
-  append(values: ArrayLike<number>, from: number, to: number): number {
+  /** Store a run as the next id (the caller indexes it). */
+  private append(values: ArrayLike<number>, from: number, to: number): number {
     const n = to - from;
     const at = this.start[this.count]!;
     if (at + n > this.flat.length) this.flat = grown(this.flat, Math.max(2 * this.flat.length, at + n));
@@ -114,24 +106,5 @@ export class IntRuns {
       this.slotRun[slot] = id;
       this.slotHash[slot] = hashes[i]!;
     }
-  }
-
-  /** Index the appended runs. */
-  private indexAll(): void {
-    let capacity = this.mask + 1;
-    while (2 * this.count > capacity) capacity *= 2;
-    if (capacity !== this.mask + 1) this.resize(capacity);
-    const flat = this.flat;
-    for (let id = this.indexed; id < this.count; id++) {
-      const from = this.start[id]!;
-      const to = this.start[id + 1]!;
-      const hash = runHash(flat, from, to);
-      const slot = this.find(flat, from, to, hash);
-      // A run appended twice keeps its first id.
-      if (this.slotRun[slot]! >= 0) continue;
-      this.slotRun[slot] = id;
-      this.slotHash[slot] = hash;
-    }
-    this.indexed = this.count;
   }
 }

@@ -27,16 +27,6 @@ describe("IntRuns", () => {
       }),
     );
   });
-
-  it("indexes appended runs when it next interns", () => {
-    const table = new IntRuns();
-    expect(table.append([1, 2], 0, 2)).toBe(0);
-    expect(table.append([3], 0, 1)).toBe(1);
-    expect(table.intern([3], 0, 1)).toBe(1);
-    expect(table.intern([1, 2], 0, 2)).toBe(0);
-    expect(table.intern([], 0, 0)).toBe(2);
-    expect([table.at(0, 0), table.at(0, 1), table.at(1, 0), table.length(2)]).toEqual([1, 2, 3, 0]);
-  });
 });
 
 const frame = fc.record({
