@@ -7,6 +7,10 @@
 //      (allocations at their logged address).
 //   3. Memory scaling: a 1M-event trace of the same seed (the same live set; it is a prefix of
 //      the 10M one) replayed too, so both peaks can be compared.
+//   4. (`npm run bench -- names` runs this part alone.) Names that cost what they hold: 1M objects each with a stack of its own (`s` then `a`,
+//      frames `main.fN;main.g;main.main`), and 1M objects each with a type name of its own,
+//      against the same objects on one stack, each replayed with the trace read on the replay's
+//      thread (`--reader-thread main`) and on a reader thread (`auto`, the default).
 //
 // Every replay runs the built CLI (`node bin/goalloc.js`, dist/ rebuilt first if src/ is newer)
 // in a child under `/usr/bin/time -v`, which gives the child's peak RSS; the report goes to
@@ -26,6 +30,7 @@ const GOFMT_LOG = path.resolve(repoRoot, "../shared/oracle/large/gofmt-go1.3.3-a
 const SEED = 1;
 const BIG_EVENTS = 10_000_000;
 const SMALL_EVENTS = 1_000_000;
+const DISTINCT_OBJECTS = 1_000_000;
 
 /** One measured replay. */
 interface Run {
@@ -72,6 +77,32 @@ function generateFile(file: string, events: number): { bytes: number; seconds: n
     closeSync(fd);
   }
   return { bytes, seconds: (performance.now() - start) / 1000 };
+}
+
+/** The traces of part 4: N 48-byte objects, each with a stack or a type name of its own, or all on one stack. */
+type NamesCase = "one stack" | "distinct stacks" | "distinct types";
+
+function namesTrace(file: string, kind: NamesCase, objects: number): number {
+  const fd = openSync(file, "w");
+  let bytes = 0;
+  const write = (text: string): void => {
+    const chunk = Buffer.from(text);
+    for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+    bytes += chunk.length;
+  };
+  try {
+    write(kind === "one stack" ? "goalloc-trace 1\ns 0 main.f;main.g;main.main\n" : "goalloc-trace 1\n");
+    const lines: string[] = [];
+    for (let i = 0; i < objects; i++) {
+      if (kind === "distinct stacks") lines.push(`s ${i} main.f${i};main.g;main.main\na ${i} 48 stack=${i}`);
+      else if (kind === "distinct types") lines.push(`a ${i} 48 type=main.T${i}`);
+      else lines.push(`a ${i} 48 stack=0`);
+      if (lines.length === 65536 || i === objects - 1) write(lines.splice(0).join("\n") + "\n");
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
 }
 
 /** Peak RSS in bytes from `/usr/bin/time -v` output. */
@@ -176,24 +207,41 @@ async function main(): Promise<void> {
   if (!existsSync(TIME)) process.stdout.write(`(no ${TIME}: peak RSS not measured)\n`);
   const scratch = mkdtempSync(path.join(tmpdir(), "goalloc-bench-"));
   const runs: Run[] = [];
+  const namesOnly = process.argv.slice(2).includes("names");
   try {
-    const big = path.join(scratch, "gen-10M.trace");
-    const small = path.join(scratch, "gen-1M.trace");
-    const genBig = generateFile(big, BIG_EVENTS);
-    process.stdout.write(
-      `gen --events ${fmt(BIG_EVENTS)} --seed ${SEED}: ${fmt(genBig.bytes / MB, 1)} MB in ${fmt(genBig.seconds, 2)} s (${fmt(BIG_EVENTS / genBig.seconds / 1e6, 2)} M events/s)\n`,
-    );
-    const genSmall = generateFile(small, SMALL_EVENTS);
+    if (!namesOnly) {
+      const big = path.join(scratch, "gen-10M.trace");
+      const small = path.join(scratch, "gen-1M.trace");
+      const genBig = generateFile(big, BIG_EVENTS);
+      process.stdout.write(
+        `gen --events ${fmt(BIG_EVENTS)} --seed ${SEED}: ${fmt(genBig.bytes / MB, 1)} MB in ${fmt(genBig.seconds, 2)} s (${fmt(BIG_EVENTS / genBig.seconds / 1e6, 2)} M events/s)\n`,
+      );
+      const genSmall = generateFile(small, SMALL_EVENTS);
 
-    const native = await replayChild("native 10M", big, [], scratch, genBig.bytes);
-    runs.push(native);
-    process.stdout.write(describeRun(native) + "\n");
-    const native1M = await replayChild("native 1M", small, [], scratch, genSmall.bytes);
-    runs.push(native1M);
-    process.stdout.write(describeRun(native1M) + "\n");
-    rmSync(big);
+      const native = await replayChild("native 10M", big, [], scratch, genBig.bytes);
+      runs.push(native);
+      process.stdout.write(describeRun(native) + "\n");
+      const native1M = await replayChild("native 1M", small, [], scratch, genSmall.bytes);
+      runs.push(native1M);
+      process.stdout.write(describeRun(native1M) + "\n");
+      rmSync(big);
+      rmSync(small);
+    }
 
-    if (existsSync(GOFMT_LOG)) {
+    for (const kind of ["one stack", "distinct stacks", "distinct types"] as const) {
+      const file = path.join(scratch, `${kind.replace(" ", "-")}.trace`);
+      const bytes = namesTrace(file, kind, DISTINCT_OBJECTS);
+      for (const thread of ["main", "auto"]) {
+        const run = await replayChild(`${kind}, reader ${thread}`, file, ["--reader-thread", thread], scratch, bytes);
+        runs.push(run);
+        process.stdout.write(describeRun(run) + "\n");
+      }
+      rmSync(file);
+    }
+
+    if (namesOnly) {
+      // Part 4 alone.
+    } else if (existsSync(GOFMT_LOG)) {
       const gofmt = await replayChild("gofmt golog", "-", ["--gc", "log"], scratch, 0, zstdFeed(GOFMT_LOG));
       runs.push(gofmt);
       process.stdout.write(describeRun(gofmt) + "\n");

@@ -10,6 +10,10 @@ import { TypeKind, type StackTable } from "../trace/record.js";
 import type { ResolvedReplayOptions } from "./options.js";
 import type { PrologueAlloc } from "./prologue.js";
 import type { NativeEventSink } from "./replay.js";
+import { grown } from "../typed-arrays.js";
+
+/** Runtime stack ids go down to -4 (RuntimeStack.StartUp). */
+const RUNTIME_STACKS = 4;
 
 /** Native flag names, as the native reader reads them. */
 const FLAG_NAMES: readonly [number, string][] = [
@@ -45,8 +49,8 @@ export class NativeTraceWriter implements NativeEventSink {
   /** Log key (address text) of a live object → its native ID. */
   private readonly ids = new Map<string, number>();
   private nextId = 1;
-  /** Trace stack id → native STACK number (runtime stacks by their negative id). */
-  private readonly defined = new Map<number, number>();
+  /** Trace stack id + RUNTIME_STACKS → native STACK number (0: not defined yet; runtime stacks have negative ids). */
+  private defined = new Int32Array(1024);
   private buffer: string[] = [];
   private bufferBytes = 0;
 
@@ -123,11 +127,12 @@ export class NativeTraceWriter implements NativeEventSink {
   }
 
   private stackNumber(stack: number): number {
-    let n = this.defined.get(stack);
-    if (n === undefined) {
-      n = this.defined.size + 1;
-      this.defined.set(stack, n);
-      this.counts.stacks++;
+    const at = stack + RUNTIME_STACKS;
+    if (at >= this.defined.length) this.defined = grown(this.defined, Math.max(at + 1, 2 * this.defined.length));
+    let n = this.defined[at]!;
+    if (n === 0) {
+      n = ++this.counts.stacks;
+      this.defined[at] = n;
       const frames = stack < 0 ? [runtimeStackName(stack) ?? "runtime"] : this.stacks.frames(stack).map((f) => f.func);
       this.push(`s ${n} ${frames.map((f) => f.replace(/[;\r\n]/g, " ")).join(";")}`);
     }

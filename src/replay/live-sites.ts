@@ -6,20 +6,26 @@
 // were at the event where each peak was last raised. Copying every counter at each new peak
 // would cost O(stacks) per event while a heap grows, so the snapshot is copy-on-write:
 //
-//   mark(k)      a peak k was raised: the current counters become snapshot k (epoch[k]++);
-//   add/remove   before a counter changes, its value is saved for every snapshot that has
-//                not saved it since its epoch began (savedEpoch[k][i] !== epoch[k]);
-//   snapshot k   saved value where savedEpoch[k][i] === epoch[k], else the current one.
+//   mark(k)      a peak k was raised: the current counters become snapshot k. A generation
+//                counter is bumped, and snapshot k remembers the one it began at (since[k]),
+//                and forgets what it had saved.
+//   add/remove   before a stack's counters change for the first time in a generation, their
+//                values are saved for every snapshot that began after they were last saved
+//                (savedAt[i] < since[k]): appended to that snapshot's log, at most once per
+//                stack. A stack's first change saves nothing: before it, the stack held 0
+//                everywhere, which bornAt (the generation of that change) says.
+//   snapshot k   the current counters, those in its log replaced by the saved values, and the
+//                stacks born since it began left out.
 //
-// A change costs one comparison when no peak moved since that stack last changed (a global
-// generation, bumped by every mark, says so), else one per peak; a new peak costs two
-// increments; memory grows with the number of distinct stacks, never with events or objects.
+// A change costs one comparison when no peak moved since that stack last changed, else one
+// per peak; a new peak costs two increments. Memory is four numbers per distinct stack, plus
+// the logs: the stacks that changed since each peak, never more entries than stacks.
 
 import { RuntimeStack, type ProfileListener, type Runtime } from "../runtime/index.js";
 import { grown } from "../typed-arrays.js";
 
 /** Stack ids below 0 name the runtime's own callers (RuntimeStack) or "no stack" (-1): indices start at the lowest. */
-const StackOffset = -Math.min(-1, ...Object.values(RuntimeStack));
+export const StackOffset = -Math.min(-1, ...Object.values(RuntimeStack));
 
 /** One site at a peak (JSON `peakSites.NAME.sites[i]`, with its stack's frames). */
 export interface LiveSite {
@@ -37,88 +43,116 @@ export interface LiveSnapshot {
   sites: LiveSite[];
 }
 
+/** Live bytes and objects per stack at a peak, indexed by stack id + StackOffset (plain data for the report). */
+export interface PeakCounters {
+  bytes: Float64Array<ArrayBuffer>;
+  objects: Float64Array<ArrayBuffer>;
+}
+
 export class LiveSites {
   private capacity = 0;
   private bytes = new Float64Array(0);
   private objects = new Float64Array(0);
-  /** Bumped by every mark; savedGeneration[i] === generation: stack i saved for every peak. */
+  /** Per stack: the generation its counters were last saved in, and that of its first change (0: never changed). */
+  private savedAt = new Float64Array(0);
+  private bornAt = new Float64Array(0);
+  /** Bumped by every mark. */
   private generation = 1;
-  private savedGeneration = new Float64Array(0);
-  private readonly epoch: Float64Array;
-  private savedEpoch: Float64Array<ArrayBuffer>[];
-  private savedBytes: Float64Array<ArrayBuffer>[];
-  private savedObjects: Float64Array<ArrayBuffer>[];
+  /** Per snapshot: the generation it began at (1: it holds the state before any change). */
+  private readonly since: Float64Array;
+  /** Per snapshot: its saved counters, [stack index, bytes, objects] each, and how many. */
+  private logs: Float64Array<ArrayBuffer>[];
+  private readonly logLength: Int32Array;
 
   /** `snapshots`: how many peaks keep a snapshot (indices 0 … snapshots−1). */
   constructor(readonly snapshots: number) {
-    // Epochs start at 1 so that a zeroed savedEpoch means "not saved".
-    this.epoch = new Float64Array(snapshots).fill(1);
-    this.savedEpoch = Array.from({ length: snapshots }, () => new Float64Array(0));
-    this.savedBytes = Array.from({ length: snapshots }, () => new Float64Array(0));
-    this.savedObjects = Array.from({ length: snapshots }, () => new Float64Array(0));
+    this.since = new Float64Array(snapshots).fill(1);
+    this.logs = Array.from({ length: snapshots }, () => new Float64Array(0));
+    this.logLength = new Int32Array(snapshots);
   }
 
   add(stack: number, size: number): void {
     const i = stack + StackOffset;
     if (i >= this.capacity) this.grow(i);
-    this.save(i);
+    if (this.savedAt[i] !== this.generation) this.save(i);
     this.bytes[i] = this.bytes[i]! + size;
     this.objects[i] = this.objects[i]! + 1;
   }
 
   remove(stack: number, size: number): void {
     const i = stack + StackOffset;
-    this.save(i);
+    if (this.savedAt[i] !== this.generation) this.save(i);
     this.bytes[i] = this.bytes[i]! - size;
     this.objects[i] = this.objects[i]! - 1;
   }
 
   /** Peak k was raised by the event just applied. */
   mark(k: number): void {
-    this.epoch[k] = this.epoch[k]! + 1;
-    this.generation++;
+    this.since[k] = ++this.generation;
+    this.logLength[k] = 0;
   }
 
   private save(i: number): void {
-    if (this.savedGeneration[i] === this.generation) return;
-    this.savedGeneration[i] = this.generation;
+    const last = this.savedAt[i]!;
+    this.savedAt[i] = this.generation;
+    if (last === 0) {
+      this.bornAt[i] = this.generation;
+      return;
+    }
     for (let k = 0; k < this.snapshots; k++) {
-      const e = this.epoch[k]!;
-      const seen = this.savedEpoch[k]!;
-      if (seen[i] === e) continue;
-      seen[i] = e;
-      this.savedBytes[k]![i] = this.bytes[i]!;
-      this.savedObjects[k]![i] = this.objects[i]!;
+      if (last >= this.since[k]!) continue;
+      let log = this.logs[k]!;
+      const at = 3 * this.logLength[k]!;
+      if (at === log.length) log = this.logs[k] = grown(log, Math.max(96, 2 * log.length));
+      log[at] = i;
+      log[at + 1] = this.bytes[i]!;
+      log[at + 2] = this.objects[i]!;
+      this.logLength[k]!++;
     }
   }
 
   private grow(i: number): void {
-    const cap = Math.max(64, this.capacity * 2, i + 1);
-    const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => grown(a, cap);
-    this.bytes = grow(this.bytes);
-    this.objects = grow(this.objects);
-    this.savedGeneration = grow(this.savedGeneration);
-    this.savedEpoch = this.savedEpoch.map(grow);
-    this.savedBytes = this.savedBytes.map(grow);
-    this.savedObjects = this.savedObjects.map(grow);
+    // By half: a trace of a million stacks met in order would get twice what it needs.
+    const cap = Math.max(64, Math.ceil(this.capacity * 1.5), i + 1);
+    this.bytes = grown(this.bytes, cap);
+    this.objects = grown(this.objects, cap);
+    this.savedAt = grown(this.savedAt, cap);
+    this.bornAt = grown(this.bornAt, cap);
     this.capacity = cap;
+  }
+
+  /**
+   * Snapshot k's counters, indexed by stack id + StackOffset (new arrays): a stack that had no
+   * live object then has 0 objects (and bytes that mean nothing).
+   */
+  counters(k: number): PeakCounters {
+    const since = this.since[k]!;
+    const bytes = this.bytes.slice(0, this.capacity);
+    const objects = this.objects.slice(0, this.capacity);
+    const log = this.logs[k]!;
+    for (let at = 0; at < 3 * this.logLength[k]!; at += 3) {
+      const i = log[at]!;
+      bytes[i] = log[at + 1]!;
+      objects[i] = log[at + 2]!;
+    }
+    for (let i = 0; i < this.capacity; i++) {
+      const born = this.bornAt[i]!;
+      if (born === 0 || born >= since) objects[i] = 0;
+    }
+    return { bytes, objects };
   }
 
   /** Snapshot k: the totals and the sites, as they were at the event that last raised peak k. */
   snapshot(k: number): LiveSnapshot {
-    const e = this.epoch[k]!;
-    const seen = this.savedEpoch[k]!;
+    const { bytes, objects } = this.counters(k);
+    const sites: LiveSite[] = [];
     let liveBytes = 0;
     let liveObjects = 0;
-    const sites: LiveSite[] = [];
-    for (let i = 0; i < this.capacity; i++) {
-      const saved = seen[i] === e;
-      const bytes = saved ? this.savedBytes[k]![i]! : this.bytes[i]!;
-      const objects = saved ? this.savedObjects[k]![i]! : this.objects[i]!;
-      if (objects === 0) continue;
-      liveBytes += bytes;
-      liveObjects += objects;
-      sites.push({ stack: i - StackOffset, liveBytes: bytes, liveObjects: objects });
+    for (let i = 0; i < objects.length; i++) {
+      if (objects[i] === 0) continue;
+      liveBytes += bytes[i]!;
+      liveObjects += objects[i]!;
+      sites.push({ stack: i - StackOffset, liveBytes: bytes[i]!, liveObjects: objects[i]! });
     }
     sites.sort((a, b) => b.liveBytes - a.liveBytes || a.stack - b.stack);
     return { liveBytes, liveObjects, sites };

@@ -40,9 +40,10 @@ import {
   sizeToClass,
   takeSnapshot,
 } from "../runtime/index.js";
-import { LiveSites, ProfileAtPeak, type LiveSnapshot } from "./live-sites.js";
+import { LiveSites, ProfileAtPeak, type PeakCounters } from "./live-sites.js";
 import { DEFAULT_TIMELINE_INTERVAL, TimelineRecorder, type Timeline } from "./timeline.js";
 import { openRecordSource, type ReaderThread } from "../trace/source.js";
+import type { NameTable } from "../trace/names.js";
 import {
   FreeOrigin,
   RecordKind,
@@ -173,7 +174,7 @@ export interface ReplayOutcome {
   /** Where the objects the trace still references at the end sit in the heap (fragmentation.internal). */
   liveFootprint: ObjectFootprint;
   /** Live bytes and objects per allocation stack at each peak's event. */
-  liveAtPeaks: Record<PeakName, LiveSnapshot>;
+  liveAtPeaks: Record<PeakName, PeakCounters>;
   /** HeapAlloc, HeapInuse, HeapSys, NextGC, NumGC and HeapObjects over the replay. */
   timeline: Timeline;
   /** The point the memory profile of the snapshot shows (monitor.memprofileAt). */
@@ -281,6 +282,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
     readonly options: ResolvedReplayOptions,
     private readonly schedule: Schedule,
     private readonly stacks: StackTable,
+    private readonly types: NameTable | null,
     timelineInterval = DEFAULT_TIMELINE_INTERVAL,
     memprofileAt: MemProfilePoint = "gc",
   ) {
@@ -301,6 +303,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         // Pacer replays follow the log's evidence while their collections are the log's.
         logGuidedSweep: this.golog,
         stackDepth: (stack) => (stack < 0 ? 1 : Math.max(1, stacks.depth(stack))),
+        ...(types !== null ? { traceTypes: types } : {}),
       });
     this.runtime = this.makeRuntime(options.dataEnd);
     const zero = (): PeakPoint => ({ value: 0, event: 0, line: 0 });
@@ -359,7 +362,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
         const probe = this.makeRuntime(concreteEnd);
         runPrologue(probe, "go1.3", c.argc, c.envc);
         if (probe.mallocgc(first.size, 0, this.loggedFlags(first.size), -1) !== first.address) continue;
-        const trial = new ReplayEngine(this.file, "golog", { ...opts, dataEnd: concreteEnd, argc: c.argc, envc: c.envc, until: null }, this.schedule, this.stacks);
+        const trial = new ReplayEngine(this.file, "golog", { ...opts, dataEnd: concreteEnd, argc: c.argc, envc: c.envc, until: null }, this.schedule, this.stacks, this.types);
         try {
           for (const r of records) if (r.kind !== RecordKind.Until) trial.record(r);
           trial.finish();
@@ -802,7 +805,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   /** A native allocation: its reader has checked that its ID was not live. */
   private alloc(r: TraceRecord): void {
     const rt = this.rt;
-    const typ = r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
+    const typ = r.typeId >= 0 ? rt.traceTypeWord(r.typeId, r.typeKind) : r.typeName !== null ? rt.typeWord(r.typeName, r.typeKind) : 0;
     this.observer?.beginRecord(RecordKind.Alloc, r.stack, typ);
     const flags = r.flags;
     const tiny = !this.options.efence && (flags & (FlagNoScan | FlagNoGC)) === FlagNoScan && r.size > 0 && r.size < 16;
@@ -864,8 +867,8 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   }
 
   /** What the trace referenced at each peak's event, by allocation stack. */
-  liveAtPeaks(): Record<PeakName, LiveSnapshot> {
-    const at = (name: PeakName): LiveSnapshot => this.liveSites.snapshot(PEAK_NAMES.indexOf(name));
+  liveAtPeaks(): Record<PeakName, PeakCounters> {
+    const at = (name: PeakName): PeakCounters => this.liveSites.counters(PEAK_NAMES.indexOf(name));
     return { HeapAlloc: at("HeapAlloc"), HeapInuse: at("HeapInuse"), HeapSys: at("HeapSys"), Sys: at("Sys"), HeapObjects: at("HeapObjects") };
   }
 
@@ -919,7 +922,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
     throw e;
   }
   const memprofileAt = monitor.memprofileAt ?? "gc";
-  const engine = new ReplayEngine(file, source.format, resolved.options, resolved.schedule, source.stacks, monitor.timelineInterval, memprofileAt);
+  const engine = new ReplayEngine(file, source.format, resolved.options, resolved.schedule, source.stacks, source.types, monitor.timelineInterval, memprofileAt);
   if (monitor.nativeSink !== undefined) engine.emitNative(monitor.nativeSink(resolved.options, source.stacks));
   const progress = monitor.progress;
   const input = progress === undefined || source.compressed || path === "-" ? null : await stat(path);

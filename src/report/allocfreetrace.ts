@@ -84,6 +84,9 @@ const RUNTIME_GC = frame("runtime_gc", "mgc0.c");
 const FORCED_GC = frame("runtime.GC", "mgc0.c");
 const RUNFINQ = frame("runfinq", "mgc0.c");
 const PARFORALLOC = frame("runtime_parforalloc", "parfor.c");
+/** Stacks whose text allocFrames keeps (a power of two). */
+const STACK_TEXT_SLOTS = 1 << 14;
+
 const CACHESPAN = frame("runtime_MCentral_CacheSpan", "mcentral.c") + frame("runtime_MCache_Refill", "mcache.c");
 const RECLAIM = frame("MHeap_Reclaim", "mheap.c") + frame("runtime_MHeap_Alloc", "mheap.c");
 const RECLAIM_LIST = frame("MHeap_ReclaimList", "mheap.c");
@@ -117,7 +120,12 @@ export class AllocFreeTraceWriter implements ReplayObserver {
   private finalizerGoroutine = 0;
   /** Finalizers run when the last record began (a rise means runfinq forced the next GC). */
   private finalizersRun = 0;
-  private readonly stackText: string[] = [];
+  /**
+   * The frames' text of recently printed stacks, direct-mapped by stack id: a trace prints the
+   * same few stacks over and over, and one of a million stacks keeps no million strings.
+   */
+  private readonly stackTextId = new Int32Array(STACK_TEXT_SLOTS).fill(-1);
+  private readonly stackText: string[] = new Array<string>(STACK_TEXT_SLOTS).fill("");
 
   /**
    * @param replay the replay whose runtime calls the hooks (its `rt` may be replaced before
@@ -248,12 +256,14 @@ export class AllocFreeTraceWriter implements ReplayObserver {
 
   private programFrames(stack: number): string {
     if (stack < 0) return "";
-    let text = this.stackText[stack];
-    if (text === undefined) {
-      text = "";
-      for (const f of this.stacks.frames(stack)) text += `${f.func}\n\t${f.location === "" ? ":0" : f.location}\n`;
-      this.stackText[stack] = text;
-    }
+    const slot = stack & (STACK_TEXT_SLOTS - 1);
+    if (this.stackTextId[slot] === stack) return this.stackText[slot]!;
+    const text = this.stacks
+      .frames(stack)
+      .map((f) => `${f.func}\n\t${f.location === "" ? ":0" : f.location}\n`)
+      .join("");
+    this.stackTextId[slot] = stack;
+    this.stackText[slot] = text;
     return text;
   }
 

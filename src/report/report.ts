@@ -28,7 +28,8 @@ import {
 import type { Fidelity, MemProfilePoint, PeakName, PeakPoint, ReplayError, ReplayOutcome, TraceCounts } from "../replay/replay.js";
 import { VERSION } from "../version.js";
 import { scaleHeapSample } from "./pprof.js";
-import { DEFAULT_SITE_DEPTH, siteFrameIndex, stackSiteKey } from "./sites.js";
+import { DEFAULT_SITE_DEPTH, siteFrameIndex } from "./sites.js";
+import { peakSiteGrouper } from "./peak-sites.js";
 import type { Timeline } from "../replay/timeline.js";
 
 export interface ClassUsage {
@@ -533,62 +534,18 @@ export function buildReport(o: ReplayOutcome, options: ReportOptions = {}): Repo
     .sort((a, b) => b.inuseBytes - a.inuseBytes || b.allocBytes - a.allocBytes);
 
   // Every live stack counts towards its site, so a site's figures are exact whatever the
-  // number kept; the snapshot lists stacks by live bytes, so a site's first is its biggest.
+  // number kept; a site's stack is that of its member with the most live bytes.
   const siteDepth = options.siteDepth ?? DEFAULT_SITE_DEPTH;
   const keep = Math.max(PEAK_SITES, options.topSites ?? 0);
-  const keys = new Map<number, string>();
-  // Each stack's site, found once for all peaks: a trace may have a million distinct stacks.
-  const siteIds = new Map<string, number>();
-  const siteOfStack = new Map<number, number>();
-  const siteOf = (stack: number): number => {
-    let id = siteOfStack.get(stack);
-    if (id === undefined) {
-      let key = keys.get(stack);
-      if (key === undefined) {
-        key = stack < 0 ? `runtime ${stack}` : stackSiteKey(o.stacks.frames(stack), siteDepth);
-        keys.set(stack, key);
-      }
-      id = siteIds.get(key);
-      if (id === undefined) {
-        id = siteIds.size;
-        siteIds.set(key, id);
-      }
-      siteOfStack.set(stack, id);
-    }
-    return id;
-  };
+  const peakSiteOf = peakSiteGrouper(o.stacks, siteDepth);
   const peakLive = (name: PeakName): PeakLive => {
-    const snap = o.liveAtPeaks[name];
-    const members = snap.sites.map((t) => siteOf(t.stack));
-    // Sums per site in flat arrays; a site's stack (that of its first member) is built only
-    // for the sites shown.
-    const n = siteIds.size;
-    const bytes = new Float64Array(n);
-    const objects = new Float64Array(n);
-    const count = new Int32Array(n);
-    const first = new Int32Array(n).fill(-1);
-    snap.sites.forEach((t, k) => {
-      const i = members[k]!;
-      if (first[i] === -1) first[i] = k;
-      bytes[i] = bytes[i]! + t.liveBytes;
-      objects[i] = objects[i]! + t.liveObjects;
-      count[i] = count[i]! + 1;
-    });
-    // The `keep` sites with the most live bytes; among equals, the one met first.
-    const before = (a: number, b: number): boolean => bytes[a]! > bytes[b]! || (bytes[a] === bytes[b] && first[a]! < first[b]!);
-    const top: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (count[i] === 0 || keep <= 0) continue;
-      if (top.length === keep && !before(i, top[keep - 1]!)) continue;
-      let at = top.length === keep ? keep - 1 : top.length;
-      top[at] = i;
-      while (at > 0 && before(i, top[at - 1]!)) {
-        top[at] = top[at - 1]!;
-        top[--at] = i;
-      }
-    }
-    const sites = top.map((i) => ({ ...stackOf(o, snap.sites[first[i]!]!.stack), liveBytes: bytes[i]!, liveObjects: objects[i]!, stacks: count[i]! }));
-    return { liveBytes: snap.liveBytes, liveObjects: snap.liveObjects, siteDepth, sites };
+    const { totals, sites } = peakSiteOf(o.liveAtPeaks[name], keep);
+    return {
+      liveBytes: totals.liveBytes,
+      liveObjects: totals.liveObjects,
+      siteDepth,
+      sites: sites.map((site) => ({ ...stackOf(o, site.stack), liveBytes: site.liveBytes, liveObjects: site.liveObjects, stacks: site.stacks })),
+    };
   };
   const peakSites: Record<PeakName, PeakLive> = {
     HeapAlloc: peakLive("HeapAlloc"),

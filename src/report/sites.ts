@@ -180,14 +180,6 @@ export function siteKey(frames: readonly SiteFrame[]): string {
   return frames.map((f) => f.func + "\u0000" + f.location).join("\u0001");
 }
 
-/** siteKey(siteFrames(...)) of a stack's frames, without building its name and location lists. */
-export function stackSiteKey(frames: readonly SiteFrame[], depth = DEFAULT_SITE_DEPTH): string {
-  let start = 0;
-  while (start < frames.length && ALLOCATOR_FRAMES.has(frames[start]!.func)) start++;
-  if (start === frames.length) start = 0;
-  return siteKey(frames.slice(start, start + depth));
-}
-
 /**
  * A site as one line: `func file:line < caller file:line`, innermost first; the file's base
  * name only (its function names its package). Trace text, so escaped.

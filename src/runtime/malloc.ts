@@ -80,6 +80,8 @@ export interface RuntimeOptions {
   logGuidedSweep?: boolean;
   /** Frames of a stack id, for profile bucket sizes (-1 = a runtime-internal allocation). */
   stackDepth?: (stack: number) => number;
+  /** The trace's table of type names, which traceTypeWord's ids index (see typeWord). */
+  traceTypes?: { text(id: number): string };
   observer?: RuntimeObserver | null;
 }
 
@@ -138,7 +140,8 @@ export class Runtime {
   clock = 0;
   readonly unixEpochNs: number;
   private readonly stackDepthOf: (stack: number) => number;
-  private readonly typeNames: string[] = [""];
+  private readonly traceTypes: { text(id: number): string } | null;
+  private readonly typeNames: string[] = [];
   private readonly typeIds = new Map<string, number>();
 
   constructor(options: RuntimeOptions = {}) {
@@ -148,6 +151,7 @@ export class Runtime {
     this.observer = null;
     this.unixEpochNs = options.unixEpochNs ?? 0;
     this.stackDepthOf = options.stackDepth ?? (() => 1);
+    this.traceTypes = options.traceTypes ?? null;
     const dataEnd = options.dataEnd ?? this.arch.defaultDataEnd;
     this.zerobase = roundUp(dataEnd, 8) - 64;
     this.maxMem = this.arch.ptrSize === 8 ? 2 ** 37 : 0xffffffff;
@@ -204,7 +208,12 @@ export class Runtime {
 
   // --- types -----------------------------------------------------------------------------
 
-  /** The type word for a Go type name and TypeInfo kind (0 single, 1 array, 2 chan). */
+  // A type word is a type's index times 4 plus its TypeInfo kind (0 single, 1 array, 2 chan);
+  // index 0 is no type. A type of the trace's table (traceTypes), named by its id there, has
+  // the odd index 2·id + 1, so the table is the only place its name is held; a type named by
+  // text (a Go log's, the start-up's) has an even one, 2 + 2·its place in typeNames.
+
+  /** The type word for a Go type name and TypeInfo kind. */
   typeWord(name: string, kind: number): number {
     let id = this.typeIds.get(name);
     if (id === undefined) {
@@ -212,11 +221,19 @@ export class Runtime {
       this.typeNames.push(name);
       this.typeIds.set(name, id);
     }
-    return id * 4 + kind;
+    return (2 + 2 * id) * 4 + kind;
+  }
+
+  /** The type word for type `id` of the trace's table and a TypeInfo kind. */
+  traceTypeWord(id: number, kind: number): number {
+    return (2 * id + 1) * 4 + kind;
   }
 
   typeName(typ: number): string {
-    return this.typeNames[Math.floor(typ / 4)] ?? "";
+    const index = Math.floor(typ / 4);
+    if (index === 0) return "";
+    if (index % 2 === 1) return this.traceTypes?.text((index - 1) / 2) ?? "";
+    return this.typeNames[(index - 2) / 2] ?? "";
   }
 
   // --- allocation ------------------------------------------------------------------------

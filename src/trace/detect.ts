@@ -8,7 +8,7 @@ import { Readable, pipeline } from "node:stream";
 import { createGunzip, type Gunzip } from "node:zlib";
 import { GologParser } from "./golog.js";
 import { NativeParser } from "./native.js";
-import { TraceError, type RecordSink, type TraceFormat, type TraceParser } from "./record.js";
+import { TraceError, type RecordSink, type StackBuilder, type TraceFormat, type TraceParser } from "./record.js";
 import { BOM, startsWithBOM } from "./lines.js";
 import { profileLog, type LogProfile } from "./golog-profile.js";
 
@@ -29,6 +29,8 @@ export interface OpenTraceOptions {
   format?: FormatOption;
   /** Stop at the first line containing this text (see the parsers for where it is checked). */
   until?: string;
+  /** A native trace's stacks: see NativeParserOptions. */
+  stackBuilder?: StackBuilder;
 }
 
 export interface OpenedTrace {
@@ -158,7 +160,7 @@ async function sniffHead(
 export function createParser(
   format: TraceFormat,
   file: string,
-  options: { until?: string } = {},
+  options: { until?: string; stackBuilder?: StackBuilder } = {},
 ): TraceParser {
   return format === "golog" ? new GologParser(file, options) : new NativeParser(file, options);
 }
@@ -310,7 +312,7 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     }
     if (failure !== null) data = failing(failure);
   }
-  const parser = createParser(format, file, { until: options.until });
+  const parser = createParser(format, file, { until: options.until, ...(options.stackBuilder !== undefined ? { stackBuilder: options.stackBuilder } : {}) });
   const close = (): void => {
     if (path === "-") return;
     // Nothing reads the decompressor any more: what it may still report (a truncated stream,

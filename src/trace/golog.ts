@@ -18,6 +18,7 @@
 // Lines are classified on their bytes; only the parts a record keeps are decoded, and frame
 // function names and locations, which tracebacks repeat endlessly, through StringCaches.
 
+import { NameTable } from "./names.js";
 import { LineSplitter, StringCache } from "./lines.js";
 import {
   FreeOrigin,
@@ -215,6 +216,7 @@ function hasPrefix(bytes: Buffer, start: number, end: number, prefix: Buffer): b
 export class GologParser implements TraceParser {
   readonly format = "golog" as const;
   readonly stacks = new StackTable();
+  readonly types = new NameTable();
   skippedLines = 0;
   stopped = false;
 

@@ -2,8 +2,9 @@
 //
 // Lines are read on their bytes: no regexes, no String.split, no Buffer.indexOf per field.
 // Keys, flags and kinds are matched on their bytes. IDs become handles in the reader's table
-// of live IDs (trace/ids.ts), with no string; strings are only made for the stack names and
-// type names a record keeps, through StringCaches, so a name seen before costs no new string.
+// of live IDs (trace/ids.ts), with no string; frame names and type names are interned from
+// their bytes (trace/names.ts), with no string either, and STACK names that are numbers are
+// keyed by value. Strings are made for other STACK names, through a StringCache.
 // Decoding text for messages is left to the error paths.
 //
 // Two paths read a line. fastLine takes the well-formed `a`, `d` and `f` lines that make up
@@ -15,15 +16,16 @@
 import { LiveIds } from "./ids.js";
 import { grown } from "../typed-arrays.js";
 import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero } from "../runtime/malloc-flags.js";
-import { HashSeed, LineSplitter, StringCache, hashByte } from "./lines.js";
+import { LineSplitter, StringCache } from "./lines.js";
+import { NameTable } from "./names.js";
 import {
   FreeOrigin,
   HandleRecord,
   RecordKind,
   StackTable,
   TraceError,
+  type StackBuilder,
   TypeKind,
-  type Frame,
   type RecordSink,
   type TraceParser,
   type TraceRecord,
@@ -32,6 +34,11 @@ import {
 export interface NativeParserOptions {
   /** Stop at the first line containing this text (emitting an Until record). */
   until?: string;
+  /**
+   * What `s` records define their stacks with, and whose ids records carry (the reader
+   * thread's StackDefinitions); by default `stacks`.
+   */
+  stackBuilder?: StackBuilder;
 }
 
 const SPACE = 0x20;
@@ -75,14 +82,17 @@ const FLAG_VALUES: readonly number[] = [FlagNoScan, FlagNoZero, FlagNoGC, FlagNo
 const KIND_NAMES: readonly Buffer[] = ["single", "array", "chan"].map((name) => Buffer.from(name));
 const KIND_VALUES: readonly TypeKind[] = [TypeKind.Single, TypeKind.Array, TypeKind.Chan];
 
-/** STACK tokens below this number are kept in a table indexed by it (NativeParser.stackByNumber). */
-const NumberedStacks = 1 << 16;
+/**
+ * STACK tokens that are decimal numbers (no leading zero) below MaxNumberedStack are keyed by
+ * their value, with no string (NativeParser.stackByNumber); those below DenseNumberedStacks,
+ * or below a few times the stacks defined so far, index an array, the others a Map.
+ */
+const MaxNumberedStack = 2 ** 31;
+const DenseNumberedStacks = 1 << 16;
 
-/** Cache sizes: stack names are short; type names longer. */
+/** Cache size: stack names are short. */
 const TOKEN_CACHE_SLOTS = 1 << 12;
 const TOKEN_CACHE_BYTES = 24;
-const TYPE_CACHE_SLOTS = 1 << 10;
-const TYPE_CACHE_BYTES = 128;
 
 /** True if `bytes[start, end)` is exactly `word`. */
 function bytesAre(bytes: Buffer, start: number, end: number, word: Buffer): boolean {
@@ -146,39 +156,46 @@ function isBlank(byte: number): boolean {
 /** A record of this reader: its ID text is made from its handle only when read (messages). */
 class NativeRecord extends HandleRecord {
   readonly #ids: LiveIds;
+  readonly #types: NameTable;
 
-  constructor(ids: LiveIds) {
+  constructor(ids: LiveIds, types: NameTable) {
     super();
     this.#ids = ids;
+    this.#types = types;
   }
 
   get id(): string {
     return this.handle < 0 ? "" : this.#ids.name(this.handle);
+  }
+
+  protected typeText(id: number): string {
+    return this.#types.text(id);
   }
 }
 
 export class NativeParser implements TraceParser {
   readonly format = "native" as const;
   readonly stacks = new StackTable();
+  /** The type names of `a` records (TraceRecord.typeId). */
+  readonly types = new NameTable();
   readonly skippedLines = 0;
   stopped = false;
 
   private readonly splitter: LineSplitter;
+  private readonly builder: StackBuilder;
+  /** `s` records read so far. */
+  private stacksDefined = 0;
   private readonly until: Buffer | null;
   /** The live IDs and their handles: this reader checks that each record names its objects right. */
   private readonly ids = new LiveIds();
-  private readonly record: TraceRecord = new NativeRecord(this.ids);
-  /** STACK token of `s` records → id in `stacks`. */
+  private readonly record: TraceRecord = new NativeRecord(this.ids, this.types);
+  /** STACK token of `s` records → id in `stacks`, for tokens that are not numbered (see MaxNumberedStack). */
   private readonly stackIds = new Map<string, number>();
-  /**
-   * The same for STACK tokens that are plain decimal numbers (no leading zero) below
-   * NumberedStacks, indexed by that number (-1 = undefined): the fast path reads such a
-   * `stack=` value as a number and needs no string for it.
-   */
+  /** Numbered STACK tokens → id in `stacks`: by index (-1 = undefined), and beyond it by value. */
   private stackByNumber = new Int32Array(0);
+  private readonly sparseStackByNumber = new Map<number, number>();
   /** Decoded STACK tokens (the same bytes are the same string). */
   private readonly tokens = new StringCache(TOKEN_CACHE_SLOTS, TOKEN_CACHE_BYTES, "utf8");
-  private readonly typeNames = new StringCache(TYPE_CACHE_SLOTS, TYPE_CACHE_BYTES, "utf8");
   private sawRecordLine = false;
   private clock = 0;
 
@@ -196,6 +213,7 @@ export class NativeParser implements TraceParser {
     options: NativeParserOptions = {},
   ) {
     this.splitter = new LineSplitter(file);
+    this.builder = options.stackBuilder ?? this.stacks;
     this.until = options.until ? Buffer.from(options.until, "utf8") : null;
   }
 
@@ -314,7 +332,9 @@ export class NativeParser implements TraceParser {
     let flags = 0;
     let stack = -1;
     let typeKind = TypeKind.Single;
-    let typeName: string | null = null;
+    // The type name's bytes, interned once the line is known good.
+    let typeFrom = -1;
+    let typeTo = -1;
     let seen = 0;
     for (;;) {
       while (i < limit && isBlank(bytes[i])) i++;
@@ -323,37 +343,26 @@ export class NativeParser implements TraceParser {
       const bit = allocKeyAt(bytes, i, limit);
       if (bit === 0) return -1;
       if (bit === AllocKey.Type) {
-        // The rest of the line, trailing blanks dropped: hashed up to its last non-blank byte.
+        // The rest of the line, trailing blanks dropped.
         const from = i + 5;
-        let typeHash = HashSeed;
-        let trimmedHash = HashSeed;
         let to = from;
         for (i = from; i < limit; i++) {
           const byte = bytes[i];
           if (byte === LF || byte === CR) break;
-          typeHash = hashByte(typeHash, byte);
-          if (!isBlank(byte)) {
-            trimmedHash = typeHash;
-            to = i + 1;
-          }
+          if (!isBlank(byte)) to = i + 1;
         }
         if (i >= limit || bytes[i] !== LF || to === from) return -1;
-        typeName = this.typeNames.getHashed(bytes, from, to, trimmedHash);
+        typeFrom = from;
+        typeTo = to;
         break;
       }
       i += bit === AllocKey.Kind ? 5 : 6;
       if ((seen & bit) !== 0) return -1;
       seen |= bit;
       const valueStart = i;
-      let valueHash = HashSeed;
-      // The value as a number while it is all digits (see stackByNumber), else -1.
-      let valueNumber = 0;
       for (; i < limit; i++) {
         const byte = bytes[i];
         if (isBlank(byte) || byte === LF || byte === CR) break;
-        valueHash = hashByte(valueHash, byte);
-        const digit = byte - DIGIT_0;
-        valueNumber = digit >= 0 && digit <= 9 && valueNumber >= 0 && valueNumber < NumberedStacks ? valueNumber * 10 + digit : -1;
       }
       if (i === valueStart) return -1;
       if (bit === AllocKey.Flags) {
@@ -366,9 +375,8 @@ export class NativeParser implements TraceParser {
           from = to + 1;
         }
       } else if (bit === AllocKey.Stack) {
-        const numbered = valueNumber >= 0 && valueNumber < NumberedStacks && (bytes[valueStart] !== DIGIT_0 || i - valueStart === 1);
-        const id = numbered ? this.numberedStack(valueNumber) : this.stackIds.get(this.tokens.getHashed(bytes, valueStart, i, valueHash));
-        if (id === undefined || id < 0) return -1;
+        const id = this.stackOf(bytes, valueStart, i);
+        if (id < 0) return -1;
         stack = id;
       } else {
         const kind = kindAt(bytes, valueStart, i);
@@ -384,7 +392,7 @@ export class NativeParser implements TraceParser {
     r.address = -1;
     r.flags = flags;
     r.stack = stack;
-    r.typeName = typeName;
+    r.typeId = typeFrom < 0 ? -1 : this.types.internBytes(bytes, typeFrom, typeTo);
     r.typeKind = typeKind;
     return i + 1;
   }
@@ -462,7 +470,7 @@ export class NativeParser implements TraceParser {
     r.address = -1;
     r.flags = 0;
     r.stack = -1;
-    r.typeName = null;
+    r.typeId = -1;
     r.typeKind = TypeKind.Single;
     let seen = 0;
     const bytes = this.bytes;
@@ -474,8 +482,7 @@ export class NativeParser implements TraceParser {
       if (equals === end) this.fail(`a: unexpected field "${this.tokenText()}" (expected key=value)`);
       const valueStart = equals + 1;
       if (bytesAre(bytes, start, equals, KEY_TYPE)) {
-        r.typeName = this.restOfLine(valueStart);
-        if (r.typeName === "") this.fail("a: empty type=");
+        r.typeId = this.restOfLineType(valueStart);
         return;
       }
       const bit = bytesAre(bytes, start, equals, KEY_FLAGS)
@@ -492,9 +499,8 @@ export class NativeParser implements TraceParser {
       if (bit === AllocKey.Flags) {
         r.flags = this.parseFlags(valueStart);
       } else if (bit === AllocKey.Stack) {
-        const value = this.tokens.get(bytes, valueStart, end);
-        const id = this.stackIds.get(value);
-        if (id === undefined) this.fail(`a: stack=${value} is not defined by an earlier "s" record`);
+        const id = this.stackOf(bytes, valueStart, end);
+        if (id < 0) this.fail(`a: stack=${this.text(valueStart, end)} is not defined by an earlier "s" record`);
         r.stack = id;
       } else {
         const kind = indexOfWord(bytes, valueStart, end, KIND_NAMES);
@@ -522,33 +528,45 @@ export class NativeParser implements TraceParser {
 
   /** `s STACK FRAME;FRAME;...`: frames innermost first, function names only. */
   private parseStack(): void {
-    const token = this.expectToken("s", "STACK");
-    if (this.stackIds.has(token)) this.fail(`s: stack ${token} is already defined`);
-    this.expectToken("s", "FRAME;FRAME;...");
-    const frames: Frame[] = [];
+    if (!this.nextToken()) this.fail("s: missing STACK");
+    const tokenStart = this.tokenStart;
+    const tokenEnd = this.tokenEnd;
+    if (this.stackOf(this.bytes, tokenStart, tokenEnd) >= 0) this.fail(`s: stack ${this.text(tokenStart, tokenEnd)} is already defined`);
+    if (!this.nextToken()) this.fail("s: missing FRAME;FRAME;...");
+    const bytes = this.bytes;
+    const stacks = this.builder;
+    stacks.beginStack();
     let from = this.tokenStart;
     while (from <= this.tokenEnd) {
-      let to = this.bytes.indexOf(SEMICOLON, from);
-      if (to < 0 || to > this.tokenEnd) to = this.tokenEnd;
-      if (to === from) this.fail(`s: empty frame in stack ${token}`);
-      frames.push({ func: this.bytes.toString("utf8", from, to), location: "" });
+      let to = from;
+      while (to < this.tokenEnd && bytes[to] !== SEMICOLON) to++;
+      if (to === from) this.fail(`s: empty frame in stack ${this.text(tokenStart, tokenEnd)}`);
+      stacks.addFrameId(stacks.frameFromBytes(bytes, from, to));
       from = to + 1;
     }
     this.expectLineEnd("s");
-    const id = this.stacks.intern(frames);
-    this.stackIds.set(token, id);
-    const number = Number(token);
-    if (Number.isInteger(number) && number < NumberedStacks && String(number) === token) {
-      if (number >= this.stackByNumber.length) {
-        this.stackByNumber = grown(this.stackByNumber, Math.max(number + 1, this.stackByNumber.length * 2), -1);
-      }
+    const id = stacks.endStack();
+    this.stacksDefined++;
+    const number = numberedToken(bytes, tokenStart, tokenEnd);
+    if (number < 0) {
+      this.stackIds.set(this.tokens.get(bytes, tokenStart, tokenEnd), id);
+    } else if (number < this.stackByNumber.length) {
       this.stackByNumber[number] = id;
+    } else if (number < Math.max(DenseNumberedStacks, 4 * this.stacksDefined)) {
+      this.stackByNumber = grown(this.stackByNumber, Math.max(number + 1, this.stackByNumber.length * 2), -1);
+      this.stackByNumber[number] = id;
+    } else {
+      this.sparseStackByNumber.set(number, id);
     }
   }
 
-  /** Stack id of a numbered STACK token (see stackByNumber), -1 if undefined. */
-  private numberedStack(number: number): number {
-    return number < this.stackByNumber.length ? this.stackByNumber[number]! : -1;
+  /** The stack id a STACK token names, or -1 if no `s` record defined it. */
+  private stackOf(bytes: Buffer, start: number, end: number): number {
+    const number = numberedToken(bytes, start, end);
+    if (number < 0) return this.stackIds.get(this.tokens.get(bytes, start, end)) ?? -1;
+    const id = number < this.stackByNumber.length ? this.stackByNumber[number]! : -1;
+    if (id >= 0 || this.sparseStackByNumber.size === 0) return id;
+    return this.sparseStackByNumber.get(number) ?? -1;
   }
 
   /** Advance to the next blank-separated token of the line; false at the end of the line. */
@@ -582,12 +600,6 @@ export class NativeParser implements TraceParser {
     return handle;
   }
 
-  /** The next token, decoded through the token cache (STACK names). */
-  private expectToken(record: string, field: string): string {
-    if (!this.nextToken()) this.fail(`${record}: missing ${field}`);
-    return this.tokens.get(this.bytes, this.tokenStart, this.tokenEnd);
-  }
-
   private expectLineEnd(record: string): void {
     if (this.nextToken()) this.fail(`${record}: unexpected field "${this.tokenText()}"`);
   }
@@ -616,12 +628,13 @@ export class NativeParser implements TraceParser {
     return true;
   }
 
-  /** From `from` to the end of the line, trailing blanks dropped; consumes the line. */
-  private restOfLine(from: number): string {
+  /** The type name from `from` to the end of the line, trailing blanks dropped, interned; consumes the line. */
+  private restOfLineType(from: number): number {
     let to = this.lineEnd;
     while (to > from && isBlank(this.bytes[to - 1])) to--;
+    if (to === from) this.fail("a: empty type=");
     this.cursor = this.lineEnd;
-    return this.typeNames.get(this.bytes, from, to);
+    return this.types.internBytes(this.bytes, from, to);
   }
 
   /** The current token as a decimal or 0x-hex safe integer ≥ 0. */
@@ -648,6 +661,19 @@ export class NativeParser implements TraceParser {
   private fail(message: string): never {
     throw new TraceError(this.file, this.splitter.lineNumber, message);
   }
+}
+
+/** The value of a STACK token that is numbered (see MaxNumberedStack), else -1. */
+function numberedToken(bytes: Buffer, start: number, end: number): number {
+  const length = end - start;
+  if (length === 0 || length > 10 || (length > 1 && bytes[start] === DIGIT_0)) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = bytes[i]! - DIGIT_0;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value < MaxNumberedStack ? value : -1;
 }
 
 /** Value of one digit byte in base 10 or 16, or -1. */

@@ -4,7 +4,7 @@
 // so memory stays bounded however fast it reads.
 
 import { parentPort, workerData } from "node:worker_threads";
-import { BatchWriter, type BatchArrays } from "./batch.js";
+import { BatchWriter, StackDefinitions, batchTransfers, emptyBatch, type BatchArrays } from "./batch.js";
 import { openTrace } from "./detect.js";
 import type { NativeParser } from "./native.js";
 import { TraceError, readErrorAt } from "./record.js";
@@ -37,15 +37,16 @@ async function read(): Promise<void> {
   let parser: NativeParser | null = null;
   let bytesRead = 0;
   const post = (message: Pick<ReaderMessage, "end" | "error">): void => {
-    const batch = writer !== null ? writer.take(spares.pop()) : { count: 0, f64: new Float64Array(0), i32: new Int32Array(0), strings: [] };
+    const batch = writer !== null ? writer.take(spares.pop()) : emptyBatch();
     const full: ReaderMessage = { ...message, batch, bytesRead, lines: parser?.lines ?? 0 };
     ahead++;
-    port.postMessage(full, [batch.f64.buffer, batch.i32.buffer]);
+    port.postMessage(full, batchTransfers(batch));
   };
   try {
-    const opened = await openTrace(start.path, { format: "native", ...(start.until !== null ? { until: start.until } : {}) });
+    const stacks = new StackDefinitions();
+    const opened = await openTrace(start.path, { format: "native", stackBuilder: stacks, ...(start.until !== null ? { until: start.until } : {}) });
     parser = opened.parser as NativeParser;
-    writer = new BatchWriter(parser, BATCH_RECORDS);
+    writer = new BatchWriter(parser, stacks, BATCH_RECORDS);
     for await (const chunk of opened.stream) {
       parser.push(chunk, writer);
       bytesRead += chunk.length;

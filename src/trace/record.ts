@@ -5,7 +5,6 @@
 // path. A sink copies whatever it keeps.
 
 import { FreeOrigin } from "../free-origin.js";
-import { grown } from "../typed-arrays.js";
 
 /** What a record asks the emulated runtime to do. */
 export const enum RecordKind {
@@ -63,8 +62,13 @@ export interface TraceRecord {
   flags: number;
   /** Alloc: stack id from `stacks` of the reader, or -1. */
   stack: number;
-  /** Alloc: Go type name, or null when untyped. */
+  /** Alloc: Go type name, or null when untyped. A native record's is its typeId's text, made when read. */
   typeName: string | null;
+  /**
+   * Alloc (native readers): the type name's id in the reader's `types` table, or -1 when
+   * untyped; the replay keys types by it. -1 in golog records, which give typeName.
+   */
+  typeId: number;
   /** Alloc: TypeKind (meaningful when typeName is not null, or when `kind=` was given). */
   typeKind: TypeKind;
   /** Finalizer: byte offset into the object. */
@@ -98,6 +102,7 @@ export interface TraceRecord {
 /**
  * A record whose `id` text a subclass makes only when it is read (messages): the native
  * readers name objects by handle, and a string per record would cost more than the rest.
+ * Its type name is likewise read from its `types` table only when asked for.
  */
 export abstract class HandleRecord implements TraceRecord {
   kind = RecordKind.Alloc;
@@ -107,7 +112,7 @@ export abstract class HandleRecord implements TraceRecord {
   size = 0;
   flags = 0;
   stack = -1;
-  typeName: string | null = null;
+  typeId = -1;
   typeKind = TypeKind.Single;
   offset = 0;
   time = 0;
@@ -120,6 +125,12 @@ export abstract class HandleRecord implements TraceRecord {
   text = "";
 
   abstract get id(): string;
+  /** The text of type name `id` (typeId). */
+  protected abstract typeText(id: number): string;
+
+  get typeName(): string | null {
+    return this.typeId < 0 ? null : this.typeText(this.typeId);
+  }
 }
 
 export function newRecord(): TraceRecord {
@@ -133,6 +144,7 @@ export function newRecord(): TraceRecord {
     flags: 0,
     stack: -1,
     typeName: null,
+    typeId: -1,
     typeKind: TypeKind.Single,
     offset: 0,
     time: 0,
@@ -152,67 +164,9 @@ export interface Frame {
   location: string;
 }
 
-/**
- * Interned call stacks: the same frame list always gets the same id (ids start at 0).
- * Frames are interned too (one Frame object per distinct function and location) and a stack
- * is a run of frame ids in one flat array, so memory grows with distinct frames and stacks,
- * not with their text (deep Go tracebacks repeat the same frames) nor with one object per
- * frame of every stack.
- */
-export class StackTable {
-  private readonly frameIds = new Map<string, number>();
-  private readonly frameList: Frame[] = [];
-  /** A stack's key: its frame ids, comma-joined. */
-  private readonly byKey = new Map<string, number>();
-  /** Stack i's frame ids are flat[start[i] .. start[i + 1]). */
-  private start = new Int32Array(1024);
-  private flat = new Int32Array(4096);
-  private count = 0;
-
-  intern(frames: readonly Frame[]): number {
-    const n = frames.length;
-    const at = this.start[this.count]!;
-    if (at + n > this.flat.length) this.flat = grown(this.flat, Math.max(2 * this.flat.length, at + n));
-    const flat = this.flat;
-    for (let i = 0; i < n; i++) {
-      const frame = frames[i]!;
-      const text = frame.func + "\u0000" + frame.location;
-      let id = this.frameIds.get(text);
-      if (id === undefined) {
-        id = this.frameList.length;
-        this.frameIds.set(text, id);
-        this.frameList.push({ func: frame.func, location: frame.location });
-      }
-      flat[at + i] = id;
-    }
-    // join makes one flat string; `key += ...` per frame would keep a rope node per frame.
-    const key = flat.subarray(at, at + n).join(",");
-    const known = this.byKey.get(key);
-    if (known !== undefined) return known;
-    const id = this.count++;
-    if (this.count + 1 > this.start.length) this.start = grown(this.start, 2 * this.start.length);
-    this.start[this.count] = at + n;
-    this.byKey.set(key, id);
-    return id;
-  }
-
-  /** The frames of a stack, innermost first (a new array; the Frame objects are shared). */
-  frames(id: number): readonly Frame[] {
-    if (id < 0 || id >= this.count) return [];
-    const out: Frame[] = [];
-    for (let i = this.start[id]!; i < this.start[id + 1]!; i++) out.push(this.frameList[this.flat[i]!]!);
-    return out;
-  }
-
-  /** How many frames a stack has (0 for an unknown id). */
-  depth(id: number): number {
-    return id < 0 || id >= this.count ? 0 : this.start[id + 1]! - this.start[id]!;
-  }
-
-  get size(): number {
-    return this.count;
-  }
-}
+export { StackTable, type StackBuilder } from "./stacks.js";
+import type { NameTable } from "./names.js";
+import type { StackTable } from "./stacks.js";
 
 export interface RecordSink {
   record(r: TraceRecord): void;
@@ -224,6 +178,8 @@ export type TraceFormat = "native" | "golog";
 export interface TraceParser {
   readonly format: TraceFormat;
   readonly stacks: StackTable;
+  /** The type names records name by typeId (a Go log's records give typeName: its table stays empty). */
+  readonly types: NameTable;
   /** Lines consumed so far. */
   readonly lines: number;
   /** Lines that were not part of any record (golog: program output, gctrace lines...). */

@@ -4,6 +4,7 @@
 // the choice changes speed, never output.
 
 import { stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -12,9 +13,14 @@ import path from "node:path";
 import { BatchReader, type Batch, type BatchArrays } from "./batch.js";
 import { openTrace, type FormatOption } from "./detect.js";
 import type { LogProfile } from "./golog-profile.js";
+import { NameTable } from "./names.js";
 import { StackTable, TraceError, readErrorAt, type RecordSink, type TraceFormat } from "./record.js";
 
-/** Which thread parses: "auto" uses a reader thread for native trace files of READER_THREAD_BYTES or more. */
+/**
+ * Which thread parses: "auto" uses a reader thread for native trace files of
+ * READER_THREAD_BYTES or more, when the process may run on more than one CPU (on one, two
+ * threads only add the cost of handing records over).
+ */
 export type ReaderThread = "auto" | "main" | "worker";
 
 /** Below this size a reader thread costs more to start than it saves. */
@@ -23,6 +29,8 @@ export const READER_THREAD_BYTES = 4 * 1024 * 1024;
 export interface RecordSource {
   readonly format: TraceFormat;
   readonly stacks: StackTable;
+  /** The type names of native records (TraceRecord.typeId). */
+  readonly types: NameTable;
   /** The input is compressed (its size says nothing of its length). */
   readonly compressed: boolean;
   /** A Go log: what its first records say of the run (null for a native trace). */
@@ -79,7 +87,8 @@ export async function openRecordSource(path: string, options: OpenSourceOptions)
   const threaded = async (): Promise<boolean> => {
     if (parser.format !== "native" || path === "-" || thread === "main") return false;
     const input = await stat(path);
-    return input.isFile() && (thread === "worker" || input.size >= READER_THREAD_BYTES);
+    if (!input.isFile()) return false;
+    return thread === "worker" || (input.size >= READER_THREAD_BYTES && availableParallelism() > 1);
   };
   if (await threaded()) {
     opened.close();
@@ -90,6 +99,7 @@ export async function openRecordSource(path: string, options: OpenSourceOptions)
   return {
     format: parser.format,
     stacks: parser.stacks,
+    types: parser.types,
     compressed: opened.compression !== null,
     profile: opened.profile,
     get lines() {
@@ -142,12 +152,13 @@ class ThreadSource implements RecordSource {
   readonly format = "native";
   readonly profile = null;
   readonly stacks = new StackTable();
+  readonly types = new NameTable();
   readonly skippedLines = 0;
   lines = 0;
   stopped = false;
   interrupted = false;
   private readonly worker: Worker;
-  private readonly reader = new BatchReader(this.stacks);
+  private readonly reader = new BatchReader(this.stacks, this.types);
   private readonly queue: ReaderMessage[] = [];
   private failure: Error | null = null;
   private wake: (() => void) | null = null;

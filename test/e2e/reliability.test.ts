@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { open, readFile, type FileHandle } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { once } from "node:events";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -474,7 +474,9 @@ describe("an output never replaces an input or another output: exit 2 before the
   });
 });
 
-describe("Ctrl-C during a replay: the partial report, exit 130, no output file written", () => {
+// Every command × every signal mid-replay is signals.test.ts's table; here, what is particular
+// to Ctrl-C on standard input.
+describe("Ctrl-C during a replay of standard input: the partial report, exit 130, no output file written", () => {
   /** Spawn goalloc with pipes (cwd: dir); collects stdout and stderr as they come. */
   function start(args: string[], cwd: string): { child: ChildProcess; out: { stdout: string; stderr: string } } {
     const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
@@ -527,46 +529,6 @@ describe("Ctrl-C during a replay: the partial report, exit 130, no output file w
     expect(readdirSync(dir)).toEqual(["out.json"]);
     expect(readFileSync(path.join(dir, "out.json"), "utf8")).toBe("the previous report\n");
   });
-
-  it("a large trace file with --json on stdout: a partial JSON report, no temporaries left", async () => {
-    const dir = path.join(scratch(), "sigint-file");
-    mkdirSync(dir);
-    const total = 1_000_000;
-    const file = traceFile("sigint-large.trace", `goalloc-trace 1\n${records(0, total)}`);
-    const { child, out } = start(["replay", file, "--json", "--allocfreetrace", "trace.txt", "--memprofile", "heap.pb", "--html", "report.html"], dir);
-    const exited = once(child, "exit");
-    await until(() => traceTemporarySize(dir) > 0, "the replay to start");
-    child.kill("SIGINT");
-    const [code] = (await exited) as [number | null];
-    expect(code).toBe(130);
-    const report = JSON.parse(out.stdout) as Report;
-    expect(report).toMatchObject({ partial: true, error: null });
-    expect(report.trace.lines).toBeGreaterThan(1);
-    expect(report.trace.lines).toBeLessThan(total + 1);
-    expect(report.trace.allocs).toBe(report.trace.lines - 1);
-    expect(out.stderr).toMatch(new RegExp(`goalloc: interrupted at ${escapeRegExp(file)}:${report.trace.lines}: partial report, no output file written\n$`));
-    expect(readdirSync(dir)).toEqual([]);
-  });
-
-  for (const [signal, code] of [
-    ["SIGTERM", 143],
-    ["SIGHUP", 129],
-  ] as const) {
-    it(`${signal} (a CI timeout, a closed terminal) stops like Ctrl-C: partial report, no temporaries, exit ${code}`, async () => {
-      const dir = path.join(scratch(), `${signal.toLowerCase()}-file`);
-      mkdirSync(dir);
-      const file = traceFile(`${signal}-large.trace`, `goalloc-trace 1\n${records(0, 1_000_000)}`);
-      const { child, out } = start(["replay", file, "--json", "out.json", "--allocfreetrace", "trace.txt"], dir);
-      const exited = once(child, "exit");
-      await until(() => traceTemporarySize(dir) > 0, "the replay to start");
-      child.kill(signal);
-      const [status, killedBy] = (await exited) as [number | null, string | null];
-      expect({ status, killedBy }).toEqual({ status: code, killedBy: null });
-      expect(out.stdout.split("\n")[0]).toMatch(/\[partial\]$/);
-      expect(out.stderr).toMatch(new RegExp(`^goalloc: ${signal} received, stopping\ngoalloc: interrupted at ${escapeRegExp(file)}:\\d+: partial report, no output file written\n$`));
-      expect(readdirSync(dir)).toEqual([]);
-    });
-  }
 
   it("a second Ctrl-C quits at once with 130, the temporaries removed, the old file kept", async () => {
     const dir = path.join(scratch(), "sigint-twice");
@@ -653,100 +615,6 @@ describe("a signal after the replay, while the outputs are written: exit 128 + s
     expect(out.stderr).toBe(`goalloc: SIGTERM received, stopping\ngoalloc: interrupted at ${trace}:5001: no output file written\n`);
     expect(readdirSync(dir).sort()).toEqual(["out.json", "page.fifo"]);
     expect(readFileSync(path.join(dir, "out.json"), "utf8")).toBe("the previous report\n");
-  });
-});
-
-describe("check, compare and diff stop on Ctrl-C, SIGTERM and SIGHUP: one line, 128 + signal, nothing printed or written", () => {
-  /** Spawn goalloc (cwd: dir) whose trace is the FIFO `fifo`; resolves once goalloc opened it (its signal handlers are in place then). */
-  async function startOnFifo(args: string[], dir: string, fifo: string): Promise<{ child: ChildProcess; out: { stdout: string; stderr: string }; writer: FileHandle }> {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    const out = { stdout: "", stderr: "" };
-    child.stdout!.on("data", (data: Buffer) => (out.stdout += data.toString("utf8")));
-    child.stderr!.on("data", (data: Buffer) => (out.stderr += data.toString("utf8")));
-    // Opening a FIFO for writing waits for its reader: goalloc, once it starts the replay.
-    const writer = await open(fifo, "w");
-    return { child, out, writer };
-  }
-
-  /** A directory holding a FIFO named trace.fifo; returns both paths. */
-  function fifoDir(name: string): { dir: string; fifo: string } {
-    const dir = path.join(scratch(), name);
-    mkdirSync(dir);
-    const fifo = path.join(dir, "trace.fifo");
-    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
-    return { dir, fifo };
-  }
-
-  const records = (from: number, count: number): string => Array.from({ length: count }, (_, i) => `a o${from + i} 64\n`).join("");
-
-  /**
-   * Feed the first 300 records, send `signal`, wait for goalloc's notice, then feed 300 more
-   * and end the input (the replay looks at the signal between chunks). Returns the exit.
-   */
-  async function interruptFeed(run: { child: ChildProcess; out: { stderr: string }; writer: FileHandle }, signal: NodeJS.Signals): Promise<{ code: number | null; signal: string | null }> {
-    const exited = once(run.child, "exit");
-    await run.writer.write(`goalloc-trace 1\n${records(0, 300)}`);
-    run.child.kill(signal);
-    for (const deadline = Date.now() + 20_000; !run.out.stderr.includes("stopping"); await new Promise((resolve) => setTimeout(resolve, 10))) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for the interrupt notice");
-    }
-    await run.writer.write(records(300, 300));
-    await run.writer.close();
-    const [code, killedBy] = (await exited) as [number | null, string | null];
-    return { code, signal: killedBy };
-  }
-
-  /** The notice, then `goalloc: interrupted at FILE:LINE: WHAT` with LINE at most the first write's 301; returns LINE. */
-  function expectStopped(stderr: string, notice: string, file: string, what: string): number {
-    const match = new RegExp(`^${escapeRegExp(notice)}\ngoalloc: interrupted at ${escapeRegExp(file)}:(\\d+): ${escapeRegExp(what)}\n$`).exec(stderr);
-    expect(match, stderr).not.toBeNull();
-    const line = Number(match![1]);
-    expect(line).toBeLessThanOrEqual(301);
-    return line;
-  }
-
-  const CTRL_C = "goalloc: interrupted, stopping (Ctrl-C again to quit at once)";
-
-  it("check with Ctrl-C: no verdict, the baseline and the summary untouched, 130", async () => {
-    const { dir, fifo } = fifoDir("check-sigint");
-    const baseline = path.join(dir, "gc.json");
-    expect(goalloc(["check", "traces/gc.trace", "--baseline", baseline, "--update"]).status).toBe(0);
-    const before = readFileSync(baseline, "utf8");
-    const run = await startOnFifo(["check", "trace.fifo", "--baseline", "gc.json", "--markdown", "summary.md", "--bench-format"], dir, fifo);
-    expect(await interruptFeed(run, "SIGINT")).toEqual({ code: 130, signal: null });
-    expect(run.out.stdout).toBe("");
-    expectStopped(run.out.stderr, CTRL_C, "trace.fifo", "nothing compared, no file written");
-    expect(readFileSync(baseline, "utf8")).toBe(before);
-    expect(readdirSync(dir).sort()).toEqual(["gc.json", "trace.fifo"]);
-  });
-
-  it("check --update with SIGTERM: no baseline written, 143", async () => {
-    const { dir, fifo } = fifoDir("check-sigterm");
-    const run = await startOnFifo(["check", "trace.fifo", "--baseline", "ci/new.json", "--update"], dir, fifo);
-    expect(await interruptFeed(run, "SIGTERM")).toEqual({ code: 143, signal: null });
-    expect(run.out.stdout).toBe("");
-    expectStopped(run.out.stderr, "goalloc: SIGTERM received, stopping", "trace.fifo", "no baseline written");
-    expect(readdirSync(dir)).toEqual(["trace.fifo"]);
-  });
-
-  it("compare with SIGHUP: the layouts after the stopped one are not replayed, no table, no JSON file, 129", async () => {
-    const { dir, fifo } = fifoDir("compare-sighup");
-    // A second layout would open the FIFO again and wait for a writer that never comes.
-    const run = await startOnFifo(["compare", "trace.fifo", "--arch", "amd64,386", "--json", "out.json"], dir, fifo);
-    expect(await interruptFeed(run, "SIGHUP")).toEqual({ code: 129, signal: null });
-    expect(run.out.stdout).toBe("");
-    expectStopped(run.out.stderr, "goalloc: SIGHUP received, stopping", "trace.fifo", "nothing compared, no file written");
-    expect(readdirSync(dir)).toEqual(["trace.fifo"]);
-  });
-
-  it("diff with Ctrl-C while B is replayed: no diff, no JSON file, 130", async () => {
-    const { dir, fifo } = fifoDir("diff-sigint");
-    const a = path.join(repoRoot, "traces/gc.trace");
-    const run = await startOnFifo(["diff", a, "trace.fifo", "--json", "out.json", "--fail-on-diff"], dir, fifo);
-    expect(await interruptFeed(run, "SIGINT")).toEqual({ code: 130, signal: null });
-    expect(run.out.stdout).toBe("");
-    expectStopped(run.out.stderr, CTRL_C, "trace.fifo", "nothing compared, no file written");
-    expect(readdirSync(dir)).toEqual(["trace.fifo"]);
   });
 });
 

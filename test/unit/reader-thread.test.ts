@@ -3,6 +3,7 @@
 // heap profile, same error at the same line with the same partial report, same stop at --until.
 
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -68,6 +69,30 @@ describe("the reader thread", () => {
     expect(await outputs(file, "worker")).toEqual(main);
     const gz = write("many.trace.gz", gzipSync(text));
     expect(await outputs(gz, "worker")).toEqual(await outputs(gz, "main"));
+  });
+
+  it("gives a stack defined again (same frames, another name), in a later batch, the id one thread gives", async () => {
+    // 60,000 stacks over 30 frame names, each defined twice, 20,000 definitions apart (so in
+    // other batches), with numbered, large-numbered and text STACK names; type names too.
+    const lines = ["goalloc-trace 1"];
+    const frames = (i: number): string => `main.f${i % 30};pkg.g${(i * 7) % 30};main.main`;
+    const name = (i: number, copy: number): string => (copy === 0 ? String(i) : i % 2 === 0 ? `copy-${i}` : String(5_000_000 + i));
+    for (let i = 0; i < 80_000; i++) {
+      if (i < 60_000) lines.push(`s ${name(i, 0)} ${frames(i)}${i % 900 === 0 ? `;é${i}` : ""}`);
+      if (i >= 20_000) lines.push(`s ${name(i - 20_000, 1)} ${frames(i - 20_000)}${(i - 20_000) % 900 === 0 ? `;é${i - 20_000}` : ""}`);
+      const stack = i % 3 === 0 || i < 20_000 ? name(i % 60_000, 0) : name(i - 20_000, 1);
+      lines.push(`a ${i} ${16 + (i % 200)} stack=${stack}${i % 5 === 0 ? ` type=main.T${i % 7000}` : ""}`);
+      if (i % 4 === 0) lines.push(`d ${i}`);
+    }
+    const file = write("redefined.trace", lines.join("\n") + "\n");
+    // The allocfreetrace text (megabytes, every stack's frames) compared by digest: a diff of it would take minutes.
+    const digested = async (thread: ReaderThread): Promise<Awaited<ReturnType<typeof outputs>>> => {
+      const out = await outputs(file, thread);
+      return { ...out, trace: createHash("sha256").update(out.trace).digest("hex") };
+    };
+    const main = await digested("main");
+    expect(JSON.parse(main.report).trace.allocs).toBe(80_000);
+    expect(await digested("worker")).toEqual(main);
   });
 
   it("stops at the same error with the same partial report, the ID named in the message", async () => {

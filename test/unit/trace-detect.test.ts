@@ -110,7 +110,7 @@ describe("openTrace and readTrace", () => {
     options: OpenTraceOptions = {},
   ): Promise<{ parser: TraceParser; records: TraceRecord[] }> {
     const records: TraceRecord[] = [];
-    const parser = await readTrace(file, options, { record: (r) => records.push({ ...r, id: r.id }) });
+    const parser = await readTrace(file, options, { record: (r) => records.push({ ...r, id: r.id, typeName: r.typeName }) });
     return { parser, records };
   }
 

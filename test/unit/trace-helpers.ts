@@ -13,8 +13,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export function collect(parser: TraceParser, input: string | Buffer, chunkSize?: number): TraceRecord[] {
   const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
   const records: TraceRecord[] = [];
-  // `id` may be a getter (native records make the text on demand): copied as a value.
-  const sink = { record: (r: TraceRecord) => records.push({ ...r, id: r.id }) };
+  // `id` and `typeName` may be getters (native records make their text on demand): copied as values.
+  const sink = { record: (r: TraceRecord) => records.push({ ...r, id: r.id, typeName: r.typeName }) };
   const step = chunkSize ?? Math.max(bytes.length, 1);
   for (let at = 0; at < bytes.length && !parser.stopped; at += step) {
     parser.push(bytes.subarray(at, at + step), sink);

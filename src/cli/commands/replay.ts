@@ -76,7 +76,7 @@ export function replayCommand(): Command {
     .addOption(
       new Option(
         "--reader-thread <mode>",
-        `which thread parses a native trace file: auto (its own thread from ${READER_THREAD_BYTES / (1024 * 1024)} MiB on), main or worker; the output is the same`,
+        `which thread parses a native trace file: auto (its own thread from ${READER_THREAD_BYTES / (1024 * 1024)} MiB on, given two CPUs), main or worker; the output is the same`,
       )
         .choices(["auto", "main", "worker"])
         .default("auto"),
