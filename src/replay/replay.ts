@@ -824,10 +824,7 @@ export class ReplayEngine implements RecordSink, SequencerTarget {
   private updatePeaks(): void {
     const rt = this.rt;
     const st = rt.mstats;
-    let cached = 0;
-    const mcaches = rt.mcaches;
-    for (let i = 0; i < mcaches.length; i++) cached += mcaches[i]!.local_cachealloc;
-    const heapAlloc = st.heap_alloc + cached;
+    const heapAlloc = rt.purgedHeapAlloc();
     const p = this.peaks;
     // Indices are PEAK_NAMES order, the LiveSites snapshot numbers. Most events raise no peak:
     // the comparisons are made here, the rest in bump.
