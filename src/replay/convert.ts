@@ -9,7 +9,7 @@ import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero, Runt
 import { TypeKind, type StackTable } from "../trace/record.js";
 import type { ResolvedReplayOptions } from "./options.js";
 import type { PrologueAlloc } from "./prologue.js";
-import type { NativeEventSink } from "./replay.js";
+import type { NativeEventSink } from "./golog-replay.js";
 
 /** Native flag names, as the native reader reads them. */
 const FLAG_NAMES: readonly [number, string][] = [
