@@ -1,4 +1,4 @@
-// goalloc convert: a Go log as a native trace. The log is replayed with the pacer (replay.ts),
+// goalloc convert: a Go log as a native trace. The log is replayed with the pacer (golog-replay.ts),
 // and every call that replay makes on the runtime for the log becomes a native record: the
 // allocations with their stacks and types, explicit frees, runtime.GC, and each death placed
 // where the pacer replay places it, before the logged collection that found it (a tracefree
