@@ -14,6 +14,7 @@ import {
   createRuntime,
   RuntimeStack,
   type GCListener,
+  type MemProfileRecord,
   type Runtime,
   type RuntimeObserver,
 } from "../runtime/index.js";
@@ -126,7 +127,8 @@ export abstract class ReplayCore implements RecordSink {
     /** Pacer replays of a log follow its evidence of the sweeper while their collections are the log's. */
     logGuidedSweep: boolean,
     timelineInterval = DEFAULT_TIMELINE_INTERVAL,
-    memprofileAt: MemProfilePoint = "gc",
+    /** The point the memory profile shows. */
+    readonly memprofileAt: MemProfilePoint = "gc",
   ) {
     this.timeline = new TimelineRecorder(timelineInterval);
     this.profileAtPeak = memprofileAt === "peak" ? new ProfileAtPeak() : null;
@@ -268,6 +270,19 @@ export abstract class ReplayCore implements RecordSink {
     peak.line = this.line;
     this.liveSites.mark(k);
     if (k === 0) this.profileAtPeak?.mark();
+  }
+
+  /**
+   * The memory profile's records at the point asked for: as of the last collection (what
+   * runtime.MemProfile returns, mprof.goc), at the end of the replay, or at the HeapAlloc peak
+   * (the buckets ProfileAtPeak kept there). `rt` is this replay's runtime.
+   */
+  memProfile(rt: Runtime): MemProfileRecord[] {
+    if (this.profileAtPeak !== null) {
+      const { allocs, inuse } = this.profileAtPeak.snapshot();
+      return rt.prof.recordsOf(allocs, inuse);
+    }
+    return this.memprofileAt === "end" ? rt.prof.profileNow() : rt.prof.memProfile();
   }
 
   /** What the trace referenced at each peak's event, by allocation stack. */

@@ -11,13 +11,11 @@ import {
   RuntimeThrow,
   takeSnapshot,
   type GCListener,
-  type MemProfileRecord,
   type ObjectFootprint,
   type ObservedRuntime,
-  type Runtime,
   type RuntimeSnapshot,
 } from "../runtime/index.js";
-import type { ProfileAtPeak, LiveSnapshot } from "./live-sites.js";
+import type { LiveSnapshot } from "./live-sites.js";
 import type { Timeline } from "./timeline.js";
 import { openRecordSource, type ReaderThread } from "../trace/source.js";
 import { TraceError, type StackTable, type TraceFormat } from "../trace/record.js";
@@ -121,24 +119,6 @@ export interface ReplayMonitor {
 }
 
 /**
- * The memory profile's records at the point asked for: as of the last collection (what
- * runtime.MemProfile returns, mprof.goc), at the end of the replay, or at the HeapAlloc peak
- * (the buckets ProfileAtPeak kept there).
- */
-function profileAt(rt: Runtime, at: MemProfilePoint, peak: ProfileAtPeak | null): MemProfileRecord[] {
-  switch (at) {
-    case "gc":
-      return rt.prof.memProfile();
-    case "end":
-      return rt.prof.profileNow();
-    case "peak": {
-      const { allocs, inuse } = peak!.snapshot();
-      return rt.prof.recordsOf(allocs, inuse);
-    }
-  }
-}
-
-/**
  * Replay a trace file (`-` = stdin). Errors in the trace or runtime throws end it early.
  * `observe` makes an observer of the runtime (allocfreetrace output).
  */
@@ -204,7 +184,7 @@ export async function replayFile(path: string, options: ReplayOptions, observe?:
   observer?.end();
   engine.counts.lines = source.lines;
   engine.counts.skippedLines = source.skippedLines;
-  const snapshot = takeSnapshot(engine.rt, (rt) => profileAt(rt, memprofileAt, engine.profileAtPeak));
+  const snapshot = takeSnapshot(engine.rt, (rt) => engine.memProfile(rt));
   return {
     file,
     format: source.format,
