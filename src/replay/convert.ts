@@ -1,4 +1,4 @@
-// goalloc convert: a Go log as a native trace. The log is replayed with the pacer (replay.ts),
+// goalloc convert: a Go log as a native trace. The log is replayed with the pacer (golog-replay.ts),
 // and every call that replay makes on the runtime for the log becomes a native record: the
 // allocations with their stacks and types, explicit frees, runtime.GC, and each death placed
 // where the pacer replay places it, before the logged collection that found it (a tracefree
@@ -9,11 +9,11 @@ import { FlagNoGC, FlagNoInvokeGC, FlagNoProfiling, FlagNoScan, FlagNoZero, Runt
 import { TypeKind, type StackTable } from "../trace/record.js";
 import type { ResolvedReplayOptions } from "./options.js";
 import type { PrologueAlloc } from "./prologue.js";
-import type { NativeEventSink } from "./replay.js";
+import type { NativeEventSink } from "./golog-replay.js";
 import { grown } from "../typed-arrays.js";
 
-/** Runtime stack ids go down to -4 (RuntimeStack.StartUp). */
-const RUNTIME_STACKS = 4;
+/** Runtime stack ids are negative, down to the lowest RuntimeStack id: entries start there. */
+const RUNTIME_STACKS = -Math.min(-1, ...Object.values(RuntimeStack));
 
 /** Native flag names, as the native reader reads them. */
 const FLAG_NAMES: readonly [number, string][] = [

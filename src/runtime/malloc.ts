@@ -40,7 +40,7 @@ import { KindSpecialFinalizer, KindSpecialProfile, MHeap, MSpanState, MTypes, Ob
 import { ensureSwept } from "./mgcsweep.js";
 import { DefaultMemProfileRate, FastrandSeedBase, MProf } from "./mprof.js";
 import { MaxSmallSize, PageSize, TinySize, TinySizeClass, sizeToClass } from "./msize.js";
-import { MStats, toMemStats, updatememstats, type MemStats } from "./mstats.js";
+import { MStats, purgedHeapAlloc, toMemStats, updatememstats, type MemStats } from "./mstats.js";
 import { InternalAlloc, RuntimeStack, type RuntimeObserver } from "./observer.js";
 import { class_to_size } from "./sizeclasses.js";
 import { RuntimeThrow, hex } from "./throw.js";
@@ -653,6 +653,11 @@ export class Runtime {
   /** updatememstats (mstats.ts): flush every cache and recompute the stale statistics. */
   updatememstats(): { nmalloc: number; nfree: number } {
     return updatememstats(this);
+  }
+
+  /** heap_alloc with the mcaches' counts purged in, without flushing them (mstats.ts purgedHeapAlloc). */
+  purgedHeapAlloc(): number {
+    return purgedHeapAlloc(this);
   }
 
   /** runtime.ReadMemStats. Flushes every mcache, which changes later allocation addresses. */

@@ -190,6 +190,19 @@ export function toMemStats(s: MStats): MemStats {
 }
 
 /**
+ * heap_alloc as mgc0.c cachestats would leave it, every mcache's local_cachealloc purged
+ * into it (mheap.c purgecachedstats), without purging anything: the HeapAlloc a
+ * ReadMemStats would see of the small objects, read without the flush that changes later
+ * allocation addresses.
+ */
+export function purgedHeapAlloc(rt: Runtime): number {
+  let cached = 0;
+  const mcaches = rt.mcaches;
+  for (let i = 0; i < mcaches.length; i++) cached += mcaches[i]!.local_cachealloc;
+  return rt.mstats.heap_alloc + cached;
+}
+
+/**
  * mgc0.c updatememstats: flush every mcache (as runtime.ReadMemStats does, changing later
  * allocation addresses) and recompute the statistics the allocator keeps stale.
  */

@@ -251,3 +251,27 @@ describe("identities after a mixed workload", () => {
     expect(ms.BuckHashSys).toBeGreaterThan(0);
   });
 });
+
+describe("purgedHeapAlloc: heap_alloc with the mcaches' counts purged in (mgc0.c cachestats), without flushing", () => {
+  it("counts the cached small objects and changes nothing", () => {
+    const rt = createRuntime({ gcpercent: -1, memProfileRate: 0 });
+    const twin = createRuntime({ gcpercent: -1, memProfileRate: 0 });
+    for (const r of [rt, twin]) {
+      // The large object's MHeap_Alloc purges the cache; the small ones after it stay cached.
+      r.mallocgc(40000, 0, FlagNoScan, -1);
+      [0, 1, 2].map(() => r.mallocgc(48, 0, 0, -1));
+    }
+    const cached = rt.mcaches.reduce((n, c) => n + c.local_cachealloc, 0);
+    expect(cached).toBeGreaterThan(0);
+    const before = rt.mstats.heap_alloc;
+    expect(rt.purgedHeapAlloc()).toBe(before + cached);
+    // Nothing was flushed: the stale figure and the caches are as they were, and the next
+    // allocation lands where it does in a runtime that was never asked.
+    expect(rt.mstats.heap_alloc).toBe(before);
+    expect(rt.mcaches.reduce((n, c) => n + c.local_cachealloc, 0)).toBe(cached);
+    expect(rt.mallocgc(48, 0, 0, -1)).toBe(twin.mallocgc(48, 0, 0, -1));
+    // What ReadMemStats then reports as HeapAlloc (it flushes).
+    const purged = rt.purgedHeapAlloc();
+    expect(rt.readMemStats().HeapAlloc).toBe(purged);
+  });
+});
