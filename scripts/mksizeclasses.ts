@@ -1,6 +1,6 @@
 // Generates src/runtime/sizeclasses.ts from the InitSizes algorithm in src/runtime/msize.ts.
 //
-// Run `npm run gen:sizeclasses` after changing msize.ts; test/unit/sizeclasses.test.ts
+// Run `npm run gen:sizeclasses` after changing msize.ts; test/unit/runtime/sizeclasses.test.ts
 // regenerates the file in memory and fails if the checked-in copy differs.
 //
 // The waste rules live in msize.ts: each class's span wastes at most 1/8 at its tail, and a

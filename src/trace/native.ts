@@ -11,7 +11,7 @@
 // nearly all of a trace straight from the input chunk, in one pass. Everything else (other
 // records, comments, lines split across chunks, any line with an error) goes through the
 // LineSplitter and the general token-by-token parser, which alone reports errors. Both accept
-// exactly the same lines with the same records (test/unit/trace-native-fast.test.ts).
+// exactly the same lines with the same records (test/unit/trace/native-fast.test.ts).
 
 import { LiveIds } from "./ids.js";
 import { grown } from "../typed-arrays.js";

@@ -10,7 +10,7 @@ export interface KnownBug {
 }
 
 // Empty: the tiny-block crash that was here (Runtime.release of a reused block) is fixed, and
-// its regression tests are in test/unit/library-edge-cases.test.ts.
+// its regression tests are in test/unit/replay/library-edge-cases.test.ts.
 export const KNOWN_BUGS: readonly KnownBug[] = [];
 
 export function knownBug(detail: string): KnownBug | null {
