@@ -1,20 +1,13 @@
 // The per-P cache (go1.3.3 mcache.c): allocmcache, MCache_Refill, MCache_Free,
 // MCache_ReleaseAll and purgecachedstats, checked on exact span lists and addresses.
 import { describe, expect, it } from "vitest";
-import { checkInvariants, createRuntime, FlagNoScan, type Runtime } from "../../../src/runtime/index.js";
+import { checkInvariants, createRuntime, FlagNoScan } from "../../../src/runtime/index.js";
+import { ids, P } from "./helpers.js";
 
-const P = 8192;
 /** Class 30: 896-byte objects, 9 to a one-page span. */
 const CL = 30;
 const SIZE = 896;
 const NOBJ = 9;
-
-function ids(rt: Runtime, head: number): number[] {
-  const sp = rt.mheap.spans;
-  const out: number[] = [];
-  for (let s = sp.next[head]!; s !== head; s = sp.next[s]!) out.push(s);
-  return out;
-}
 
 function setup(options: { gomaxprocs?: number } = {}) {
   const rt = createRuntime({ gcpercent: -1, ...options });

@@ -1,20 +1,13 @@
 // The central free lists (go1.3.3 mcentral.c): MCentral_Grow, CacheSpan, UncacheSpan,
 // FreeList, FreeSpan and ReturnToHeap, checked on exact list orders, counts and addresses.
 import { describe, expect, it } from "vitest";
-import { bgsweep, checkInvariants, class_to_nobj, createRuntime, FlagNoInvokeGC, FlagNoScan, GCForce, RuntimeThrow, type Runtime } from "../../../src/runtime/index.js";
+import { bgsweep, checkInvariants, class_to_nobj, createRuntime, FlagNoInvokeGC, FlagNoScan, GCForce, RuntimeThrow } from "../../../src/runtime/index.js";
+import { ids, P } from "./helpers.js";
 
-const P = 8192;
 /** Class 30: 896-byte objects, 9 to a one-page span (8064 bytes used, 128 left over). */
 const CL = 30;
 const SIZE = 896;
 const NOBJ = 9;
-
-function ids(rt: Runtime, head: number): number[] {
-  const sp = rt.mheap.spans;
-  const out: number[] = [];
-  for (let s = sp.next[head]!; s !== head; s = sp.next[s]!) out.push(s);
-  return out;
-}
 
 /**
  * A runtime past its first collection (GC on, but allocations never start one), so that a

@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { bgsweep, bgsweepTo, checkInvariants, createRuntime, FlagNoGC, FlagNoInvokeGC, FlagNoScan, FreeOrigin, GCForce, type Runtime } from "../../../src/runtime/index.js";
 import { ensureSwept, sweepone } from "../../../src/runtime/testing.js";
+import { P } from "./helpers.js";
 
-const P = 8192;
 
 /** A runtime past its first collection whose allocations never start one. */
 function setup(gcpercent = 100) {

@@ -1,8 +1,8 @@
 // The page heap's placement rules (go1.3.3 mheap.c), checked on exact addresses.
 import { describe, expect, it } from "vitest";
 import { checkInvariants, createRuntime, FlagNoScan, GCForce, type Runtime } from "../../../src/runtime/index.js";
+import { P } from "./helpers.js";
 
-const P = 8192;
 const large = (rt: Runtime, pages: number) => rt.mallocgc(pages * P, 0, FlagNoScan, -1);
 const free = (rt: Runtime, v: number) => {
   rt.free(v);

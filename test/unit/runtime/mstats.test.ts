@@ -14,8 +14,8 @@ import {
   type MemStats,
   type Runtime,
 } from "../../../src/runtime/index.js";
+import { P } from "./helpers.js";
 
-const P = 8192;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
