@@ -324,12 +324,9 @@ export class GologSequencer {
       return;
     }
     const sp = rt.mheap.spans;
-    let turns = 0;
-    while (sp.sweepgen[span] !== rt.mheap.sweepgen && !rt.mheap.sweepdone) {
-      if (bgsweep(rt, 1) === 0) break;
-      turns++;
-    }
-    if (turns > 0) this.target.bgsweptTo(rt.mheap.sweepSpanidx);
+    let swept = false;
+    while (sp.sweepgen[span] !== rt.mheap.sweepgen && !rt.mheap.sweepdone && bgsweep(rt, 1) === 1) swept = true;
+    if (swept) this.target.bgsweptTo(rt.mheap.sweepSpanidx);
   }
 
   /** Apply everything held back (before a marker, another kind of record, or the end). */
